@@ -1,0 +1,13 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { processJob } from '../shared/jobProcessor';
+import { getServices } from '../shared/services';
+import { storageNames } from '../shared/storageNames';
+
+const services = getServices();
+
+/** The worker: one message per job on `image-jobs`. A thrown error makes the host retry the message. */
+app.storageQueue('processJob', {
+  queueName: storageNames.jobQueue,
+  connection: 'AzureWebJobsStorage',
+  handler: (message: unknown, context: InvocationContext) => processJob(services, message, context),
+});

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * Starts Azurite (npm `azurite`) as a child process. Flags from the field notes: --skipApiVersionCheck
+ * because current SDKs send a newer x-ms-version than Azurite knows; --disableTelemetry because there is no
+ * network. Port 0 picks free ports, read back from Azurite's own start-up lines.
+ */
+
+export interface AzuriteOptions {
+  /** A folder for the data; absent means in memory (tests). */
+  readonly location?: string;
+  readonly blobPort?: number;
+  readonly queuePort?: number;
+  readonly tablePort?: number;
+  readonly quiet?: boolean;
+}
+
+export interface Azurite {
+  readonly blobUrl: string;
+  readonly queueUrl: string;
+  /** A connection string for the well-known development account. */
+  readonly connectionString: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Azurite's well-known development account; the key is public and documented, not a secret. */
+const devAccount = 'devstoreaccount1';
+const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export function developmentConnectionString(blobUrl: string, queueUrl: string): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};BlobEndpoint=${blobUrl}/${devAccount};QueueEndpoint=${queueUrl}/${devAccount};`;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
+  const azuriteMain = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
+  const args = [
+    azuriteMain,
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--blobHost', '127.0.0.1',
+    '--queueHost', '127.0.0.1',
+    '--tableHost', '127.0.0.1',
+    '--blobPort', String(options.blobPort ?? 0),
+    '--queuePort', String(options.queuePort ?? 0),
+    '--tablePort', String(options.tablePort ?? 0),
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const urls: { blob?: string; queue?: string } = {};
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      if (!options.quiet) process.stdout.write(text.replace(/^/gm, '[azurite] '));
+      for (const match of text.matchAll(/Azurite (Blob|Queue) service is successfully listening at (\S+)/g)) {
+        urls[match[1] === 'Blob' ? 'blob' : 'queue'] = match[2];
+      }
+      if (urls.blob && urls.queue) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited with code ${code}:\n${output}`));
+    });
+  });
+  const blobUrl = urls.blob ?? '';
+  const queueUrl = urls.queue ?? '';
+  return {
+    blobUrl,
+    queueUrl,
+    connectionString: developmentConnectionString(blobUrl, queueUrl),
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { ConfigurationError } from './errors';
+import { modelNames, type ModelName } from './modelProfiles';
+
+/**
+ * Every setting the service reads, validated once at start-up. The names are the same in code,
+ * local.settings.example.json, the README's table and infra/. A missing or wrong setting stops start-up
+ * with a message that names it.
+ */
+
+export type StorageConfig =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | {
+      readonly kind: 'identity';
+      readonly blobServiceUri: string;
+      readonly queueServiceUri: string;
+      /** Client id of a user-assigned managed identity; absent means DefaultAzureCredential. */
+      readonly clientId?: string;
+    };
+
+export type ImageProviderConfig =
+  | {
+      readonly kind: 'azure-openai';
+      readonly endpoint: string;
+      readonly deployment: string;
+      readonly apiVersion: string;
+      /** Absent means keyless (Microsoft Entra ID through @azure/identity), the default in Azure. */
+      readonly apiKey?: string;
+      readonly clientId?: string;
+    }
+  | { readonly kind: 'openai'; readonly apiKey: string; readonly baseUrl?: string };
+
+export interface AppConfig {
+  readonly storage: StorageConfig;
+  readonly imageProvider: ImageProviderConfig;
+  readonly model: ModelName;
+  readonly imageRequestTimeoutInSeconds: number;
+  readonly imageMaxRetries: number;
+  readonly sasExpiryInMinutes: number;
+  readonly promptMaxChars: number;
+  readonly maxImagesPerJob: number;
+  readonly extraBlockedTerms: readonly string[];
+  readonly statusRetryAfterInSeconds: number;
+  /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
+  readonly publicBaseUrl?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const url = (name: string) =>
+  z.string().refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: `${name} must be an http(s) URL`,
+  });
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}`)
+      .transform(Number)
+      .pipe(
+        z
+          .number()
+          .min(min, `${name} must be a whole number from ${min} to ${max}`)
+          .max(max, `${name} must be a whole number from ${min} to ${max}`),
+      )
+      .optional()
+      .default(fallback),
+  );
+
+const settingsSchema = z.object({
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__blobServiceUri: optionalText.pipe(url('AzureWebJobsStorage__blobServiceUri').optional()),
+  AzureWebJobsStorage__queueServiceUri: optionalText.pipe(url('AzureWebJobsStorage__queueServiceUri').optional()),
+  AzureWebJobsStorage__accountName: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9]{3,24}$/, 'AzureWebJobsStorage__accountName must be a storage account name (3-24 lower-case letters and digits)')
+      .optional(),
+  ),
+  AzureWebJobsStorage__clientId: optionalText,
+  IMAGE_PROVIDER: optionalText.pipe(
+    z
+      .enum(['azure-openai', 'openai'], { error: 'IMAGE_PROVIDER must be azure-openai or openai' })
+      .optional()
+      .default('azure-openai'),
+  ),
+  IMAGE_MODEL: optionalText.pipe(
+    z
+      .enum(modelNames, { error: `IMAGE_MODEL must be one of ${modelNames.join(', ')}` })
+      .optional()
+      .default('gpt-image-1'),
+  ),
+  AZURE_OPENAI_ENDPOINT: optionalText.pipe(url('AZURE_OPENAI_ENDPOINT').optional()),
+  AZURE_OPENAI_DEPLOYMENT: optionalText,
+  AZURE_OPENAI_API_VERSION: optionalText.pipe(z.string().optional().default('2025-04-01-preview')),
+  AZURE_OPENAI_API_KEY: optionalText,
+  AZURE_CLIENT_ID: optionalText,
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: optionalText.pipe(url('OPENAI_BASE_URL').optional()),
+  IMAGE_REQUEST_TIMEOUT_SECONDS: integer('IMAGE_REQUEST_TIMEOUT_SECONDS', 5, 600, 120),
+  IMAGE_MAX_RETRIES: integer('IMAGE_MAX_RETRIES', 0, 5, 2),
+  SAS_EXPIRY_MINUTES: integer('SAS_EXPIRY_MINUTES', 1, 1440, 60),
+  PROMPT_MAX_CHARS: integer('PROMPT_MAX_CHARS', 1, 32_000, 1000),
+  MAX_IMAGES_PER_JOB: integer('MAX_IMAGES_PER_JOB', 1, 10, 4),
+  PROMPT_BLOCKED_TERMS_EXTRA: optionalText,
+  STATUS_RETRY_AFTER_SECONDS: integer('STATUS_RETRY_AFTER_SECONDS', 1, 60, 2),
+  PUBLIC_BASE_URL: optionalText.pipe(url('PUBLIC_BASE_URL').optional()),
+});
+
+type Settings = z.infer<typeof settingsSchema>;
+
+function storageFrom(settings: Settings): StorageConfig {
+  if (settings.AzureWebJobsStorage) {
+    return { kind: 'connectionString', connectionString: settings.AzureWebJobsStorage };
+  }
+  const account = settings.AzureWebJobsStorage__accountName;
+  const blobServiceUri =
+    settings.AzureWebJobsStorage__blobServiceUri ?? (account && `https://${account}.blob.core.windows.net`);
+  const queueServiceUri =
+    settings.AzureWebJobsStorage__queueServiceUri ?? (account && `https://${account}.queue.core.windows.net`);
+  if (!blobServiceUri || !queueServiceUri) {
+    throw new ConfigurationError(
+      'Storage is not configured: set AzureWebJobsStorage to a connection string, or ' +
+        'AzureWebJobsStorage__blobServiceUri and AzureWebJobsStorage__queueServiceUri (or AzureWebJobsStorage__accountName) for identity-based access.',
+    );
+  }
+  return {
+    kind: 'identity',
+    blobServiceUri,
+    queueServiceUri,
+    ...(settings.AzureWebJobsStorage__clientId ? { clientId: settings.AzureWebJobsStorage__clientId } : {}),
+  };
+}
+
+function imageProviderFrom(settings: Settings): ImageProviderConfig {
+  if (settings.IMAGE_PROVIDER === 'openai') {
+    if (!settings.OPENAI_API_KEY) {
+      throw new ConfigurationError('OPENAI_API_KEY is required when IMAGE_PROVIDER is openai.');
+    }
+    return {
+      kind: 'openai',
+      apiKey: settings.OPENAI_API_KEY,
+      ...(settings.OPENAI_BASE_URL ? { baseUrl: settings.OPENAI_BASE_URL } : {}),
+    };
+  }
+  const missing = (['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT'] as const).filter((name) => !settings[name]);
+  if (missing.length > 0 || !settings.AZURE_OPENAI_ENDPOINT || !settings.AZURE_OPENAI_DEPLOYMENT) {
+    throw new ConfigurationError(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when IMAGE_PROVIDER is azure-openai ` +
+        '(the resource endpoint, e.g. https://my-resource.openai.azure.com, and the image model deployment name).',
+    );
+  }
+  return {
+    kind: 'azure-openai',
+    endpoint: settings.AZURE_OPENAI_ENDPOINT,
+    deployment: settings.AZURE_OPENAI_DEPLOYMENT,
+    apiVersion: settings.AZURE_OPENAI_API_VERSION,
+    ...(settings.AZURE_OPENAI_API_KEY ? { apiKey: settings.AZURE_OPENAI_API_KEY } : {}),
+    ...(settings.AZURE_CLIENT_ID ? { clientId: settings.AZURE_CLIENT_ID } : {}),
+  };
+}
+
+/** Reads and validates every setting; throws a ConfigurationError naming each bad one. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'settings');
+      return issue.message.includes(name) ? issue.message : `${name}: ${issue.message}`;
+    });
+    throw new ConfigurationError(`Invalid settings: ${problems.join('; ')}`);
+  }
+  const settings = parsed.data;
+  return {
+    storage: storageFrom(settings),
+    imageProvider: imageProviderFrom(settings),
+    model: settings.IMAGE_MODEL,
+    imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
+    imageMaxRetries: settings.IMAGE_MAX_RETRIES,
+    sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
+    promptMaxChars: settings.PROMPT_MAX_CHARS,
+    maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
+    extraBlockedTerms: (settings.PROMPT_BLOCKED_TERMS_EXTRA ?? '')
+      .split(',')
+      .map((term) => term.trim())
+      .filter((term) => term.length > 0),
+    statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
+    ...(settings.PUBLIC_BASE_URL ? { publicBaseUrl: settings.PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
+  };
+}

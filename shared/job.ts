@@ -1,0 +1,52 @@
+import type { JobRequest } from './jobRequest';
+
+/**
+ * A job as stored (one JSON blob per job in the `jobs` container). Status values follow the Azure REST API
+ * guidelines for long-running operations.
+ */
+
+export const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+export const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
+
+export function isTerminal(status: JobStatus): boolean {
+  return terminalStatuses.includes(status);
+}
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface StoredImage {
+  readonly index: number;
+  readonly blobName: string;
+  readonly width: number;
+  readonly height: number;
+  readonly contentType: 'image/png';
+  readonly revisedPrompt?: string;
+}
+
+export interface JobRecord {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly createdDateTime: string;
+  readonly lastUpdatedDateTime: string;
+  readonly request: JobRequest;
+  /** The model profile the job was validated against and is generated with. */
+  readonly model: string;
+  readonly metapromptVersion: string;
+  /** How many times a worker has started on this job; more than 1 means a redelivery. */
+  readonly attempts: number;
+  readonly images?: readonly StoredImage[];
+  readonly error?: JobError;
+  /** The last retryable failure, kept so that a job that runs out of retries can say why. */
+  readonly lastError?: JobError;
+}
+
+/** Job ids are random UUIDs (122 random bits); anything else cannot name a job. */
+const jobIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function isJobId(value: string): boolean {
+  return jobIdPattern.test(value);
+}

@@ -1,0 +1,53 @@
+import type { JobError, JobRecord, JobStatus } from './job';
+import type { JobRequest } from './jobRequest';
+import type { Services } from './services';
+
+/** The job as clients see it: the status monitor of an Azure long-running operation. */
+export interface JobResource {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly createdDateTime: string;
+  readonly lastUpdatedDateTime: string;
+  readonly model: string;
+  readonly request: JobRequest;
+  readonly result?: { readonly images: readonly ImageResource[] };
+  readonly error?: JobError;
+}
+
+export interface ImageResource {
+  /** A read-only SAS link to this one PNG, valid until expiresOn. */
+  readonly url: string;
+  readonly expiresOn: string;
+  readonly width: number;
+  readonly height: number;
+  readonly contentType: string;
+  readonly revisedPrompt?: string;
+}
+
+export async function renderJob(services: Services, job: JobRecord, now: Date = new Date()): Promise<JobResource> {
+  const base = {
+    id: job.id,
+    status: job.status,
+    createdDateTime: job.createdDateTime,
+    lastUpdatedDateTime: job.lastUpdatedDateTime,
+    model: job.model,
+    request: job.request,
+  };
+  if (job.status === 'Failed' || job.status === 'Canceled') {
+    return { ...base, ...(job.error ? { error: job.error } : {}) };
+  }
+  if (job.status !== 'Succeeded') return base;
+
+  const expiresOn = new Date(now.getTime() + services.config.sasExpiryInMinutes * 60_000);
+  const images = await Promise.all(
+    (job.images ?? []).map(async (image) => ({
+      url: await services.links.linkFor(services.images.containerName, image.blobName, expiresOn),
+      expiresOn: expiresOn.toISOString(),
+      width: image.width,
+      height: image.height,
+      contentType: image.contentType,
+      ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
+    })),
+  );
+  return { ...base, result: { images } };
+}

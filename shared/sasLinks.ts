@@ -1,0 +1,73 @@
+import {
+  BlobSASPermissions,
+  SASProtocol,
+  StorageSharedKeyCredential,
+  generateBlobSASQueryParameters,
+  type BlobServiceClient,
+  type UserDelegationKey,
+} from '@azure/storage-blob';
+
+/**
+ * Read-only links to one blob each, valid for a short time. With a connection string (Azurite, or an
+ * account that still allows shared keys) they are service SAS signed with the account key; with an
+ * identity they are user-delegation SAS, so no account key is ever needed.
+ */
+export interface SasLinkSigner {
+  linkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
+}
+
+/**
+ * The SAS version we sign with. The SDK's default is its newest service version, which Azurite 3.35
+ * refuses (403 on every link); Azure Storage accepts this version too.
+ */
+export const sasServiceVersion = '2025-11-05';
+/** Starts a link's validity a little in the past so a client whose clock runs behind can use it at once. */
+const clockSkewInMs = 5 * 60_000;
+/** A user-delegation key is requested for this long and reused until shortly before it expires. */
+const delegationKeyLifetimeInMs = 6 * 60 * 60_000;
+
+export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSigner {
+  const httpsOnly = new URL(blobService.url).protocol === 'https:';
+  const protocol = httpsOnly ? SASProtocol.Https : SASProtocol.HttpsAndHttp;
+  const credential = blobService.credential;
+  const sharedKey = credential instanceof StorageSharedKeyCredential ? credential : undefined;
+  let delegationKey: { key: Promise<UserDelegationKey>; validUntil: number } | undefined;
+
+  async function userDelegationKeyValidUntil(expiresOn: Date): Promise<UserDelegationKey> {
+    const now = Date.now();
+    if (!delegationKey || delegationKey.validUntil < expiresOn.getTime()) {
+      const startsOn = new Date(now - clockSkewInMs);
+      const keyExpiresOn = new Date(Math.max(now + delegationKeyLifetimeInMs, expiresOn.getTime() + 60_000));
+      const key = blobService.getUserDelegationKey(startsOn, keyExpiresOn);
+      delegationKey = { key, validUntil: keyExpiresOn.getTime() };
+      // A failed request must not be cached.
+      key.catch(() => {
+        delegationKey = undefined;
+      });
+    }
+    return delegationKey.key;
+  }
+
+  return {
+    async linkFor(containerName, blobName, expiresOn) {
+      const values = {
+        containerName,
+        blobName,
+        permissions: BlobSASPermissions.parse('r'),
+        startsOn: new Date(Date.now() - clockSkewInMs),
+        expiresOn,
+        protocol,
+        version: sasServiceVersion,
+      };
+      const query = sharedKey
+        ? generateBlobSASQueryParameters(values, sharedKey)
+        : generateBlobSASQueryParameters(
+            values,
+            await userDelegationKeyValidUntil(expiresOn),
+            blobService.accountName,
+          );
+      const blobUrl = blobService.getContainerClient(containerName).getBlobClient(blobName).url;
+      return `${blobUrl}?${query.toString()}`;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { loadConfig, type AppConfig } from './config';
+import { createImageProvider, type ImageProvider } from './imageProvider';
+import { createImageStore, type ImageStore } from './imageStore';
+import { createJobRequestParser, type JobRequestParser } from './jobRequest';
+import { createJobStore, type JobStore } from './jobStore';
+import { loadMetaprompt, type Metaprompt } from './metaprompt';
+import { getModelProfile, type ModelProfile } from './modelProfiles';
+import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './promptScreen';
+import { createSasLinkSigner, type SasLinkSigner } from './sasLinks';
+import { createStorageClients } from './storageClients';
+import { storageNames } from './storageNames';
+
+/**
+ * The composition root: every long-lived object the functions use, built once per process from the
+ * validated configuration. Nothing here talks to the network until it is used.
+ */
+export interface Services {
+  readonly config: AppConfig;
+  readonly profile: ModelProfile;
+  readonly metaprompt: Metaprompt;
+  readonly promptScreen: PromptScreen;
+  readonly requestParser: JobRequestParser;
+  readonly jobs: JobStore;
+  readonly images: ImageStore;
+  readonly links: SasLinkSigner;
+  readonly jobQueue: QueueClient;
+  readonly imageProvider: ImageProvider;
+  /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
+  ensureStorage(): Promise<void>;
+  metapromptFor(version: string): Metaprompt;
+}
+
+export function createServices(config: AppConfig): Services {
+  const profile = getModelProfile(config.model);
+  const metaprompt = loadMetaprompt();
+  const storage = createStorageClients(config.storage);
+  const jobsContainer = storage.blobService.getContainerClient(storageNames.jobsContainer);
+  const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
+  const jobQueue = storage.queueService.getQueueClient(storageNames.jobQueue);
+  // The student prompt gets whatever room the metaprompt leaves within the model's limit.
+  const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
+  const metaprompts = new Map([[metaprompt.version, metaprompt]]);
+
+  let storageReady: Promise<void> | undefined;
+  function ensureStorage(): Promise<void> {
+    storageReady ??= Promise.all([
+      jobsContainer.createIfNotExists(),
+      imagesContainer.createIfNotExists(),
+      jobQueue.createIfNotExists(),
+    ]).then(
+      () => undefined,
+      (error: unknown) => {
+        storageReady = undefined;
+        throw error;
+      },
+    );
+    return storageReady;
+  }
+
+  return {
+    config,
+    profile,
+    metaprompt,
+    promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
+    requestParser: createJobRequestParser(profile, { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob }),
+    jobs: createJobStore(jobsContainer),
+    images: createImageStore(imagesContainer),
+    links: createSasLinkSigner(storage.blobService),
+    jobQueue,
+    imageProvider: createImageProvider(config.imageProvider, profile, {
+      timeoutInSeconds: config.imageRequestTimeoutInSeconds,
+      maxRetries: config.imageMaxRetries,
+    }),
+    ensureStorage,
+    metapromptFor(version) {
+      let found = metaprompts.get(version);
+      if (!found) {
+        found = loadMetaprompt(version);
+        metaprompts.set(version, found);
+      }
+      return found;
+    },
+  };
+}
+
+let processServices: Services | undefined;
+
+/** The services of this process, built on first use from process.env; a bad setting throws here. */
+export function getServices(): Services {
+  processServices ??= createServices(loadConfig());
+  return processServices;
+}

@@ -1,0 +1,8 @@
+/** Queue and container names; infra/ creates the same ones (a test checks that). */
+export const storageNames = {
+  jobQueue: 'image-jobs',
+  /** The Functions host moves a message here after maxDequeueCount failed attempts. */
+  poisonQueue: 'image-jobs-poison',
+  jobsContainer: 'jobs',
+  imagesContainer: 'images',
+} as const;
