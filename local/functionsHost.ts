@@ -147,7 +147,7 @@ export function compileRoute(routePrefix: string, template: string): { pattern: 
       if (!param) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
       paramNames.push(param[2] ?? '');
       const value = param[1] ? '(.*)' : '([^/]+)';
-      return param[4] ? `(?:/${value})?` : `/${value}`;
+      return param[3] ? `(?:/${value})?` : `/${value}`;
     });
   return { pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), paramNames };
 }

@@ -3,8 +3,10 @@ import { startFunctionsHost } from './functionsHost';
 import { applyLocalSettings } from './settings';
 
 /**
- * Entry point of the local Functions host: `node dist/local/host.js [--port 7071] [--lease-seconds 30]`.
- * Settings come from the environment and local.settings.json, as with Core Tools' `func start`.
+ * Entry point of the local Functions host:
+ * `node dist/local/host.js [--port 7071] [--lease-seconds 30] [--ignore-local-settings]`.
+ * Settings come from the environment and local.settings.json, as with Core Tools' `func start`; tests pass
+ * --ignore-local-settings so that a developer's own file cannot change what they test.
  */
 const projectDir = path.resolve(__dirname, '..', '..');
 
@@ -14,7 +16,7 @@ function argument(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  applyLocalSettings(projectDir);
+  if (!process.argv.includes('--ignore-local-settings')) applyLocalSettings(projectDir);
   const port = Number(argument('port') ?? process.env['FUNCTIONS_HTTPWORKER_PORT'] ?? 7071);
   const leaseInSeconds = Number(argument('lease-seconds') ?? 30);
   const host = await startFunctionsHost({ projectDir, port, leaseInSeconds });

@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startAzurite, type Azurite } from '../../local/azurite';
+import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
+import type { ModelName } from '../../shared/modelProfiles';
+
+/**
+ * The one helper that integration tests share: a real Azurite, the local image service and one or more
+ * local Functions host processes, all on free ports, torn down by stop(). Faults are injected only at the
+ * image service's HTTP boundary.
+ */
+
+export const projectDir = path.resolve(__dirname, '..', '..', '..');
+
+export interface HostProcess {
+  readonly url: string;
+  readonly process: ChildProcess;
+  logs(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface Stack {
+  readonly azurite: Azurite;
+  readonly imageService: ImageService;
+  readonly hosts: HostProcess[];
+  /** Base URL of the first host, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly env: Record<string, string>;
+  readonly blobService: BlobServiceClient;
+  readonly queueService: QueueServiceClient;
+  startHost(): Promise<HostProcess>;
+  submit(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
+  getJob(id: string): Promise<{ status: number; headers: Headers; body: JsonObject }>;
+  /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
+  waitForJob(id: string, timeoutInMs?: number): Promise<JsonObject>;
+  stop(): Promise<void>;
+}
+
+export type JsonObject = Record<string, unknown> & {
+  id?: string;
+  status?: string;
+  error?: { code?: string; message?: string; target?: string };
+  result?: { images?: Array<{ url: string; width: number; height: number; expiresOn: string; contentType: string; revisedPrompt?: string }> };
+};
+
+export interface StackOptions {
+  readonly model?: ModelName;
+  readonly hosts?: number;
+  readonly env?: Record<string, string>;
+  readonly imageService?: ImageServiceOptions;
+}
+
+const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
+
+export async function startHostProcess(env: Record<string, string>): Promise<HostProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', path.join(projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', '10'],
+    { env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Functions host ready on http:\/\/localhost:(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${match[1]}`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    process: child,
+    logs: () => output,
+    kill: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+async function requestJson(url: string, init?: RequestInit) {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: JsonObject = {};
+  try {
+    body = text ? (JSON.parse(text) as JsonObject) : {};
+  } catch {
+    body = { raw: text };
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const model = options.model ?? 'gpt-image-1';
+  const azurite = await startAzurite({ quiet: true });
+  const imageService = await startImageService({ defaultModel: model, ...options.imageService });
+  const env: Record<string, string> = {
+    AzureWebJobsStorage: azurite.connectionString,
+    IMAGE_PROVIDER: 'azure-openai',
+    IMAGE_MODEL: model,
+    AZURE_OPENAI_ENDPOINT: imageService.url,
+    AZURE_OPENAI_DEPLOYMENT: model,
+    AZURE_OPENAI_API_KEY: 'test-key',
+    // Fast retries and polling for tests, through the same host.json override Azure supports.
+    AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
+    AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
+    IMAGE_MAX_RETRIES: '0',
+    ...options.env,
+  };
+  const hosts: HostProcess[] = [];
+  const startHost = async () => {
+    const host = await startHostProcess(env);
+    hosts.push(host);
+    return host;
+  };
+  try {
+    for (let i = 0; i < (options.hosts ?? 1); i++) await startHost();
+  } catch (error) {
+    await Promise.all(hosts.map((host) => host.kill()));
+    await imageService.close();
+    await azurite.stop();
+    throw error;
+  }
+  const url = hosts[0]?.url ?? '';
+
+  const stack: Stack = {
+    azurite,
+    imageService,
+    hosts,
+    url,
+    env,
+    blobService: BlobServiceClient.fromConnectionString(azurite.connectionString),
+    queueService: QueueServiceClient.fromConnectionString(azurite.connectionString),
+    startHost,
+    submit: (body, headers = {}) =>
+      requestJson(`${url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    getJob: (id) => requestJson(`${url}/api/jobs/${id}`),
+    async waitForJob(id, timeoutInMs = 30_000) {
+      const deadline = Date.now() + timeoutInMs;
+      for (;;) {
+        const { body } = await stack.getJob(id);
+        if (terminal.has(String(body.status))) return body;
+        if (Date.now() > deadline) {
+          throw new Error(`job ${id} still ${String(body.status)} after ${timeoutInMs} ms\n${hosts.map((h) => h.logs()).join('\n')}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      await Promise.all(hosts.map((host) => host.kill()));
+      await imageService.close();
+      await azurite.stop();
+    },
+  };
+  return stack;
+}
+
+export function pngSize(bytes: Buffer): { width: number; height: number } {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (!bytes.subarray(0, 8).equals(signature)) throw new Error('not a PNG');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { storageNames } from '../../shared/storageNames';
+import { startStack, type JsonObject, type Stack } from '../helpers/stack';
+
+/** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-1). */
+describe('job pipeline (gpt-image-1)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ model: 'gpt-image-1' });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  async function submitAndWait(body: Record<string, unknown>): Promise<JsonObject> {
+    const submitted = await stack.submit(body);
+    assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+    return stack.waitForJob(String(submitted.body.id));
+  }
+
+  it('answers health', async () => {
+    const response = await fetch(`${stack.url}/api/health`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true } } });
+  });
+
+  it('accepts a job as an Azure long-running operation and finishes it with a downloadable PNG', async () => {
+    const submitted = await stack.submit({ prompt: 'A dog beside the Eiffel Tower in morning light', orientation: 'landscape', metadata: { classId: '4B' } });
+    assert.equal(submitted.status, 202);
+    const id = String(submitted.body.id);
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    assert.equal(submitted.body.status, 'NotStarted');
+    assert.equal(submitted.headers.get('operation-location'), `${stack.url}/api/jobs/${id}`);
+    assert.ok(Number(submitted.headers.get('retry-after')) >= 1);
+    assert.deepEqual(submitted.body.request, {
+      prompt: 'A dog beside the Eiffel Tower in morning light',
+      n: 1,
+      orientation: 'landscape',
+      size: '1536x1024',
+      metadata: { classId: '4B' },
+    });
+
+    // Poll the Operation-Location as a generic Azure poller would, honouring Retry-After while running.
+    const location = submitted.headers.get('operation-location') ?? '';
+    let job: JsonObject;
+    for (;;) {
+      const response = await fetch(location);
+      assert.equal(response.status, 200);
+      job = (await response.json()) as JsonObject;
+      if (job.status === 'Succeeded' || job.status === 'Failed') break;
+      assert.ok(response.headers.get('retry-after'), `Retry-After while ${String(job.status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(job.status, 'Succeeded', JSON.stringify(job.error));
+    const images = job.result?.images ?? [];
+    assert.equal(images.length, 1);
+    const image = images[0]!;
+    assert.equal(image.contentType, 'image/png');
+    assert.deepEqual([image.width, image.height], [1536, 1024]);
+    const expiresIn = Date.parse(image.expiresOn) - Date.now();
+    assert.ok(expiresIn > 59 * 60_000 && expiresIn <= 60 * 60_000, `expires in ${expiresIn} ms`);
+
+    const download = await fetch(image.url);
+    assert.equal(download.status, 200);
+    assert.equal(download.headers.get('content-type'), 'image/png');
+    const metadata = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
+    assert.equal(metadata.format, 'png');
+    assert.deepEqual([metadata.width, metadata.height], [1536, 1024]);
+
+    const finished = await fetch(location);
+    assert.equal(finished.headers.get('retry-after'), null, 'no Retry-After once finished');
+  });
+
+  it('makes n = 3 distinct images in one provider call', async () => {
+    const marker = `three-${Date.now()}`;
+    const job = await submitAndWait({ prompt: `Three kittens in a basket ${marker}`, n: 3, orientation: 'portrait' });
+    assert.equal(job.status, 'Succeeded');
+    const images = job.result?.images ?? [];
+    assert.equal(images.length, 3);
+    const digests = await Promise.all(
+      images.map(async (image) => {
+        const bytes = Buffer.from(await (await fetch(image.url)).arrayBuffer());
+        const metadata = await sharp(bytes).metadata();
+        assert.deepEqual([metadata.width, metadata.height], [1024, 1536]);
+        return createHash('sha256').update(bytes).digest('hex');
+      }),
+    );
+    assert.equal(new Set(digests).size, 3, 'the three images differ');
+    const calls = stack.imageService.calls().filter((call) => call.prompt.includes(marker));
+    assert.deepEqual(calls.map((call) => [call.n, call.status]), [[3, 200]]);
+    assert.match(calls[0]!.prompt, /You are an assistant designer that creates images for children/);
+    assert.match(calls[0]!.prompt, /portrait orientation/);
+  });
+
+  it('gives links that read one blob only: no other blob, no write, no delete, no listing, no tampering', async () => {
+    const first = await submitAndWait({ prompt: `A lighthouse at dawn ${Date.now()}` });
+    const second = await submitAndWait({ prompt: `A windmill at dusk ${Date.now()}` });
+    const link = new URL(first.result!.images![0]!.url);
+    const otherBlob = new URL(second.result!.images![0]!.url);
+
+    assert.equal((await fetch(link)).status, 200);
+    const foreign = new URL(link);
+    foreign.pathname = otherBlob.pathname;
+    assert.equal((await fetch(foreign)).status, 403, 'another blob with this signature');
+    const write = await fetch(link, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'overwritten' });
+    assert.equal(write.status, 403, 'write');
+    assert.equal((await fetch(link, { method: 'DELETE' })).status, 403, 'delete');
+    const listing = new URL(link);
+    listing.pathname = link.pathname.split('/').slice(0, 3).join('/');
+    listing.searchParams.set('restype', 'container');
+    listing.searchParams.set('comp', 'list');
+    assert.equal((await fetch(listing)).status, 403, 'list the container');
+    const widened = new URL(link);
+    widened.searchParams.set('sp', 'rw');
+    assert.equal((await fetch(widened)).status, 403, 'edited permissions');
+    const extended = new URL(link);
+    extended.searchParams.set('se', '2099-01-01T00:00:00Z');
+    assert.equal((await fetch(extended)).status, 403, 'edited expiry');
+    assert.equal((await fetch(link)).status, 200, 'the image is still there');
+  });
+
+  it('ends a content-filtered prompt as Failed/ContentFiltered with the category, without retrying', async () => {
+    const marker = `filtered-${Date.now()}`;
+    stack.imageService.addRule({ match: marker, fault: { kind: 'contentFilter', category: 'violence' } });
+    const job = await submitAndWait({ prompt: `A castle ${marker}` });
+    assert.equal(job.status, 'Failed');
+    assert.equal(job.error?.code, 'ContentFiltered');
+    assert.match(job.error?.message ?? '', /violence/);
+    assert.equal(job.result, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(stack.imageService.calls().filter((call) => call.prompt.includes(marker)).length, 1, 'one call, no retry');
+  });
+
+  it('ends a job whose message always fails in the poison queue and Failed, saying why', async () => {
+    const marker = `always-500-${Date.now()}`;
+    stack.imageService.addRule({ match: marker, fault: { kind: 'serverError', status: 500 } });
+    const submitted = await stack.submit({ prompt: `A bridge ${marker}` });
+    const job = await stack.waitForJob(String(submitted.body.id), 60_000);
+    assert.equal(job.status, 'Failed');
+    assert.equal(job.error?.code, 'ProviderUnavailable');
+    assert.match(job.error?.message ?? '', /Gave up after 5 attempts/);
+    assert.equal(stack.imageService.calls().filter((call) => call.prompt.includes(marker)).length, 5, 'maxDequeueCount attempts');
+    // The poison function consumed the message from image-jobs-poison.
+    const poison = stack.queueService.getQueueClient(storageNames.poisonQueue);
+    const peeked = await poison.peekMessages({ numberOfMessages: 32 });
+    assert.equal(peeked.peekedMessageItems.length, 0);
+  });
+
+  it('refuses bad input with the error shape, storing and queueing nothing', async () => {
+    const jobsBefore = await countBlobs(stack, storageNames.jobsContainer);
+    const cases: Array<[unknown, number, string, string | undefined]> = [
+      [{ prompt: 'a cat', temperature: 0 }, 400, 'UnknownField', 'temperature'],
+      [{}, 400, 'MissingField', 'prompt'],
+      [{ prompt: 'a cat', n: 11 }, 400, 'InvalidField', 'n'],
+      [{ prompt: 'a knight with a sword' }, 400, 'PromptBlocked', 'prompt'],
+      [{ prompt: 'een ridder met een zwaard' }, 400, 'PromptBlocked', 'prompt'],
+      ['{"prompt": "a cat"', 400, 'InvalidJson', 'body'],
+      [{ prompt: 'x'.repeat(20_000) }, 413, 'PayloadTooLarge', 'body'],
+    ];
+    for (const [body, status, code, target] of cases) {
+      const response = await stack.submit(body);
+      assert.equal(response.status, status, `${code}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error?.code, code);
+      assert.equal(response.body.error?.target, target);
+      assert.ok((response.body.error?.message ?? '').length > 10);
+    }
+    const wrongType = await fetch(`${stack.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a cat' });
+    assert.equal(wrongType.status, 415);
+    assert.equal(await countBlobs(stack, storageNames.jobsContainer), jobsBefore);
+    const queued = await stack.queueService.getQueueClient(storageNames.jobQueue).peekMessages({ numberOfMessages: 32 });
+    assert.equal(queued.peekedMessageItems.length, 0);
+  });
+
+  it('answers 404 for an unknown or malformed job id', async () => {
+    for (const id of ['6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60', 'not-a-job', '..%2Fjobs']) {
+      const response = await stack.getJob(id);
+      assert.equal(response.status, 404, id);
+      assert.equal(response.body.error?.code, 'NotFound');
+    }
+  });
+});
+
+async function countBlobs(stack: Stack, container: string): Promise<number> {
+  const client = stack.blobService.getContainerClient(container);
+  if (!(await client.exists())) return 0;
+  let count = 0;
+  for await (const _blob of client.listBlobsFlat()) count++;
+  return count;
+}

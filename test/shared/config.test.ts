@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../shared/config';
+import { ConfigurationError } from '../../shared/errors';
+
+const azureLocal = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8089',
+  AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
+};
+
+describe('configuration', () => {
+  it('reads the local defaults', () => {
+    const config = loadConfig(azureLocal);
+    assert.deepEqual(config.storage, { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
+    assert.equal(config.imageProvider.kind, 'azure-openai');
+    assert.equal(config.model, 'gpt-image-1');
+    assert.equal(config.sasExpiryInMinutes, 60);
+    assert.equal(config.maxImagesPerJob, 4);
+    assert.equal(config.imageMaxRetries, 2);
+  });
+
+  it('is keyless for Azure OpenAI unless a key is set', () => {
+    const keyless = loadConfig(azureLocal).imageProvider;
+    assert.equal(keyless.kind === 'azure-openai' && keyless.apiKey, undefined);
+    const keyed = loadConfig({ ...azureLocal, AZURE_OPENAI_API_KEY: 'k' }).imageProvider;
+    assert.equal(keyed.kind === 'azure-openai' && keyed.apiKey, 'k');
+  });
+
+  it('accepts identity-based storage settings', () => {
+    const config = loadConfig({
+      ...azureLocal,
+      AzureWebJobsStorage: undefined,
+      AzureWebJobsStorage__accountName: 'edu4allstorage',
+      AzureWebJobsStorage__clientId: 'client-id',
+    });
+    assert.deepEqual(config.storage, {
+      kind: 'identity',
+      blobServiceUri: 'https://edu4allstorage.blob.core.windows.net',
+      queueServiceUri: 'https://edu4allstorage.queue.core.windows.net',
+      clientId: 'client-id',
+    });
+  });
+
+  it('accepts OpenAI or an OpenAI-compatible server', () => {
+    const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', IMAGE_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9000/v1' });
+    assert.deepEqual(config.imageProvider, { kind: 'openai', apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:9000/v1' });
+  });
+
+  const wrong: Array<[string, Record<string, string | undefined>, RegExp]> = [
+    ['no storage', { ...azureLocal, AzureWebJobsStorage: undefined }, /AzureWebJobsStorage/],
+    ['no endpoint', { ...azureLocal, AZURE_OPENAI_ENDPOINT: undefined }, /AZURE_OPENAI_ENDPOINT is required/],
+    ['no deployment', { ...azureLocal, AZURE_OPENAI_DEPLOYMENT: '' }, /AZURE_OPENAI_DEPLOYMENT is required/],
+    ['endpoint not a URL', { ...azureLocal, AZURE_OPENAI_ENDPOINT: 'my-resource' }, /AZURE_OPENAI_ENDPOINT must be an http\(s\) URL/],
+    ['unknown model', { ...azureLocal, IMAGE_MODEL: 'dall-e-2' }, /IMAGE_MODEL must be one of dall-e-3, gpt-image-1/],
+    ['unknown provider', { ...azureLocal, IMAGE_PROVIDER: 'midjourney' }, /IMAGE_PROVIDER must be azure-openai or openai/],
+    ['openai without key', { AzureWebJobsStorage: 'x', IMAGE_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
+    ['SAS expiry out of range', { ...azureLocal, SAS_EXPIRY_MINUTES: '0' }, /SAS_EXPIRY_MINUTES must be a whole number from 1 to 1440/],
+    ['SAS expiry not a number', { ...azureLocal, SAS_EXPIRY_MINUTES: 'an hour' }, /SAS_EXPIRY_MINUTES must be a whole number/],
+    ['too many images', { ...azureLocal, MAX_IMAGES_PER_JOB: '11' }, /MAX_IMAGES_PER_JOB must be a whole number from 1 to 10/],
+  ];
+  for (const [name, env, message] of wrong) {
+    it(`stops start-up on ${name}, naming the setting`, () => {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigurationError && message.test(error.message));
+    });
+  }
+});
