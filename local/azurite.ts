@@ -14,6 +14,8 @@ export interface AzuriteOptions {
   readonly queuePort?: number;
   readonly tablePort?: number;
   readonly quiet?: boolean;
+  /** HTTPS with Microsoft Entra (OAuth) checks, as Azure Storage does for identity-based access. */
+  readonly oauth?: { readonly certPath: string; readonly keyPath: string };
 }
 
 export interface Azurite {
@@ -46,6 +48,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     '--queuePort', String(options.queuePort ?? 0),
     '--tablePort', String(options.tablePort ?? 0),
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certPath, '--key', options.oauth.keyPath] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const urls: { blob?: string; queue?: string } = {};

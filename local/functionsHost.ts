@@ -245,13 +245,17 @@ function createHttpHandler(registry: FunctionsCoreRegistry, routes: readonly Htt
   };
 }
 
+/** Quick retries: the listener has its own back-off, and a stopping host must not wait on the SDK's. */
+const queueRetryOptions = { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 };
+
 function queueServiceFor(connection: string, env: Record<string, string | undefined>): QueueServiceClient {
   const connectionString = env[connection];
-  if (connectionString) return QueueServiceClient.fromConnectionString(connectionString);
+  if (connectionString) return QueueServiceClient.fromConnectionString(connectionString, { retryOptions: queueRetryOptions });
   const uri = env[`${connection}__queueServiceUri`] ?? (env[`${connection}__accountName`] && `https://${env[`${connection}__accountName`]}.queue.core.windows.net`);
   if (!uri) throw new Error(`The queue trigger's connection "${connection}" is not configured: set ${connection} or ${connection}__queueServiceUri.`);
   const clientId = env[`${connection}__clientId`];
-  return new QueueServiceClient(uri, clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential());
+  const credential = clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+  return new QueueServiceClient(uri, credential, { retryOptions: queueRetryOptions });
 }
 
 class QueueListener {
@@ -285,7 +289,23 @@ class QueueListener {
     });
   }
 
+  /** Creates the queue if needed (as the Azure host does), retrying while storage is unreachable. */
+  private async ensureQueue(): Promise<void> {
+    let delay = minPollingIntervalInMs;
+    while (this.running) {
+      try {
+        await this.queue.createIfNotExists();
+        return;
+      } catch (error) {
+        this.log('warning', `Queue ${this.queue.name} is not reachable yet: ${describe(error)}`);
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
   async run(): Promise<void> {
+    await this.ensureQueue();
     let delay = minPollingIntervalInMs;
     while (this.running) {
       if (this.inFlight.size > this.settings.newBatchThreshold) {
@@ -297,7 +317,7 @@ class QueueListener {
         messages = (await this.queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: this.leaseInSeconds }))
           .receivedMessageItems;
       } catch (error) {
-        this.log('warning', `Could not read queue ${this.queue.name}: ${error instanceof Error ? error.message : String(error)}`);
+        this.log('warning', `Could not read queue ${this.queue.name}: ${describe(error)}`);
         await this.sleep(delay);
         delay = Math.min(delay * 2, Math.max(this.settings.maxPollingIntervalInMs, minPollingIntervalInMs));
         continue;
@@ -381,7 +401,7 @@ class QueueListener {
       }
     } catch (error) {
       // Storage trouble while completing: the lease runs out and the message is delivered again.
-      this.log('warning', `Could not complete message ${message.messageId}: ${error instanceof Error ? error.message : String(error)}`);
+      this.log('warning', `Could not complete message ${message.messageId}: ${describe(error)}`);
     }
   }
 
@@ -420,9 +440,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     } else if (type === 'queuetrigger') {
       const queueName = stringProperty(trigger, 'queueName') ?? '';
       const service = queueServiceFor(stringProperty(trigger, 'connection') ?? 'AzureWebJobsStorage', env);
-      const queue = service.getQueueClient(queueName);
-      await queue.createIfNotExists();
-      listeners.push(new QueueListener(registry, fn, triggerName, queue, service.getQueueClient(`${queueName}-poison`), settings.queues, settings.functionTimeoutInMs, leaseInSeconds));
+      listeners.push(
+        new QueueListener(registry, fn, triggerName, service.getQueueClient(queueName), service.getQueueClient(`${queueName}-poison`), settings.queues, settings.functionTimeoutInMs, leaseInSeconds),
+      );
     } else {
       writeLog('host', 'warning', `Function ${fn.metadata.name} has a ${String(trigger.type)} trigger, which this local host does not run.`);
     }
@@ -454,7 +474,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       server.close();
       server.closeIdleConnections();
       await Promise.all(listeners.map((listener) => listener.stop()));
-      await Promise.allSettled(runs);
+      await withTimeout(Promise.allSettled(runs), drainTimeoutInMs, 'stopping the queue listeners').catch(() => undefined);
       for (const hook of registry.hooks.appTerminate) await hook({ hookData: {}, appHookData: {} });
       server.closeAllConnections();
     },

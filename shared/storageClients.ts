@@ -16,17 +16,25 @@ export function createCredential(clientId: string | undefined): TokenCredential 
   return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
 }
 
+/**
+ * Storage calls sit on the path of an HTTP request (submit, status), so a storage outage must turn into a
+ * prompt 503, not a minute of SDK back-off: a few quick retries, each try bounded. The SDK defaults are
+ * 4 tries with delays up to 120 s and no per-try timeout.
+ */
+export const storageRetryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 30_000 };
+
 export function createStorageClients(config: StorageConfig): StorageClients {
+  const options = { retryOptions: storageRetryOptions };
   if (config.kind === 'connectionString') {
     return {
-      blobService: BlobServiceClient.fromConnectionString(config.connectionString),
-      queueService: QueueServiceClient.fromConnectionString(config.connectionString),
+      blobService: BlobServiceClient.fromConnectionString(config.connectionString, options),
+      queueService: QueueServiceClient.fromConnectionString(config.connectionString, options),
     };
   }
   const credential = createCredential(config.clientId);
   return {
-    blobService: new BlobServiceClient(config.blobServiceUri, credential),
-    queueService: new QueueServiceClient(config.queueServiceUri, credential),
+    blobService: new BlobServiceClient(config.blobServiceUri, credential, options),
+    queueService: new QueueServiceClient(config.queueServiceUri, credential, options),
     credential,
   };
 }
