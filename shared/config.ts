@@ -116,6 +116,9 @@ const settingsSchema = z.object({
 
 type Settings = z.infer<typeof settingsSchema>;
 
+/** Every setting name this module reads (infra/ and the README's table are checked against it). */
+export const settingNames: readonly string[] = Object.keys(settingsSchema.shape);
+
 function storageFrom(settings: Settings): StorageConfig {
   if (settings.AzureWebJobsStorage) {
     return { kind: 'connectionString', connectionString: settings.AzureWebJobsStorage };

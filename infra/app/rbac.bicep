@@ -1,0 +1,90 @@
+// The managed identity's roles, and only these, each scoped to the one resource it concerns.
+// The deploying user gets the same data roles, so `npm start` can run against the cloud resources.
+param storageAccountName string
+param appInsightsName string
+param openAiAccountName string
+param managedIdentityPrincipalId string
+@description('The deploying user; empty to skip.')
+param userIdentityPrincipalId string = ''
+
+// Built-in role definition ids.
+// Storage Blob Data Owner: what the Functions host needs on AzureWebJobsStorage (deployment package,
+// host keys and leases), and our reads and writes of job records and images.
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+// Storage Queue Data Contributor: send (submit), process, update and delete (queue trigger), and the
+// host's poison queue.
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+// Storage Blob Delegator: getUserDelegationKey, for the user-delegation SAS image links.
+var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
+// Cognitive Services OpenAI User: call the image deployment keylessly (no management rights).
+var cognitiveServicesOpenAiUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+// Monitoring Metrics Publisher: send telemetry to Application Insights with local auth disabled.
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+var storageRoles = [storageBlobDataOwner, storageQueueDataContributor, storageBlobDelegator]
+
+resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+resource openAiAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
+  name: openAiAccountName
+}
+
+resource identityStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in storageRoles: {
+    name: guid(storageAccount.id, managedIdentityPrincipalId, roleId)
+    scope: storageAccount
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: managedIdentityPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource identityOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(openAiAccount.id, managedIdentityPrincipalId, cognitiveServicesOpenAiUser)
+  scope: openAiAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource identityMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, managedIdentityPrincipalId, monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource userStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for roleId in storageRoles: if (!empty(userIdentityPrincipalId)) {
+    name: guid(storageAccount.id, userIdentityPrincipalId, roleId)
+    scope: storageAccount
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+      principalId: userIdentityPrincipalId
+      principalType: 'User'
+    }
+  }
+]
+
+resource userOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userIdentityPrincipalId)) {
+  name: guid(openAiAccount.id, userIdentityPrincipalId, cognitiveServicesOpenAiUser)
+  scope: openAiAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
+    principalId: userIdentityPrincipalId
+    principalType: 'User'
+  }
+}

@@ -1,0 +1,241 @@
+// Edu4All Image Jobs on Azure: a Flex Consumption Function App with a user-assigned managed identity,
+// a storage account with shared keys off, an Azure OpenAI image deployment, and Application Insights
+// with local auth off. No keys or connection strings anywhere: every app setting is identity-based.
+// Laid out as Microsoft's Flex Consumption azd templates; check with `az bicep build --file infra/main.bicep`.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used to make resource names unique.')
+param environmentName string
+
+@minLength(1)
+@description('Region for the Function App and storage (one that offers Flex Consumption).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Region for Azure OpenAI: one where the image model is offered (see the model availability table).')
+param openAiLocation string = 'swedencentral'
+
+@description('Object id of the deploying user; gets the same data roles so the app can run locally against these resources. Empty to skip.')
+param principalId string = ''
+
+@description('The image model to deploy; also the IMAGE_MODEL setting that picks the request profile. dall-e-3 was retired in 2026.')
+@allowed(['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'dall-e-3'])
+param imageModelName string = 'gpt-image-1'
+
+@description('Version of the image model.')
+param imageModelVersion string = '2025-04-15'
+
+@description('Deployment SKU of the image model.')
+param imageDeploymentSkuName string = 'GlobalStandard'
+
+@description('Capacity units of the image deployment. The default quota of 2 units allows about 6 image requests a minute.')
+@minValue(1)
+param imageDeploymentCapacity int = 2
+
+@description('Most Function App instances Flex Consumption may run. Each instance runs up to batchSize + newBatchThreshold jobs (host.json), so keep instances × concurrency near the image quota.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 2
+
+@description('Memory per instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Concurrent HTTP requests per instance before Flex Consumption adds another.')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
+@description('Days after which job records and images are deleted by the storage lifecycle rule.')
+@minValue(1)
+param retentionDays int = 30
+
+@description('Lifetime of image links, in minutes.')
+@minValue(1)
+@maxValue(1440)
+param sasExpiryMinutes int = 60
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-api-${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+// The names the code uses (shared/storageNames.ts); a test checks that they match.
+var jobQueueName = 'image-jobs'
+var poisonQueueName = 'image-jobs-poison'
+var jobsContainerName = 'jobs'
+var imagesContainerName = 'images'
+var openAiApiVersion = '2025-04-01-preview'
+
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module apiIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'apiUserAssignedIdentity'
+  scope: rg
+  params: {
+    name: 'id-api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'appserviceplan'
+  scope: rg
+  params: {
+    name: 'plan-${resourceToken}'
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+    reserved: true
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // identity only: no account keys, no connection strings
+    supportsHttpsTrafficOnly: true
+    minimumTlsVersion: 'TLS1_2'
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      containers: [
+        { name: deploymentStorageContainerName }
+        { name: jobsContainerName }
+        { name: imagesContainerName }
+      ]
+    }
+  }
+}
+
+module storageData 'app/storage-data.bicep' = {
+  name: 'storageData'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    queueNames: [jobQueueName, poisonQueueName]
+    retentionContainerNames: [jobsContainerName, imagesContainerName]
+    retentionDays: retentionDays
+  }
+}
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+  name: '${uniqueString(deployment().name, location)}-loganalytics'
+  scope: rg
+  params: {
+    name: 'log-${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: 30
+  }
+}
+
+module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
+  name: '${uniqueString(deployment().name, location)}-appinsights'
+  scope: rg
+  params: {
+    name: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: true // telemetry is sent with the managed identity (Monitoring Metrics Publisher)
+  }
+}
+
+module openAi 'br/public:avm/res/cognitive-services/account:0.10.2' = {
+  name: 'openai'
+  scope: rg
+  params: {
+    name: 'oai-${resourceToken}'
+    location: openAiLocation
+    tags: tags
+    kind: 'AIServices'
+    sku: 'S0'
+    customSubDomainName: 'oai-${resourceToken}'
+    disableLocalAuth: true // keyless: Microsoft Entra ID only
+    publicNetworkAccess: 'Enabled'
+    deployments: [
+      {
+        name: imageModelName
+        model: {
+          format: 'OpenAI'
+          name: imageModelName
+          version: imageModelVersion
+        }
+        sku: {
+          name: imageDeploymentSkuName
+          capacity: imageDeploymentCapacity
+        }
+      }
+    ]
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    appServicePlanId: appServicePlan.outputs.resourceId
+    applicationInsightsName: monitoring.outputs.name
+    storageAccountName: storage.outputs.name
+    deploymentStorageContainerName: deploymentStorageContainerName
+    identityId: apiIdentity.outputs.resourceId
+    identityClientId: apiIdentity.outputs.clientId
+    runtimeName: 'node'
+    runtimeVersion: '20'
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    appSettings: {
+      IMAGE_PROVIDER: 'azure-openai'
+      IMAGE_MODEL: imageModelName
+      AZURE_OPENAI_ENDPOINT: openAi.outputs.endpoint
+      AZURE_OPENAI_DEPLOYMENT: imageModelName
+      AZURE_OPENAI_API_VERSION: openAiApiVersion
+      SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
+    }
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbacAssignments'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.name
+    openAiAccountName: openAi.outputs.name
+    managedIdentityPrincipalId: apiIdentity.outputs.principalId
+    userIdentityPrincipalId: principalId
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
+output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
+output SERVICE_API_URL string = api.outputs.SERVICE_API_URL
+output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
+output AZURE_OPENAI_DEPLOYMENT string = imageModelName
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.primaryBlobEndpoint
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { settingNames } from '../../shared/config';
+import { storageNames } from '../../shared/storageNames';
+import { projectDir } from '../helpers/stack';
+
+/**
+ * Keeps infra/ and the code honest with each other. The Bicep compiler cannot be installed here, so this
+ * reads the Bicep text: every setting the code reads is set by infra/ or documented with a default, every
+ * queue and container the code uses is created, and the roles granted are exactly the ones the code needs.
+ * (Where it exists, `az bicep build --file infra/main.bicep` is the check of the Bicep itself.)
+ */
+
+const infraDir = path.join(projectDir, 'infra');
+const read = (file: string) => readFileSync(path.join(projectDir, file), 'utf8');
+const bicepFiles = ['infra/main.bicep', ...readdirSync(path.join(infraDir, 'app')).map((f) => `infra/app/${f}`)].filter((f) => f.endsWith('.bicep'));
+const bicep = bicepFiles.map(read).join('\n');
+const mainBicep = read('infra/main.bicep');
+const rbacBicep = read('infra/app/rbac.bicep');
+
+/** Settings with no default that Azure does not need, and why. */
+const notSetInAzure: Record<string, string> = {
+  AzureWebJobsStorage: 'a connection string; Azure uses the identity-based AzureWebJobsStorage__* settings',
+  AzureWebJobsStorage__accountName: 'an alternative to the service URIs, which infra/ sets',
+  AZURE_OPENAI_API_KEY: 'keys are not used in Azure: the managed identity is',
+  OPENAI_API_KEY: 'only for IMAGE_PROVIDER=openai',
+  OPENAI_BASE_URL: 'only for IMAGE_PROVIDER=openai',
+  PROMPT_BLOCKED_TERMS_EXTRA: 'optional school-specific additions',
+  PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
+};
+
+function readmeSettings(): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const line of read('README.md').split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    if (cells.length < 4 || !cells[1]?.startsWith('`')) continue;
+    for (const name of cells[1].matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)) rows.set(name[1] ?? '', cells[2] ?? '');
+  }
+  return rows;
+}
+
+function isSetByInfra(name: string): boolean {
+  return new RegExp(`^\\s*${name}\\s*:`, 'm').test(bicep);
+}
+
+function bicepVarFor(value: string): string {
+  const match = new RegExp(`^var (\\w+) = '${value}'$`, 'm').exec(mainBicep);
+  assert.ok(match, `infra/main.bicep has no variable for '${value}'`);
+  return match[1] ?? '';
+}
+
+describe('infra/ and the code agree', () => {
+  const documented = readmeSettings();
+
+  for (const name of settingNames) {
+    it(`setting ${name} is documented, and set by infra/ or defaulted`, () => {
+      assert.ok(documented.has(name), `${name} is missing from the README's settings table`);
+      const hasDefault = documented.get(name) !== '–' && documented.get(name) !== '';
+      assert.ok(
+        isSetByInfra(name) || hasDefault || name in notSetInAzure,
+        `${name} is neither set by infra/ nor has a documented default`,
+      );
+    });
+  }
+
+  it('sets the identity-based storage and Azure OpenAI settings, and no secret', () => {
+    for (const name of ['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId', 'AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'IMAGE_MODEL', 'AZURE_CLIENT_ID', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']) {
+      assert.ok(isSetByInfra(name), `${name} is not set by infra/`);
+    }
+    for (const secret of ['AZURE_OPENAI_API_KEY', 'OPENAI_API_KEY', 'AccountKey', 'listKeys(', 'SharedAccessSignature']) {
+      assert.ok(!bicep.includes(secret), `infra/ mentions ${secret}`);
+    }
+    assert.match(mainBicep, /allowSharedKeyAccess: false/);
+    assert.match(mainBicep, /allowBlobPublicAccess: false/);
+    assert.match(mainBicep, /minimumTlsVersion: 'TLS1_2'/);
+    assert.match(mainBicep, /supportsHttpsTrafficOnly: true/);
+    assert.equal(mainBicep.match(/disableLocalAuth: true/g)?.length, 2, 'local auth off for Azure OpenAI and Application Insights');
+  });
+
+  it('creates every queue the code uses', () => {
+    for (const queue of [storageNames.jobQueue, storageNames.poisonQueue]) {
+      const variable = bicepVarFor(queue);
+      assert.match(mainBicep, new RegExp(`queueNames: \\[[^\\]]*\\b${variable}\\b`), `queue ${queue} is not created`);
+    }
+    assert.match(read('infra/app/storage-data.bicep'), /queueServices\/queues@/);
+  });
+
+  it('creates every container the code uses, with the retention rule over them', () => {
+    const containers = /containers: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
+    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer]) {
+      const variable = bicepVarFor(container);
+      assert.match(containers, new RegExp(`name: ${variable}\\b`), `container ${container} is not created`);
+      assert.match(mainBicep, new RegExp(`retentionContainerNames: \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no retention rule`);
+    }
+    assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: retentionDays/);
+  });
+
+  it('runs on Flex Consumption with a user-assigned identity and the parameters an operator tunes', () => {
+    assert.match(mainBicep, /tier: 'FlexConsumption'/);
+    assert.match(mainBicep, /param maximumInstanceCount int/);
+    assert.match(mainBicep, /param httpPerInstanceConcurrency int/);
+    assert.match(read('infra/app/api.bicep'), /userAssignedResourceIds: \[identityId\]/);
+    assert.match(read('infra/app/api.bicep'), /perInstanceConcurrency: httpPerInstanceConcurrency/);
+    assert.match(mainBicep, /runtimeVersion: '(20|22)'/);
+  });
+
+  // Each role the identity gets, with the code that needs it: a role whose reason disappears from the code,
+  // or a role granted without a reason here, fails this test.
+  const neededRoles: Array<{ role: string; id: string; evidence: [file: string, text: string] }> = [
+    { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/jobStore.ts', '.upload('] },
+    { role: 'Storage Queue Data Contributor', id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', evidence: ['shared/jobSubmission.ts', 'sendMessage('] },
+    { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/sasLinks.ts', 'getUserDelegationKey('] },
+    { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
+    { role: 'Monitoring Metrics Publisher', id: '3913510d-42f4-4e42-8a64-420c390055eb', evidence: ['infra/app/api.bicep', 'Authorization=AAD'] },
+  ];
+
+  for (const { role, id, evidence } of neededRoles) {
+    it(`grants ${role} to the managed identity, because the code needs it`, () => {
+      assert.ok(read(evidence[0]).includes(evidence[1]), `${evidence[0]} no longer uses ${evidence[1]}: is ${role} still needed?`);
+      const variable = new RegExp(`^var (\\w+) = '${id}'`, 'm').exec(rbacBicep)?.[1];
+      assert.ok(variable, `${role} (${id}) is not in infra/app/rbac.bicep`);
+      const grantedToIdentity =
+        new RegExp(`var storageRoles = \\[[^\\]]*\\b${variable}\\b`).test(rbacBicep) ||
+        new RegExp(`roleDefinitions', ${variable}\\)\\s*\\n\\s*principalId: managedIdentityPrincipalId`).test(rbacBicep);
+      assert.ok(grantedToIdentity, `${role} is not assigned to the managed identity`);
+    });
+  }
+
+  it('grants no other role', () => {
+    const granted = [...rbacBicep.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]);
+    assert.deepEqual(new Set(granted), new Set(neededRoles.map((r) => r.id)));
+    assert.ok(!/roleAssignments/.test(mainBicep), 'role assignments live in infra/app/rbac.bicep only');
+  });
+});
