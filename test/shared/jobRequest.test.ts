@@ -88,8 +88,8 @@ describe('job request validation', () => {
     assert.equal(request.orientation, 'portrait');
   });
 
-  it('keeps every allowed field', () => {
-    const request = dalle3.parse({
+  it('keeps every allowed field as given', () => {
+    const body = {
       prompt: 'a cat',
       n: 3,
       orientation: 'square',
@@ -98,17 +98,8 @@ describe('job request validation', () => {
       style: 'natural',
       user: 'student-42',
       metadata: { classId: '4B', assignmentId: 'monuments-1' },
-    });
-    assert.deepEqual(request, {
-      prompt: 'a cat',
-      n: 3,
-      orientation: 'square',
-      size: '1024x1024',
-      quality: 'hd',
-      style: 'natural',
-      user: 'student-42',
-      metadata: { classId: '4B', assignmentId: 'monuments-1' },
-    });
+    };
+    assert.deepEqual(dalle3.parse(structuredClone(body)), body);
   });
 
   it('counts characters, not UTF-16 units, against the prompt limit', () => {
