@@ -1,25 +1,34 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { RequestError } from '../shared/errors';
-import { isJobId, isTerminal } from '../shared/job';
+import { callerForJob, findJob } from '../shared/access';
+import { isTerminal } from '../shared/job';
 import { renderJob } from '../shared/jobView';
 import { getServices } from '../shared/services';
-import { json, respond } from './lib/http';
+import { corsHeaders, errorResponse, json, jobUrl } from './lib/http';
 
 const services = getServices();
 
-/** GET /api/jobs/{id}: the job's status; image links once it succeeded; Retry-After while it runs. */
+/**
+ * GET /api/jobs/{id}: the job's status, image links once it succeeded, Retry-After while it runs.
+ * The LMS calls it with its api-key; a student's browser with the job's status token (?token=).
+ */
 app.http('getJob', {
   route: 'jobs/{id}',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: (request: HttpRequest, context: InvocationContext) =>
-    respond(context, async () => {
+  handler: async (request: HttpRequest, context: InvocationContext) => {
+    const cors = corsHeaders(request, services.config.corsAllowedOrigins);
+    try {
       const id = request.params['id'] ?? '';
-      const job = isJobId(id) ? await services.jobs.get(id) : undefined;
-      if (!job) throw new RequestError(404, 'NotFound', `There is no job with id '${id.slice(0, 64)}'.`, 'id');
-      const headers: Record<string, string> = isTerminal(job.status)
+      const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'));
+      const job = await findJob(services, id, caller);
+      const retryAfter: Record<string, string> = isTerminal(job.status)
         ? {}
         : { 'Retry-After': String(services.config.statusRetryAfterInSeconds) };
-      return json(200, await renderJob(services, job), headers);
-    }),
+      const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config.publicBaseUrl) });
+      return json(200, body, { ...retryAfter, ...cors });
+    } catch (error) {
+      const response = errorResponse(error, context);
+      return { ...response, headers: { ...(response.headers as Record<string, string>), ...cors } };
+    }
+  },
 });

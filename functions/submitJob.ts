@@ -1,8 +1,9 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { requireTenant } from '../shared/access';
 import { submitJob } from '../shared/jobSubmission';
 import { renderJob } from '../shared/jobView';
 import { getServices } from '../shared/services';
-import { json, jobStatusUrl, readJsonBody, respond } from './lib/http';
+import { json, jobUrl, readJsonBody, respond } from './lib/http';
 
 const services = getServices();
 
@@ -10,13 +11,14 @@ const services = getServices();
 app.http('submitJob', {
   route: 'jobs',
   methods: ['POST'],
-  authLevel: 'anonymous',
+  authLevel: 'anonymous', // authentication is the tenant's api-key header, checked in shared/access.ts
   handler: (request: HttpRequest, context: InvocationContext) =>
     respond(context, async () => {
-      const job = await submitJob(services, await readJsonBody(request), context);
-      const statusUrl = jobStatusUrl(request, job.id, services.config.publicBaseUrl);
-      return json(202, await renderJob(services, job), {
-        'Operation-Location': statusUrl,
+      const tenant = requireTenant(services, request.headers.get('api-key'));
+      const job = await submitJob(services, tenant, () => readJsonBody(request), context);
+      const location = jobUrl(request, job.id, services.config.publicBaseUrl);
+      return json(202, await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl: location }), {
+        'Operation-Location': location,
         'Retry-After': String(services.config.statusRetryAfterInSeconds),
       });
     }),

@@ -52,6 +52,17 @@ param httpPerInstanceConcurrency int = 16
 @minValue(1)
 param retentionDays int = 30
 
+@description('The tenants (schools) as JSON, with SHA-256 hashes of their API keys and their quotas: see the README, Authentication. Hashes are not secrets; the keys never reach Azure.')
+param tenants string
+
+@description('Comma-separated LMS origins whose pages may poll job status with a status token (CORS).')
+param corsAllowedOrigins string = ''
+
+@secure()
+@description('Signs the status tokens of browser status URLs. azd generates it once and keeps it in the environment; it is stored in Key Vault.')
+@metadata({ azd: { type: 'generate', config: { length: 48, noSpecial: true } } })
+param statusTokenSecret string
+
 @description('Lifetime of image links, in minutes.')
 @minValue(1)
 @maxValue(1440)
@@ -66,6 +77,7 @@ var jobQueueName = 'image-jobs'
 var poisonQueueName = 'image-jobs-poison'
 var jobsContainerName = 'jobs'
 var imagesContainerName = 'images'
+var usageContainerName = 'usage'
 var openAiApiVersion = '2025-04-01-preview'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -121,6 +133,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: deploymentStorageContainerName }
         { name: jobsContainerName }
         { name: imagesContainerName }
+        { name: usageContainerName }
       ]
     }
   }
@@ -134,6 +147,20 @@ module storageData 'app/storage-data.bicep' = {
     queueNames: [jobQueueName, poisonQueueName]
     retentionContainerNames: [jobsContainerName, imagesContainerName]
     retentionDays: retentionDays
+    // Quota counters are needed for a month at most; 62 days covers any month.
+    counterContainerNames: [usageContainerName]
+    counterRetentionDays: 62
+  }
+}
+
+module keyVault 'app/key-vault.bicep' = {
+  name: 'keyVault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+    statusTokenSecret: statusTokenSecret
   }
 }
 
@@ -214,6 +241,11 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_DEPLOYMENT: imageModelName
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
+      RETENTION_DAYS: string(retentionDays)
+      TENANTS: tenants
+      CORS_ALLOWED_ORIGINS: corsAllowedOrigins
+      // A Key Vault reference, resolved by the platform with the app's identity: the secret is in no setting.
+      STATUS_TOKEN_SECRETS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.statusTokenSecretUri})'
     }
   }
 }
@@ -225,6 +257,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     appInsightsName: monitoring.outputs.name
     openAiAccountName: openAi.outputs.name
+    keyVaultName: keyVault.outputs.name
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
     userIdentityPrincipalId: principalId
   }

@@ -18,6 +18,8 @@ export type Fault =
   | { readonly kind: 'contentFilter'; readonly category?: 'hate' | 'self_harm' | 'sexual' | 'violence' }
   | { readonly kind: 'unauthorized' }
   | { readonly kind: 'hang' }
+  /** Answers normally, but only after this long (a slow generation). */
+  | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'reset' };
 
 export interface FaultRule {
@@ -233,6 +235,9 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         record(0, fault.kind);
         req.socket.destroy();
         return undefined;
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        break;
       case undefined:
         break;
     }

@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../shared/config';
+import { consoleLogger } from '../shared/logger';
 import { isModelName } from '../shared/modelProfiles';
+import { deleteExpiredJobs } from '../shared/retention';
+import { createServices } from '../shared/services';
 import { startAzurite, type Azurite } from './azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
@@ -28,6 +32,11 @@ async function main(): Promise<void> {
     console.log(`Created ${settingsFileName} from ${exampleSettingsFileName} (git-ignored; edit it to change settings).`);
   }
   applyLocalSettings(projectDir);
+  // Settings added to the example since this local.settings.json was made: use the example's values.
+  const example = JSON.parse(readFileSync(path.join(projectDir, exampleSettingsFileName), 'utf8')) as { Values: Record<string, string> };
+  const added = Object.keys(example.Values).filter((key) => process.env[key] === undefined);
+  for (const key of added) process.env[key] = example.Values[key];
+  if (added.length > 0) console.log(`Using ${exampleSettingsFileName}'s values for settings missing from ${settingsFileName}: ${added.join(', ')}`);
   const env = process.env;
 
   let azurite: Azurite | undefined;
@@ -48,6 +57,17 @@ async function main(): Promise<void> {
     });
     console.log(`Local image service (placeholder PNGs): ${imageService.url}`);
   }
+
+  // Azure's lifecycle rule deletes old jobs and images; locally this does, at start and every hour.
+  const services = createServices(loadConfig());
+  const retention = () => {
+    deleteExpiredJobs(services, consoleLogger).catch((error: unknown) => {
+      console.error(`Retention cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  };
+  retention();
+  const retentionTimer = setInterval(retention, 60 * 60_000);
+  retentionTimer.unref();
 
   const port = Number(env['FUNCTIONS_PORT'] ?? 7071);
   const host = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'host.js'), '--port', String(port)], {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ConfigurationError } from './errors';
 import { modelNames, type ModelName } from './modelProfiles';
+import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from './tenants';
+
+/** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
+export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';
 
 /**
  * Every setting the service reads, validated once at start-up. The names are the same in code,
@@ -43,6 +47,13 @@ export interface AppConfig {
   readonly statusRetryAfterInSeconds: number;
   /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
   readonly publicBaseUrl?: string;
+  readonly tenants: readonly Tenant[];
+  /** The first signs status tokens; all verify (rotation). */
+  readonly statusTokenSecrets: readonly string[];
+  readonly statusTokenLifetimeInMinutes: number;
+  readonly retentionDays: number;
+  /** Browser origins (the LMS pages) allowed to read job status with a status token. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -112,6 +123,13 @@ const settingsSchema = z.object({
   PROMPT_BLOCKED_TERMS_EXTRA: optionalText,
   STATUS_RETRY_AFTER_SECONDS: integer('STATUS_RETRY_AFTER_SECONDS', 1, 60, 2),
   PUBLIC_BASE_URL: optionalText.pipe(url('PUBLIC_BASE_URL').optional()),
+  TENANTS: optionalText,
+  STATUS_TOKEN_SECRETS: optionalText,
+  STATUS_TOKEN_MINUTES: integer('STATUS_TOKEN_MINUTES', 5, 10_080, 1440),
+  RETENTION_DAYS: integer('RETENTION_DAYS', 1, 3650, 30),
+  CORS_ALLOWED_ORIGINS: optionalText,
+  // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
+  WEBSITE_SITE_NAME: optionalText,
 });
 
 type Settings = z.infer<typeof settingsSchema>;
@@ -140,6 +158,53 @@ function storageFrom(settings: Settings): StorageConfig {
     queueServiceUri,
     ...(settings.AzureWebJobsStorage__clientId ? { clientId: settings.AzureWebJobsStorage__clientId } : {}),
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function tenantsFrom(settings: Settings): Tenant[] {
+  if (!settings.TENANTS) {
+    throw new ConfigurationError('TENANTS is required: a JSON array of tenants with their API key hashes (see the README, Authentication).');
+  }
+  let tenants: Tenant[];
+  try {
+    tenants = parseTenants(settings.TENANTS);
+  } catch (error) {
+    throw new ConfigurationError(error instanceof Error ? error.message : String(error));
+  }
+  const developmentHash = hashApiKey(localDevelopmentKey);
+  if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.apiKeyHashes.includes(developmentHash))) {
+    throw new ConfigurationError(`TENANTS holds the local development key '${localDevelopmentKey}', which must never be used in Azure.`);
+  }
+  return tenants;
+}
+
+function statusSecretsFrom(settings: Settings): string[] {
+  const secrets = list(settings.STATUS_TOKEN_SECRETS);
+  if (secrets.length === 0) {
+    throw new ConfigurationError('STATUS_TOKEN_SECRETS is required: one or more random secrets of at least 32 characters, comma-separated.');
+  }
+  if (secrets.some((secret) => secret.length < 32)) {
+    throw new ConfigurationError('STATUS_TOKEN_SECRETS: every secret must be at least 32 characters long.');
+  }
+  if (settings.WEBSITE_SITE_NAME && secrets.includes(localDevelopmentStatusSecret)) {
+    throw new ConfigurationError('STATUS_TOKEN_SECRETS holds the local development secret, which must never be used in Azure.');
+  }
+  return secrets;
+}
+
+function originsFrom(settings: Settings): string[] {
+  return list(settings.CORS_ALLOWED_ORIGINS).map((origin) => {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new ConfigurationError(`CORS_ALLOWED_ORIGINS: '${origin}' is not an origin like https://lms.example.org`);
+    }
+    return origin;
+  });
 }
 
 function imageProviderFrom(settings: Settings): ImageProviderConfig {
@@ -190,11 +255,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
     promptMaxChars: settings.PROMPT_MAX_CHARS,
     maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
-    extraBlockedTerms: (settings.PROMPT_BLOCKED_TERMS_EXTRA ?? '')
-      .split(',')
-      .map((term) => term.trim())
-      .filter((term) => term.length > 0),
+    extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
     statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
     ...(settings.PUBLIC_BASE_URL ? { publicBaseUrl: settings.PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
+    tenants: tenantsFrom(settings),
+    statusTokenSecrets: statusSecretsFrom(settings),
+    statusTokenLifetimeInMinutes: settings.STATUS_TOKEN_MINUTES,
+    retentionDays: settings.RETENTION_DAYS,
+    corsAllowedOrigins: originsFrom(settings),
   };
 }

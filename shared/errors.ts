@@ -10,6 +10,8 @@ export class RequestError extends Error {
     readonly code: string,
     message: string,
     readonly target?: string,
+    /** For 429s: when trying again can succeed. */
+    readonly retryAfterInSeconds?: number,
   ) {
     super(message);
     this.name = 'RequestError';

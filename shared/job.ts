@@ -29,6 +29,8 @@ export interface StoredImage {
 
 export interface JobRecord {
   readonly id: string;
+  /** The tenant (school) that submitted the job; only it may see or delete the job with its key. */
+  readonly tenantId: string;
   readonly status: JobStatus;
   readonly createdDateTime: string;
   readonly lastUpdatedDateTime: string;

@@ -93,6 +93,12 @@ export async function processJob(services: Services, input: unknown, log: Logger
     );
   }
 
+  if (!(await services.jobs.get(jobId))) {
+    // Deleted while we generated (right to erasure): leave nothing behind.
+    await services.images.deleteAll(jobId);
+    log.log(`Job ${jobId}: deleted while running; its images were removed.`);
+    return;
+  }
   const images = (await services.images.list(jobId)).filter((image) => image.index < request.n);
   const finished = await finish(services, jobId, { status: 'Succeeded', images });
   if (finished?.status === 'Succeeded') log.log(`Job ${jobId}: succeeded with ${images.length} images.`);

@@ -32,10 +32,31 @@ export interface JobRequestLimits {
 }
 
 export const metadataLimits = { maxEntries: 8, maxKeyChars: 40, maxValueChars: 128 } as const;
-const userPattern = /^[A-Za-z0-9._:@-]{1,64}$/;
+export const userIdPattern = /^[A-Za-z0-9._:@-]{1,64}$/;
 const metadataKeyPattern = new RegExp(`^[A-Za-z0-9_.-]{1,${metadataLimits.maxKeyChars}}$`);
-// C0/C1 control characters other than tab and line breaks have no place in a picture description.
+/**
+ * Hostile text: rejected, not repaired, where it can only be a trick or a broken client: control
+ * characters (other than tab and line breaks), bidirectional overrides and isolates (which make text read
+ * differently than it is stored), and lone surrogates (not text at all). Invisible format characters
+ * (zero-width spaces and joiners, soft hyphens, BOMs) are removed, so they cannot split a blocked word,
+ * and the text is NFKC-normalised (full-width and styled letters become plain ones).
+ */
 const controlCharacters = /(?![\t\n\r])\p{Cc}/u;
+const bidiControls = /[\u202A-\u202E\u2066-\u2069]/u;
+const loneSurrogates = /\p{Cs}/u;
+const invisibleFormatCharacters = /\p{Cf}/gu;
+
+export function normalizeText(value: string): string {
+  return value.normalize('NFKC').replace(invisibleFormatCharacters, '');
+}
+
+function safeText(field: string) {
+  return z
+    .string({ error: `${field} must be a string` })
+    .refine((value) => !loneSurrogates.test(value), `${field} is not valid Unicode text (it has a lone surrogate)`)
+    .refine((value) => !bidiControls.test(value), `${field} must not contain bidirectional control characters`)
+    .refine((value) => !controlCharacters.test(value), `${field} must not contain control characters`);
+}
 
 /** Fields that other image APIs or the lesson text use, with a hint instead of a bare "unknown field". */
 const unsupportedFieldHints: Record<string, string> = {
@@ -57,12 +78,12 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
   const fields = {
     prompt: z
       .string({ error: 'prompt must be a string describing the picture' })
-      .transform((value) => value.trim())
+      .pipe(safeText('prompt'))
+      .transform((value) => normalizeText(value).trim())
       .pipe(
         z
           .string()
           .min(1, 'prompt must not be empty')
-          .refine((value) => !controlCharacters.test(value), 'prompt must not contain control characters')
           .refine((value) => characterCount(value) <= limits.promptMaxChars, {
             message: `prompt is too long: at most ${limits.promptMaxChars} characters are allowed`,
             params: { tooLong: true },
@@ -96,7 +117,7 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
       .optional(),
     user: z
       .string({ error: 'user must be a string' })
-      .regex(userPattern, 'user must be an opaque student id of 1 to 64 letters, digits or . _ : @ -')
+      .regex(userIdPattern, 'user must be an opaque student id of 1 to 64 letters, digits or . _ : @ -')
       .optional(),
     metadata: z
       .record(
@@ -106,7 +127,9 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
         ),
         z
           .string({ error: 'metadata values must be strings' })
-          .max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`),
+          .pipe(safeText('metadata values'))
+          .transform(normalizeText)
+          .pipe(z.string().max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`)),
         { error: 'metadata must be an object of string values' },
       )
       .refine(

@@ -4,14 +4,22 @@ import type { JobRecord } from './job';
 import { encodeJobMessage } from './jobMessage';
 import type { Logger } from './logger';
 import type { Services } from './services';
+import type { Tenant } from './tenants';
 
 /**
- * Accepts a job: validate, screen, store, enqueue. Nothing is stored or spent for a request that fails
- * validation or the screen. If the enqueue fails the record is removed again, so no job is left waiting
- * for a message that will never come.
+ * Accepts a job: validate, screen, reserve quota, store, enqueue. Nothing is stored or spent for a request
+ * that fails validation, the screen or the quota. If storing or enqueueing fails the record is removed and
+ * the quota given back, so no job is left waiting for a message that will never come.
+ * `readBody` is called after the rate limit, so a flood of bodies is refused before it is parsed.
  */
-export async function submitJob(services: Services, body: unknown, log: Logger): Promise<JobRecord> {
-  const request = services.requestParser.parse(body);
+export async function submitJob(services: Services, tenant: Tenant, readBody: () => Promise<unknown>, log: Logger): Promise<JobRecord> {
+  try {
+    await services.ensureStorage();
+  } catch (error) {
+    throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
+  }
+  await services.quotas.countSubmit(tenant);
+  const request = services.requestParser.parse(await readBody());
   const screen = services.promptScreen.screen(request.prompt);
   if (screen.blocked) {
     throw new RequestError(
@@ -25,6 +33,7 @@ export async function submitJob(services: Services, body: unknown, log: Logger):
   const now = new Date().toISOString();
   const job: JobRecord = {
     id: randomUUID(),
+    tenantId: tenant.id,
     status: 'NotStarted',
     createdDateTime: now,
     lastUpdatedDateTime: now,
@@ -34,10 +43,11 @@ export async function submitJob(services: Services, body: unknown, log: Logger):
     attempts: 0,
   };
 
+  const reservation = await services.quotas.reserveImages(tenant, request.user, request.n);
   try {
-    await services.ensureStorage();
     await services.jobs.create(job);
   } catch (error) {
+    await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
   try {
@@ -46,8 +56,17 @@ export async function submitJob(services: Services, body: unknown, log: Logger):
     await services.jobs.delete(job.id).catch((cleanupError: unknown) => {
       log.error(`Job ${job.id}: enqueue failed and the record could not be removed: ${String(cleanupError)}`);
     });
+    await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be queued.', { cause: error });
   }
-  log.log(`Job ${job.id} accepted: n=${request.n} size=${request.size} model=${job.model}`);
+  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}`);
   return job;
+}
+
+/** Erases a job at once (right to erasure): its images first, then its record. */
+export async function deleteJob(services: Services, job: JobRecord, log: Logger): Promise<void> {
+  await services.images.deleteAll(job.id);
+  await services.jobs.delete(job.id);
+  // A worker that was generating when the record vanished removes what it saved (see processJob).
+  log.log(`Job ${job.id} deleted by tenant ${job.tenantId}.`);
 }

@@ -1,3 +1,4 @@
+import type { Caller } from './access';
 import type { JobError, JobRecord, JobStatus } from './job';
 import type { JobRequest } from './jobRequest';
 import type { Services } from './services';
@@ -10,6 +11,9 @@ export interface JobResource {
   readonly lastUpdatedDateTime: string;
   readonly model: string;
   readonly request: JobRequest;
+  /** For the LMS only: a URL a student's browser can poll without the API key (read-only, this job, expiring). */
+  readonly statusUrl?: string;
+  readonly statusUrlExpiresOn?: string;
   readonly result?: { readonly images: readonly ImageResource[] };
   readonly error?: JobError;
 }
@@ -24,14 +28,28 @@ export interface ImageResource {
   readonly revisedPrompt?: string;
 }
 
-export async function renderJob(services: Services, job: JobRecord, now: Date = new Date()): Promise<JobResource> {
+export interface RenderOptions {
+  readonly caller: Caller;
+  /** The job's own URL (Operation-Location), to which the status token is added. */
+  readonly jobUrl: string;
+  readonly now?: Date;
+}
+
+export async function renderJob(services: Services, job: JobRecord, options: RenderOptions): Promise<JobResource> {
+  const now = options.now ?? new Date();
+  // A browser holding a status token sees the job, not the LMS's bookkeeping about the student.
+  const { user: _user, metadata: _metadata, ...publicRequest } = job.request;
+  const statusToken = options.caller.kind === 'tenant' ? services.statusTokens.create(job.id, now) : undefined;
   const base = {
     id: job.id,
     status: job.status,
     createdDateTime: job.createdDateTime,
     lastUpdatedDateTime: job.lastUpdatedDateTime,
     model: job.model,
-    request: job.request,
+    request: options.caller.kind === 'tenant' ? job.request : publicRequest,
+    ...(statusToken
+      ? { statusUrl: `${options.jobUrl}?token=${statusToken.token}`, statusUrlExpiresOn: statusToken.expiresOn.toISOString() }
+      : {}),
   };
   if (job.status === 'Failed' || job.status === 'Canceled') {
     return { ...base, ...(job.error ? { error: job.error } : {}) };

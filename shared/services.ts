@@ -1,3 +1,4 @@
+import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig, type AppConfig } from './config';
 import { createImageProvider, type ImageProvider } from './imageProvider';
@@ -7,7 +8,10 @@ import { createJobStore, type JobStore } from './jobStore';
 import { loadMetaprompt, type Metaprompt } from './metaprompt';
 import { getModelProfile, type ModelProfile } from './modelProfiles';
 import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './promptScreen';
+import { createCounterStore } from './counterStore';
+import { createQuotas, type Quotas } from './quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './sasLinks';
+import { createStatusTokens, type StatusTokens } from './statusTokens';
 import { createStorageClients } from './storageClients';
 import { storageNames } from './storageNames';
 
@@ -25,7 +29,11 @@ export interface Services {
   readonly images: ImageStore;
   readonly links: SasLinkSigner;
   readonly jobQueue: QueueClient;
+  readonly blobService: BlobServiceClient;
+  readonly jobsContainerName: string;
   readonly imageProvider: ImageProvider;
+  readonly quotas: Quotas;
+  readonly statusTokens: StatusTokens;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
   metapromptFor(version: string): Metaprompt;
@@ -37,6 +45,7 @@ export function createServices(config: AppConfig): Services {
   const storage = createStorageClients(config.storage);
   const jobsContainer = storage.blobService.getContainerClient(storageNames.jobsContainer);
   const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
+  const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
   const jobQueue = storage.queueService.getQueueClient(storageNames.jobQueue);
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
@@ -47,6 +56,7 @@ export function createServices(config: AppConfig): Services {
     storageReady ??= Promise.all([
       jobsContainer.createIfNotExists(),
       imagesContainer.createIfNotExists(),
+      usageContainer.createIfNotExists(),
       jobQueue.createIfNotExists(),
     ]).then(
       () => undefined,
@@ -68,10 +78,14 @@ export function createServices(config: AppConfig): Services {
     images: createImageStore(imagesContainer),
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
+    blobService: storage.blobService,
+    jobsContainerName: jobsContainer.containerName,
     imageProvider: createImageProvider(config.imageProvider, profile, {
       timeoutInSeconds: config.imageRequestTimeoutInSeconds,
       maxRetries: config.imageMaxRetries,
     }),
+    quotas: createQuotas(createCounterStore(usageContainer)),
+    statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     ensureStorage,
     metapromptFor(version) {
       let found = metaprompts.get(version);

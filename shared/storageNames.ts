@@ -5,4 +5,6 @@ export const storageNames = {
   poisonQueue: 'image-jobs-poison',
   jobsContainer: 'jobs',
   imagesContainer: 'images',
+  /** Quota and rate counters, one small JSON blob per tenant, user and period. */
+  usageContainer: 'usage',
 } as const;

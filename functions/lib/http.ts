@@ -17,11 +17,19 @@ export function errorBody(code: string, message: string, target?: string) {
 /** Maps any error to a response; only RequestError details reach the client, 5xx details stay in the log. */
 export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof RequestError) {
-    return json(error.status, errorBody(error.code, error.message, error.target));
+    const headers: Record<string, string> = {};
+    if (error.retryAfterInSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterInSeconds)));
+    if (error.status === 401) headers['WWW-Authenticate'] = 'ApiKey header="api-key"';
+    return json(error.status, errorBody(error.code, error.message, error.target), headers);
   }
   if (error instanceof ServiceUnavailableError) {
     context.error(`${error.message} ${String(error.cause)}`);
     return json(503, errorBody('ServiceUnavailable', `${error.message} Please try again shortly.`), { 'Retry-After': '5' });
+  }
+  if (error instanceof Error && error.name === 'RestError') {
+    // Storage failed under us (an outage, throttling): the client can retry; the details stay in the log.
+    context.error(`Storage error: ${error.message}`);
+    return json(503, errorBody('ServiceUnavailable', 'Storage is not available right now. Please try again shortly.'), { 'Retry-After': '5' });
   }
   context.error(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return json(500, errorBody('InternalError', 'An unexpected error occurred. Please try again later.'));
@@ -66,11 +74,21 @@ function tooLarge(): RequestError {
   return new RequestError(413, 'PayloadTooLarge', `The body must be at most ${maxRequestBodyBytes} bytes.`, 'body');
 }
 
-/** The absolute URL of a job's status, for Operation-Location. */
-export function jobStatusUrl(request: HttpRequest, jobId: string, publicBaseUrl: string | undefined): string {
-  if (publicBaseUrl) return `${publicBaseUrl}/api/jobs/${jobId}`;
+/**
+ * The absolute URL of a job (its Operation-Location), from the URL of a request to a /jobs route, so the
+ * route prefix and host stay whatever the client used (or PUBLIC_BASE_URL behind a rewriting proxy).
+ */
+export function jobUrl(request: HttpRequest, jobId: string, publicBaseUrl: string | undefined): string {
   const url = new URL(request.url);
-  url.search = '';
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${jobId}`;
-  return url.toString();
+  const routeBase = url.pathname.replace(/\/jobs(\/[^/]*)?\/?$/, '');
+  return `${publicBaseUrl ?? url.origin}${publicBaseUrl ? '/api' : routeBase}/jobs/${jobId}`;
+}
+
+/**
+ * CORS for browsers that poll with a status token: GET needs no preflight, so echoing an allowed Origin is
+ * enough. (In Azure, leave the platform's CORS list empty so these headers reach the browser.)
+ */
+export function corsHeaders(request: HttpRequest, allowedOrigins: readonly string[]): Record<string, string> {
+  const origin = request.headers.get('origin');
+  return origin && allowedOrigins.includes(origin) ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
 }

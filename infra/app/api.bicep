@@ -46,6 +46,8 @@ module api 'br/public:avm/res/web/site:0.9.0' = {
     tags: union(tags, { 'azd-service-name': serviceName })
     serverFarmResourceId: appServicePlanId
     httpsOnly: true
+    // Key Vault references in app settings are resolved with this identity.
+    keyVaultAccessIdentityResourceId: identityId
     managedIdentities: {
       systemAssigned: false
       userAssignedResourceIds: [identityId]

@@ -3,6 +3,7 @@
 param storageAccountName string
 param appInsightsName string
 param openAiAccountName string
+param keyVaultName string
 param managedIdentityPrincipalId string
 @description('The deploying user; empty to skip.')
 param userIdentityPrincipalId string = ''
@@ -20,6 +21,8 @@ var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 var cognitiveServicesOpenAiUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with local auth disabled.
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+// Key Vault Secrets User: read the status-token secret through the app setting's Key Vault reference.
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
 var storageRoles = [storageBlobDataOwner, storageQueueDataContributor, storageBlobDelegator]
 
@@ -33,6 +36,20 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource openAiAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: openAiAccountName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource identitySecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, managedIdentityPrincipalId, keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 resource identityStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [

@@ -4,6 +4,8 @@ param storageAccountName string
 param queueNames array
 param retentionContainerNames array
 param retentionDays int
+param counterContainerNames array
+param counterRetentionDays int
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -40,6 +42,24 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               baseBlob: {
                 delete: {
                   daysAfterModificationGreaterThan: retentionDays
+                }
+              }
+            }
+          }
+        }
+        {
+          name: 'delete-old-quota-counters'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: [for containerName in counterContainerNames: '${containerName}/']
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterModificationGreaterThan: counterRetentionDays
                 }
               }
             }

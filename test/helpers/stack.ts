@@ -5,6 +5,19 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
 import type { ModelName } from '../../shared/modelProfiles';
+import { hashApiKey, type TenantQuotas } from '../../shared/tenants';
+
+/** Two test tenants (schools); tenant A's key is sent by default. */
+export const tenantA = { id: 'school-a', key: 'test-key-school-a' };
+export const tenantB = { id: 'school-b', key: 'test-key-school-b' };
+export const statusTokenSecret = 'test-status-token-secret-0123456789abcdef';
+
+export function tenantsSetting(quotas: Partial<TenantQuotas> = {}): string {
+  const generous = { imagesPerUserPerDay: 10_000, imagesPerDay: 100_000, imagesPerMonth: 1_000_000, submitsPerMinute: 100_000, ...quotas };
+  return JSON.stringify(
+    [tenantA, tenantB].map((tenant) => ({ id: tenant.id, apiKeyHashes: [hashApiKey(tenant.key)], quotas: generous })),
+  );
+}
 
 /**
  * The one helper that integration tests share: a real Azurite, the local image service and one or more
@@ -32,7 +45,7 @@ export interface Stack {
   readonly queueService: QueueServiceClient;
   startHost(): Promise<HostProcess>;
   submit(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
-  getJob(id: string): Promise<{ status: number; headers: Headers; body: JsonObject }>;
+  getJob(id: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
   /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
   waitForJob(id: string, timeoutInMs?: number): Promise<JsonObject>;
   stop(): Promise<void>;
@@ -114,6 +127,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     AZURE_OPENAI_ENDPOINT: imageService.url,
     AZURE_OPENAI_DEPLOYMENT: model,
     AZURE_OPENAI_API_KEY: 'test-key',
+    TENANTS: tenantsSetting(),
+    STATUS_TOKEN_SECRETS: statusTokenSecret,
     // Fast retries and polling for tests, through the same host.json override Azure supports.
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
@@ -148,10 +163,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     submit: (body, headers = {}) =>
       requestJson(`${url}/api/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', 'api-key': tenantA.key, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    getJob: (id) => requestJson(`${url}/api/jobs/${id}`),
+    getJob: (id, headers = { 'api-key': tenantA.key }) => requestJson(`${url}/api/jobs/${id}`, { headers }),
     async waitForJob(id, timeoutInMs = 30_000) {
       const deadline = Date.now() + timeoutInMs;
       for (;;) {

@@ -29,6 +29,7 @@ const notSetInAzure: Record<string, string> = {
   OPENAI_BASE_URL: 'only for IMAGE_PROVIDER=openai',
   PROMPT_BLOCKED_TERMS_EXTRA: 'optional school-specific additions',
   PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
+  WEBSITE_SITE_NAME: 'set by App Service itself',
 };
 
 function readmeSettings(): Map<string, string> {
@@ -69,6 +70,8 @@ describe('infra/ and the code agree', () => {
     for (const name of ['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId', 'AzureWebJobsStorage__blobServiceUri', 'AzureWebJobsStorage__queueServiceUri', 'AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'IMAGE_MODEL', 'AZURE_CLIENT_ID', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']) {
       assert.ok(isSetByInfra(name), `${name} is not set by infra/`);
     }
+    assert.match(mainBicep, /STATUS_TOKEN_SECRETS: '@Microsoft\.KeyVault\(SecretUri=/, 'the signing secret comes from Key Vault');
+    assert.match(mainBicep, /@secure\(\)\n[^\n]*\n[^\n]*\nparam statusTokenSecret string/);
     for (const secret of ['AZURE_OPENAI_API_KEY', 'OPENAI_API_KEY', 'AccountKey', 'listKeys(', 'SharedAccessSignature']) {
       assert.ok(!bicep.includes(secret), `infra/ mentions ${secret}`);
     }
@@ -89,10 +92,10 @@ describe('infra/ and the code agree', () => {
 
   it('creates every container the code uses, with the retention rule over them', () => {
     const containers = /containers: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
-    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer]) {
+    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer]) {
       const variable = bicepVarFor(container);
       assert.match(containers, new RegExp(`name: ${variable}\\b`), `container ${container} is not created`);
-      assert.match(mainBicep, new RegExp(`retentionContainerNames: \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no retention rule`);
+      assert.match(mainBicep, new RegExp(`(retentionContainerNames|counterContainerNames): \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no retention rule`);
     }
     assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: retentionDays/);
   });
@@ -114,6 +117,7 @@ describe('infra/ and the code agree', () => {
     { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/sasLinks.ts', 'getUserDelegationKey('] },
     { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
     { role: 'Monitoring Metrics Publisher', id: '3913510d-42f4-4e42-8a64-420c390055eb', evidence: ['infra/app/api.bicep', 'Authorization=AAD'] },
+    { role: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', evidence: ['shared/config.ts', 'STATUS_TOKEN_SECRETS'] },
   ];
 
   for (const { role, id, evidence } of neededRoles) {

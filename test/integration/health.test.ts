@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { developmentConnectionString } from '../../local/azurite';
-import { startHostProcess } from '../helpers/stack';
+import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../helpers/stack';
 
 /** A port on this machine that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -22,6 +22,8 @@ describe('health when storage is down', () => {
       AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
       AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
       AZURE_OPENAI_API_KEY: 'test-key',
+      TENANTS: tenantsSetting(),
+      STATUS_TOKEN_SECRETS: statusTokenSecret,
     });
     try {
       const response = await fetch(`${host.url}/api/health`);
@@ -31,7 +33,7 @@ describe('health when storage is down', () => {
       assert.equal(body.checks.storage.ok, false);
       assert.ok(body.checks.storage.message);
       assert.equal(body.checks.imageProvider.ok, true);
-      const submit = await fetch(`${host.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":"a cat"}' });
+      const submit = await fetch(`${host.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': tenantA.key }, body: '{"prompt":"a cat"}' });
       assert.equal(submit.status, 503);
       assert.equal(((await submit.json()) as { error: { code: string } }).error.code, 'ServiceUnavailable');
     } finally {
@@ -41,7 +43,7 @@ describe('health when storage is down', () => {
 
   it('refuses to start with a setting that is wrong, naming it', async () => {
     await assert.rejects(
-      startHostProcess({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1', AZURE_OPENAI_API_KEY: 'k' }),
+      startHostProcess({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1', AZURE_OPENAI_API_KEY: 'k', TENANTS: tenantsSetting(), STATUS_TOKEN_SECRETS: statusTokenSecret }),
       /AZURE_OPENAI_ENDPOINT is required/,
     );
   });

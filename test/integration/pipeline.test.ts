@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { storageNames } from '../../shared/storageNames';
-import { startStack, type JsonObject, type Stack } from '../helpers/stack';
+import { startStack, tenantA, type JsonObject, type Stack } from '../helpers/stack';
 
 /** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-1). */
 describe('job pipeline (gpt-image-1)', () => {
@@ -47,7 +47,7 @@ describe('job pipeline (gpt-image-1)', () => {
     const location = submitted.headers.get('operation-location') ?? '';
     let job: JsonObject;
     for (;;) {
-      const response = await fetch(location);
+      const response = await fetch(location, { headers: { 'api-key': tenantA.key } });
       assert.equal(response.status, 200);
       job = (await response.json()) as JsonObject;
       if (job.status === 'Succeeded' || job.status === 'Failed') break;
@@ -62,6 +62,10 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.deepEqual([image.width, image.height], [1536, 1024]);
     const expiresIn = Date.parse(image.expiresOn) - Date.now();
     assert.ok(expiresIn > 59 * 60_000 && expiresIn <= 60 * 60_000, `expires in ${expiresIn} ms`);
+    const sas = new URL(image.url).searchParams;
+    assert.equal(sas.get('sp'), 'r', 'read only');
+    assert.equal(sas.get('sr'), 'b', 'one blob');
+    assert.ok(Date.parse(sas.get('st') ?? '') <= Date.now() - 4 * 60_000, 'start time set back for clock skew');
 
     const download = await fetch(image.url);
     assert.equal(download.status, 200);
@@ -70,7 +74,7 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.equal(metadata.format, 'png');
     assert.deepEqual([metadata.width, metadata.height], [1536, 1024]);
 
-    const finished = await fetch(location);
+    const finished = await fetch(location, { headers: { 'api-key': tenantA.key } });
     assert.equal(finished.headers.get('retry-after'), null, 'no Retry-After once finished');
   });
 
@@ -167,7 +171,7 @@ describe('job pipeline (gpt-image-1)', () => {
       assert.equal(response.body.error?.target, target);
       assert.ok((response.body.error?.message ?? '').length > 10);
     }
-    const wrongType = await fetch(`${stack.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a cat' });
+    const wrongType = await fetch(`${stack.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain', 'api-key': tenantA.key }, body: 'a cat' });
     assert.equal(wrongType.status, 415);
     assert.equal(await countBlobs(stack, storageNames.jobsContainer), jobsBefore);
     const queued = await stack.queueService.getQueueClient(storageNames.jobQueue).peekMessages({ numberOfMessages: 32 });

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../shared/config';
+import { loadConfig, localDevelopmentStatusSecret } from '../../shared/config';
 import { ConfigurationError } from '../../shared/errors';
+import { defaultQuotas, hashApiKey, localDevelopmentKey } from '../../shared/tenants';
 
+const secret = 'a-status-token-secret-of-32-characters+';
+const tenants = JSON.stringify([{ id: 'school-a', apiKeyHashes: [hashApiKey('key-a')], quotas: { imagesPerDay: 100 } }]);
+const access = { TENANTS: tenants, STATUS_TOKEN_SECRETS: secret };
 const azureLocal = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8089',
   AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
+  ...access,
 };
 
 describe('configuration', () => {
@@ -18,6 +23,20 @@ describe('configuration', () => {
     assert.equal(config.sasExpiryInMinutes, 60);
     assert.equal(config.maxImagesPerJob, 4);
     assert.equal(config.imageMaxRetries, 2);
+  });
+
+  it('reads tenants with their quotas, defaults filled in', () => {
+    const [tenant] = loadConfig(azureLocal).tenants;
+    assert.deepEqual(tenant, { id: 'school-a', apiKeyHashes: [hashApiKey('key-a')], quotas: { ...defaultQuotas, imagesPerDay: 100 } });
+  });
+
+  it('accepts the local development key and secret outside Azure', () => {
+    const config = loadConfig({
+      ...azureLocal,
+      TENANTS: JSON.stringify([{ id: 'demo', apiKeyHashes: [hashApiKey(localDevelopmentKey)] }]),
+      STATUS_TOKEN_SECRETS: `${secret},${localDevelopmentStatusSecret}`,
+    });
+    assert.deepEqual(config.statusTokenSecrets, [secret, localDevelopmentStatusSecret]);
   });
 
   it('is keyless for Azure OpenAI unless a key is set', () => {
@@ -43,7 +62,7 @@ describe('configuration', () => {
   });
 
   it('accepts OpenAI or an OpenAI-compatible server', () => {
-    const config = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', IMAGE_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9000/v1' });
+    const config = loadConfig({ ...access, AzureWebJobsStorage: 'UseDevelopmentStorage=true', IMAGE_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9000/v1' });
     assert.deepEqual(config.imageProvider, { kind: 'openai', apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:9000/v1' });
   });
 
@@ -54,7 +73,21 @@ describe('configuration', () => {
     ['endpoint not a URL', { ...azureLocal, AZURE_OPENAI_ENDPOINT: 'my-resource' }, /AZURE_OPENAI_ENDPOINT must be an http\(s\) URL/],
     ['unknown model', { ...azureLocal, IMAGE_MODEL: 'dall-e-2' }, /IMAGE_MODEL must be one of dall-e-3, gpt-image-1/],
     ['unknown provider', { ...azureLocal, IMAGE_PROVIDER: 'midjourney' }, /IMAGE_PROVIDER must be azure-openai or openai/],
-    ['openai without key', { AzureWebJobsStorage: 'x', IMAGE_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
+    ['openai without key', { ...access, AzureWebJobsStorage: 'x', IMAGE_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
+    ['no tenants', { ...azureLocal, TENANTS: undefined }, /TENANTS is required/],
+    ['tenants not JSON', { ...azureLocal, TENANTS: 'school-a:key' }, /TENANTS must be a JSON array/],
+    ['a plain key instead of a hash', { ...azureLocal, TENANTS: JSON.stringify([{ id: 'a', apiKeyHashes: ['key-a'] }]) }, /TENANTS\[0.apiKeyHashes.0\]: an API key hash looks like sha256:/],
+    ['three keys at once', { ...azureLocal, TENANTS: JSON.stringify([{ id: 'a', apiKeyHashes: ['k1', 'k2', 'k3'].map(hashApiKey) }]) }, /at most two API keys/],
+    ['a key shared by two tenants', { ...azureLocal, TENANTS: JSON.stringify(['a', 'b'].map((id) => ({ id, apiKeyHashes: [hashApiKey('same')] }))) }, /belongs to two tenants/],
+    ['no status secret', { ...azureLocal, STATUS_TOKEN_SECRETS: undefined }, /STATUS_TOKEN_SECRETS is required/],
+    ['a short status secret', { ...azureLocal, STATUS_TOKEN_SECRETS: 'short' }, /at least 32 characters/],
+    ['a CORS origin with a path', { ...azureLocal, CORS_ALLOWED_ORIGINS: 'https://lms.example.org/app' }, /CORS_ALLOWED_ORIGINS/],
+    [
+      'the local development key in Azure',
+      { ...azureLocal, WEBSITE_SITE_NAME: 'func-api', TENANTS: JSON.stringify([{ id: 'demo', apiKeyHashes: [hashApiKey(localDevelopmentKey)] }]) },
+      /local development key 'local-dev-key', which must never be used in Azure/,
+    ],
+    ['the local status secret in Azure', { ...azureLocal, WEBSITE_SITE_NAME: 'func-api', STATUS_TOKEN_SECRETS: localDevelopmentStatusSecret }, /local development secret/],
     ['SAS expiry out of range', { ...azureLocal, SAS_EXPIRY_MINUTES: '0' }, /SAS_EXPIRY_MINUTES must be a whole number from 1 to 1440/],
     ['SAS expiry not a number', { ...azureLocal, SAS_EXPIRY_MINUTES: 'an hour' }, /SAS_EXPIRY_MINUTES must be a whole number/],
     ['too many images', { ...azureLocal, MAX_IMAGES_PER_JOB: '11' }, /MAX_IMAGES_PER_JOB must be a whole number from 1 to 10/],

@@ -28,6 +28,13 @@ describe('job request validation', () => {
     { name: 'prompt only spaces', body: { prompt: '   \n ' }, code: 'InvalidField', target: 'prompt', message: /must not be empty/ },
     { name: 'prompt too long', body: { prompt: 'a'.repeat(101) }, code: 'PromptTooLong', target: 'prompt', message: /at most 100 characters/ },
     { name: 'prompt with NUL', body: { prompt: 'a cat\u0000' }, code: 'InvalidField', target: 'prompt', message: /control characters/ },
+    { name: 'prompt with ESC', body: { prompt: 'a cat\u001b[31m' }, code: 'InvalidField', target: 'prompt', message: /control characters/ },
+    { name: 'prompt with a bidi override', body: { prompt: 'a cat \u202Egnihtemos' }, code: 'InvalidField', target: 'prompt', message: /bidirectional/ },
+    { name: 'prompt with a bidi isolate', body: { prompt: 'a cat \u2067x\u2069' }, code: 'InvalidField', target: 'prompt', message: /bidirectional/ },
+    { name: 'prompt with a lone surrogate', body: { prompt: 'a cat \ud800' }, code: 'InvalidField', target: 'prompt', message: /lone surrogate/ },
+    { name: 'prompt of only invisible characters', body: { prompt: '\u200B\u200B\uFEFF' }, code: 'InvalidField', target: 'prompt', message: /must not be empty/ },
+    { name: 'metadata value with a bidi override', body: { prompt: 'a cat', metadata: { classId: '\u202E4B' } }, code: 'InvalidField', target: 'metadata.classId' },
+    { name: 'metadata value with NUL', body: { prompt: 'a cat', metadata: { classId: '4B\u0000' } }, code: 'InvalidField', target: 'metadata.classId' },
     { name: 'n zero', body: { prompt: 'a cat', n: 0 }, code: 'InvalidField', target: 'n', message: /1 to 4/ },
     { name: 'n too big', body: { prompt: 'a cat', n: 5 }, code: 'InvalidField', target: 'n', message: /1 to 4/ },
     { name: 'n fractional', body: { prompt: 'a cat', n: 1.5 }, code: 'InvalidField', target: 'n' },
@@ -100,6 +107,11 @@ describe('job request validation', () => {
       metadata: { classId: '4B', assignmentId: 'monuments-1' },
     };
     assert.deepEqual(dalle3.parse(structuredClone(body)), body);
+  });
+
+  it('removes invisible characters and normalises width, keeping the words', () => {
+    assert.equal(gptImage.parse({ prompt: 'a\u200B cat\u00AD in ｐａｒｉｓ\uFEFF' }).prompt, 'a cat in paris');
+    assert.equal(gptImage.parse({ prompt: 'a cat', metadata: { classId: '４B' } }).metadata?.['classId'], '4B');
   });
 
   it('counts characters, not UTF-16 units, against the prompt limit', () => {

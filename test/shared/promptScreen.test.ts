@@ -55,6 +55,33 @@ describe('prompt screen', () => {
     });
   }
 
+  const disguised: Array<[string, string, string]> = [
+    ['leetspeak', 'a pool of bl00d', 'blood'],
+    ['leetspeak with 1 for i', 'v1olence everywhere', 'violence'],
+    ['leetspeak with 1 for l', 'ki11 the dragon', 'kill'],
+    ['signs for letters', 'a $word fight', 'sword'],
+    ['spaced letters', 'a knight with a s w o r d', 'sword'],
+    ['dotted letters', 'a knight with a s.w.o.r.d', 'sword'],
+    ['a zero-width space inside', 'a sw\u200Bord', 'sword'],
+    ['a soft hyphen inside', 'a sw\u00ADord', 'sword'],
+    ['Cyrillic look-alikes', 'a ѕwоrd (Cyrillic s and o)', 'sword'],
+    ['Greek look-alikes', 'a swοrd (Greek o)', 'sword'],
+    ['full-width letters', 'a ｓｗｏｒｄ', 'sword'],
+    ['styled letters', 'a 𝐬𝐰𝐨𝐫𝐝', 'sword'],
+    ['Dutch, spaced', 'z w a a r d', 'zwaard'],
+  ];
+  for (const [name, prompt, term] of disguised) {
+    it(`blocks a disguised word: ${name}`, () => {
+      const result = screen.screen(prompt.replace(/\\u([0-9A-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+      assert.ok(result.matchedTerms.includes(term), `expected ${term}, got ${result.matchedTerms.join(', ') || 'nothing'}`);
+    });
+  }
+
+  it('does not read ordinary numbers as words', () => {
+    assert.equal(screen.screen('7 cats and 4 dogs in 2026, 10 balloons').blocked, false);
+    assert.equal(screen.screen('a b c d e f on a blackboard').blocked, false);
+  });
+
   it('takes extra terms (a school can add its own)', () => {
     const custom = createPromptScreen([...loadDefaultTerms(), 'clown']);
     assert.equal(custom.screen('a scary clown').blocked, true);

@@ -1,0 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '../shared/tenants';
+
+/**
+ * `npm run api-key [key]`: makes a new random API key for a tenant (or hashes the one given) and prints
+ * the hash for the TENANTS setting. Give the key to the school's LMS once; store only the hash.
+ */
+const key = process.argv[2] ?? `e4a_${randomBytes(32).toString('base64url')}`;
+console.log(`key:  ${key}`);
+console.log(`hash: ${hashApiKey(key)}`);

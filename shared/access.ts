@@ -1,0 +1,40 @@
+import { RequestError } from './errors';
+import { isJobId, type JobRecord } from './job';
+import type { Services } from './services';
+import { authenticateTenant, type Tenant } from './tenants';
+
+/**
+ * Who is asking: a tenant (an LMS, with its API key) or a browser holding one job's status token.
+ * A job is visible only to its own tenant, or through a token for exactly that job. Anything else is
+ * answered as if the job did not exist, so ids cannot be probed.
+ */
+export type Caller = { readonly kind: 'tenant'; readonly tenant: Tenant } | { readonly kind: 'statusToken'; readonly jobId: string };
+
+const unauthorized = () =>
+  new RequestError(401, 'Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
+
+export function requireTenant(services: Services, apiKey: string | null): Tenant {
+  const tenant = authenticateTenant(services.config.tenants, apiKey);
+  if (!tenant) throw unauthorized();
+  return tenant;
+}
+
+/** The caller of a job route: the API key if one is sent, else the status token. */
+export function callerForJob(services: Services, jobId: string, apiKey: string | null, token: string | null): Caller {
+  if (apiKey !== null) return { kind: 'tenant', tenant: requireTenant(services, apiKey) };
+  if (token !== null && isJobId(jobId) && services.statusTokens.verify(jobId, token)) return { kind: 'statusToken', jobId };
+  throw unauthorized();
+}
+
+export function notFound(jobId: string): RequestError {
+  return new RequestError(404, 'NotFound', `There is no job with id '${jobId.slice(0, 64)}'.`, 'id');
+}
+
+/** The job if this caller may see it; otherwise the same 404 as for a job that does not exist. */
+export async function findJob(services: Services, jobId: string, caller: Caller): Promise<JobRecord> {
+  const job = isJobId(jobId) ? await services.jobs.get(jobId) : undefined;
+  const visible =
+    job !== undefined && (caller.kind === 'tenant' ? job.tenantId === caller.tenant.id : caller.jobId === job.id);
+  if (!visible) throw notFound(jobId);
+  return job;
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import type { CounterStore } from './counterStore';
+import { RequestError } from './errors';
+import type { Tenant } from './tenants';
+
+/**
+ * What a tenant may spend, counted in images: per student per UTC day, per tenant per UTC day and month;
+ * and how fast it may submit (per minute). Images are reserved before a job is stored, so an over-quota
+ * request costs nothing; a reservation is given back if the job cannot be stored or queued.
+ */
+
+export interface UsagePeriod {
+  readonly used: number;
+  readonly limit: number;
+  readonly resetsOn: string;
+}
+
+export interface Usage {
+  readonly tenant: string;
+  readonly day: UsagePeriod;
+  readonly month: UsagePeriod;
+  readonly user?: UsagePeriod & { readonly id: string };
+}
+
+export interface Quotas {
+  /** Counts one submit; throws 429 RateLimited past the tenant's submits per minute. */
+  countSubmit(tenant: Tenant, now?: Date): Promise<void>;
+  /** Reserves `images` for the tenant (and the student); throws 429 QuotaExceeded if any limit would pass. */
+  reserveImages(tenant: Tenant, user: string | undefined, images: number, now?: Date): Promise<{ release(): Promise<void> }>;
+  usage(tenant: Tenant, user: string | undefined, now?: Date): Promise<Usage>;
+}
+
+const day = (now: Date) => now.toISOString().slice(0, 10);
+const month = (now: Date) => now.toISOString().slice(0, 7);
+const minute = (now: Date) => now.toISOString().slice(0, 16);
+const nextDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+const nextMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+const nextMinute = (now: Date) => new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
+const secondsUntil = (then: Date, now: Date) => Math.max(1, Math.ceil((then.getTime() - now.getTime()) / 1000));
+
+/** Student ids are the LMS's opaque ids; they are hashed before they become blob names. */
+function userKey(user: string): string {
+  return createHash('sha256').update(user).digest('hex').slice(0, 32);
+}
+
+interface Limit {
+  readonly counter: string;
+  readonly limit: number;
+  readonly resetsOn: Date;
+  readonly what: string;
+}
+
+export function createQuotas(counters: CounterStore): Quotas {
+  function imageLimits(tenant: Tenant, user: string | undefined, now: Date): Limit[] {
+    const limits: Limit[] = [
+      { counter: `${tenant.id}/day/${day(now)}`, limit: tenant.quotas.imagesPerDay, resetsOn: nextDay(now), what: "the school's daily image quota" },
+      { counter: `${tenant.id}/month/${month(now)}`, limit: tenant.quotas.imagesPerMonth, resetsOn: nextMonth(now), what: "the school's monthly image quota" },
+    ];
+    if (user) {
+      limits.unshift({
+        counter: `${tenant.id}/user/${userKey(user)}/day/${day(now)}`,
+        limit: tenant.quotas.imagesPerUserPerDay,
+        resetsOn: nextDay(now),
+        what: "this student's daily image quota",
+      });
+    }
+    return limits;
+  }
+
+  return {
+    async countSubmit(tenant, now = new Date()) {
+      const { added } = await counters.tryAdd(`${tenant.id}/submits/${minute(now)}`, 1, tenant.quotas.submitsPerMinute);
+      if (!added) {
+        throw new RequestError(
+          429,
+          'RateLimited',
+          `Too many submits: at most ${tenant.quotas.submitsPerMinute} a minute. Try again shortly.`,
+          undefined,
+          secondsUntil(nextMinute(now), now),
+        );
+      }
+    },
+
+    async reserveImages(tenant, user, images, now = new Date()) {
+      const reserved: Limit[] = [];
+      const release = async () => {
+        for (const limit of reserved.splice(0)) await counters.tryAdd(limit.counter, -images, Number.MAX_SAFE_INTEGER);
+      };
+      for (const limit of imageLimits(tenant, user, now)) {
+        let added: boolean;
+        try {
+          ({ added } = await counters.tryAdd(limit.counter, images, limit.limit));
+        } catch (error) {
+          await release();
+          throw error;
+        }
+        if (!added) {
+          await release();
+          throw new RequestError(
+            429,
+            'QuotaExceeded',
+            `This job would pass ${limit.what} of ${limit.limit} images. It resets at ${limit.resetsOn.toISOString()}.`,
+            undefined,
+            secondsUntil(limit.resetsOn, now),
+          );
+        }
+        reserved.push(limit);
+      }
+      return { release };
+    },
+
+    async usage(tenant, user, now = new Date()) {
+      const [userLimit, ...rest] = user ? imageLimits(tenant, user, now) : [undefined, ...imageLimits(tenant, undefined, now)];
+      const [dayLimit, monthLimit] = rest as [Limit, Limit];
+      const period = async (limit: Limit): Promise<UsagePeriod> => ({
+        used: await counters.get(limit.counter),
+        limit: limit.limit,
+        resetsOn: limit.resetsOn.toISOString(),
+      });
+      return {
+        tenant: tenant.id,
+        day: await period(dayLimit),
+        month: await period(monthLimit),
+        ...(userLimit && user ? { user: { id: user, ...(await period(userLimit)) } } : {}),
+      };
+    },
+  };
+}

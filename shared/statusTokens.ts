@@ -1,0 +1,40 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Job-scoped, read-only, expiring tokens for status URLs, so a student's browser can poll its one job
+ * without the school's API key. A token is `<expiry seconds>.<HMAC-SHA256(jobId.expiry)>` in base64url;
+ * no table is needed. The first secret signs; every secret verifies, so secrets rotate without breaking
+ * links in flight.
+ */
+export interface StatusTokens {
+  create(jobId: string, now?: Date): { token: string; expiresOn: Date };
+  verify(jobId: string, token: string, now?: Date): boolean;
+}
+
+function sign(secret: string, jobId: string, expiry: number): Buffer {
+  return createHmac('sha256', secret).update(`${jobId}.${expiry}`).digest();
+}
+
+export function createStatusTokens(secrets: readonly string[], lifetimeInMinutes: number): StatusTokens {
+  const [signing] = secrets;
+  if (!signing) throw new Error('createStatusTokens needs at least one secret');
+  return {
+    create(jobId, now = new Date()) {
+      const expiry = Math.floor(now.getTime() / 1000) + lifetimeInMinutes * 60;
+      return { token: `${expiry}.${sign(signing, jobId, expiry).toString('base64url')}`, expiresOn: new Date(expiry * 1000) };
+    },
+    verify(jobId, token, now = new Date()) {
+      const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
+      if (!match) return false;
+      const expiry = Number(match[1]);
+      if (expiry * 1000 <= now.getTime()) return false;
+      const presented = Buffer.from(match[2] ?? '', 'base64url');
+      let valid = false;
+      for (const secret of secrets) {
+        const expected = sign(secret, jobId, expiry);
+        if (expected.length === presented.length && timingSafeEqual(expected, presented)) valid = true;
+      }
+      return valid;
+    },
+  };
+}

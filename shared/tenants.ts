@@ -1,0 +1,99 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Tenants: each school's LMS, with its API keys (stored only as SHA-256 hashes: the keys are long random
+ * strings, so a fast hash is enough and nothing secret sits in settings) and its quotas. Up to two keys
+ * at once, so a key can be rotated without downtime.
+ */
+
+export interface TenantQuotas {
+  /** Images one student (the request's `user`) may ask for per UTC day. */
+  readonly imagesPerUserPerDay: number;
+  readonly imagesPerDay: number;
+  readonly imagesPerMonth: number;
+  /** Submits per minute, accepted or not: a brake on runaway clients. */
+  readonly submitsPerMinute: number;
+}
+
+export interface Tenant {
+  readonly id: string;
+  readonly name?: string;
+  readonly apiKeyHashes: readonly string[];
+  readonly quotas: TenantQuotas;
+}
+
+export const defaultQuotas: TenantQuotas = { imagesPerUserPerDay: 20, imagesPerDay: 500, imagesPerMonth: 5_000, submitsPerMinute: 60 };
+
+/** The documented local development key; start-up refuses it in Azure. */
+export const localDevelopmentKey = 'local-dev-key';
+
+const quota = (name: string) => z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000);
+
+export const tenantSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
+  name: z.string().max(100).optional(),
+  apiKeyHashes: z
+    .array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an API key hash looks like sha256:<64 hex digits> (npm run api-key)'))
+    .min(1, 'a tenant needs an API key hash')
+    .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
+  quotas: z
+    .strictObject({
+      imagesPerUserPerDay: quota('imagesPerUserPerDay').optional(),
+      imagesPerDay: quota('imagesPerDay').optional(),
+      imagesPerMonth: quota('imagesPerMonth').optional(),
+      submitsPerMinute: quota('submitsPerMinute').optional(),
+    })
+    .optional(),
+});
+
+export function hashApiKey(key: string): string {
+  return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+export function parseTenants(json: string): Tenant[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('TENANTS must be a JSON array of tenants');
+  }
+  const parsed = z.array(tenantSchema).min(1, 'TENANTS must name at least one tenant').safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`TENANTS${issue?.path.length ? `[${issue.path.join('.')}]` : ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const tenants = parsed.data.map((tenant) => ({
+    id: tenant.id,
+    ...(tenant.name ? { name: tenant.name } : {}),
+    apiKeyHashes: tenant.apiKeyHashes,
+    quotas: { ...defaultQuotas, ...withoutUndefined(tenant.quotas ?? {}) },
+  }));
+  const ids = tenants.map((t) => t.id);
+  const duplicateId = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicateId) throw new Error(`TENANTS: the tenant id ${duplicateId} appears twice`);
+  const hashes = tenants.flatMap((t) => t.apiKeyHashes);
+  if (new Set(hashes).size !== hashes.length) throw new Error('TENANTS: an API key hash belongs to two tenants');
+  return tenants;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The tenant whose key this is, or undefined. Every stored hash is compared, in constant time, so the
+ * time taken says nothing about which tenant or how much of a hash matched.
+ */
+export function authenticateTenant(tenants: readonly Tenant[], presentedKey: string | null | undefined): Tenant | undefined {
+  if (!presentedKey || presentedKey.length > 512) return undefined;
+  const presented = Buffer.from(hashApiKey(presentedKey));
+  let found: Tenant | undefined;
+  for (const tenant of tenants) {
+    for (const hash of tenant.apiKeyHashes) {
+      const stored = Buffer.from(hash);
+      if (stored.length === presented.length && timingSafeEqual(stored, presented)) found ??= tenant;
+    }
+  }
+  return found;
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startStack, tenantA, tenantB, tenantsSetting, type Stack } from '../helpers/stack';
+
+/** Quotas in images and a submit rate, exact under concurrent submits and across restarts. */
+describe('quotas and rate limits', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({
+      hosts: 2,
+      env: { TENANTS: tenantsSetting({ imagesPerUserPerDay: 3, imagesPerDay: 8, imagesPerMonth: 100, submitsPerMinute: 30 }) },
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const submitVia = (hostIndex: number, body: unknown, key = tenantA.key) =>
+    fetch(`${stack.hosts[hostIndex]!.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': key },
+      body: JSON.stringify(body),
+    });
+
+  it("never lets concurrent submits on two instances pass a student's daily quota", async () => {
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => submitVia(i % 2, { prompt: `A kite ${i}`, user: 'student-1' })));
+    const statuses = responses.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
+    const refused = responses.find((r) => r.status === 429)!;
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, 'QuotaExceeded');
+    assert.match(body.error.message, /student's daily image quota of 3/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 86_400, `Retry-After ${retryAfter}`);
+  });
+
+  it('counts per student and per school, and reports usage to the LMS', async () => {
+    assert.equal((await submitVia(0, { prompt: 'A kite', user: 'student-2', n: 3 })).status, 202, 'another student has their own quota');
+    // school-a has used 3 + 3 = 6 of 8 today: a job of 3 would pass it, a job of 2 fits.
+    const tooMany = await submitVia(1, { prompt: 'A kite', user: 'student-3', n: 3 });
+    assert.equal(tooMany.status, 429);
+    assert.match(((await tooMany.json()) as { error: { message: string } }).error.message, /school's daily image quota of 8/);
+    assert.equal((await submitVia(1, { prompt: 'A kite', user: 'student-3', n: 2 })).status, 202);
+
+    const usage = await fetch(`${stack.url}/api/usage?user=student-1`, { headers: { 'api-key': tenantA.key } });
+    assert.equal(usage.status, 200);
+    const report = (await usage.json()) as { tenant: string; day: { used: number; limit: number }; month: { used: number }; user: { used: number; limit: number } };
+    assert.equal(report.tenant, tenantA.id);
+    assert.deepEqual([report.day.used, report.day.limit, report.month.used], [8, 8, 8]);
+    assert.deepEqual([report.user.used, report.user.limit], [3, 3]);
+
+    const other = (await (await fetch(`${stack.url}/api/usage`, { headers: { 'api-key': tenantB.key } })).json()) as { day: { used: number } };
+    assert.equal(other.day.used, 0, "school-b's quota is its own");
+  });
+
+  it('keeps counting across a restart', async () => {
+    await stack.hosts[0]!.kill();
+    stack.hosts.shift();
+    await stack.startHost();
+    const host = stack.hosts.length - 1;
+    const refused = await submitVia(host, { prompt: 'A kite', user: 'student-1' });
+    assert.equal(refused.status, 429);
+  });
+
+  it('refuses an over-quota request without storing or queueing anything', async () => {
+    const container = stack.blobService.getContainerClient('jobs');
+    let before = 0;
+    for await (const _ of container.listBlobsFlat()) before++;
+    assert.equal((await submitVia(0, { prompt: 'A kite', user: 'student-9' })).status, 429);
+    let afterCount = 0;
+    for await (const _ of container.listBlobsFlat()) afterCount++;
+    assert.equal(afterCount, before);
+  });
+
+  it('brakes a runaway client at its submits per minute', async () => {
+    // 70 submits at 30 a minute: even across a minute boundary one window sees more than 30.
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) statuses.push((await submitVia(i % 2, { prompt: 'a kite', temperature: 1 }, tenantB.key)).status);
+    const limited = statuses.filter((s) => s === 429).length;
+    assert.ok(limited >= 10, `${limited} of 70 were rate limited`);
+    assert.ok(statuses.every((s) => s === 400 || s === 429), 'refused as invalid or as too fast, never accepted');
+    const last = await submitVia(0, { prompt: 'a kite' }, tenantB.key);
+    if (last.status === 429) {
+      const body = (await last.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'RateLimited');
+      assert.ok(Number(last.headers.get('retry-after')) <= 60);
+    }
+  });
+});

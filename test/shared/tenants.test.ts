@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createStatusTokens } from '../../shared/statusTokens';
+import { authenticateTenant, hashApiKey, parseTenants } from '../../shared/tenants';
+
+describe('tenants and API keys', () => {
+  const tenants = parseTenants(
+    JSON.stringify([
+      { id: 'school-a', apiKeyHashes: [hashApiKey('old-key-a'), hashApiKey('new-key-a')] },
+      { id: 'school-b', apiKeyHashes: [hashApiKey('key-b')] },
+    ]),
+  );
+
+  it('stores only hashes', () => {
+    assert.match(hashApiKey('k'), /^sha256:[0-9a-f]{64}$/);
+    const stored = JSON.stringify(tenants);
+    assert.ok(stored.includes(hashApiKey('key-b')));
+    assert.ok(!stored.includes('"key-b"') && !stored.includes('old-key-a'));
+  });
+
+  it('accepts either of two keys while one is rotated out', () => {
+    assert.equal(authenticateTenant(tenants, 'old-key-a')?.id, 'school-a');
+    assert.equal(authenticateTenant(tenants, 'new-key-a')?.id, 'school-a');
+    assert.equal(authenticateTenant(tenants, 'key-b')?.id, 'school-b');
+  });
+
+  it('refuses a missing, wrong, or absurdly long key', () => {
+    for (const key of [undefined, null, '', 'key-c', 'key-b ', 'KEY-B', 'x'.repeat(10_000)]) {
+      assert.equal(authenticateTenant(tenants, key), undefined, String(key).slice(0, 20));
+    }
+  });
+});
+
+describe('status tokens', () => {
+  const jobId = '0b6d2f4c-8a8e-4c1b-9d2e-3f4a5b6c7d8e';
+  const otherJob = '1c7e3a5d-9b9f-4d2c-8e3f-4a5b6c7d8e9f';
+  const tokens = createStatusTokens(['first-secret-of-at-least-32-characters!'], 60);
+
+  it('verifies a token for its own job only, until it expires', () => {
+    const now = new Date('2026-11-25T10:00:00Z');
+    const { token, expiresOn } = tokens.create(jobId, now);
+    assert.equal(expiresOn.toISOString(), '2026-11-25T11:00:00.000Z');
+    assert.equal(tokens.verify(jobId, token, now), true);
+    assert.equal(tokens.verify(otherJob, token, now), false);
+    assert.equal(tokens.verify(jobId, token, new Date('2026-11-25T10:59:59Z')), true);
+    assert.equal(tokens.verify(jobId, token, new Date('2026-11-25T11:00:00Z')), false, 'expired');
+  });
+
+  it('refuses edited or malformed tokens', () => {
+    const { token } = tokens.create(jobId);
+    const [expiry, mac] = token.split('.') as [string, string];
+    for (const bad of [`${Number(expiry) + 60}.${mac}`, `${expiry}.${mac.slice(0, -1)}A`, `${expiry}.`, '', 'x'.repeat(5000), `${expiry}.${mac}.extra`]) {
+      assert.equal(tokens.verify(jobId, bad), false, bad.slice(0, 30));
+    }
+  });
+
+  it('keeps verifying after a secret rotation', () => {
+    const { token } = tokens.create(jobId);
+    const rotated = createStatusTokens(['second-secret-of-at-least-32-characters', 'first-secret-of-at-least-32-characters!'], 60);
+    assert.equal(rotated.verify(jobId, token), true);
+    const retired = createStatusTokens(['second-secret-of-at-least-32-characters'], 60);
+    assert.equal(retired.verify(jobId, token), false);
+  });
+});
