@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { callerForJob, findJob } from '../shared/access';
-import { isTerminal } from '../shared/job';
-import { renderJob } from '../shared/jobView';
+import { repairNeverEnqueued } from '../shared/jobSubmission';
+import { renderJob, retryAfterSeconds } from '../shared/jobView';
 import { getServices } from '../shared/services';
 import { corsHeaders, errorResponse, json, jobUrl } from './lib/http';
 
@@ -20,12 +20,10 @@ app.http('getJob', {
     try {
       const id = request.params['id'] ?? '';
       const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'));
-      const job = await findJob(services, id, caller);
-      const retryAfter: Record<string, string> = isTerminal(job.status)
-        ? {}
-        : { 'Retry-After': String(services.config.statusRetryAfterInSeconds) };
+      const job = await repairNeverEnqueued(services, await findJob(services, id, caller), context);
       const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config.publicBaseUrl) });
-      return json(200, body, { ...retryAfter, ...cors });
+      const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds);
+      return json(200, body, { ...(retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {}), ...cors });
     } catch (error) {
       const response = errorResponse(error, context);
       return { ...response, headers: { ...(response.headers as Record<string, string>), ...cors } };

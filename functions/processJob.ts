@@ -9,5 +9,8 @@ const services = getServices();
 app.storageQueue('processJob', {
   queueName: storageNames.jobQueue,
   connection: 'AzureWebJobsStorage',
-  handler: (message: unknown, context: InvocationContext) => processJob(services, message, context),
+  handler: (message: unknown, context: InvocationContext) => {
+    const messageId = context.triggerMetadata?.['id'];
+    return processJob(services, message, { messageId: typeof messageId === 'string' ? messageId : '', log: context });
+  },
 });

@@ -1,5 +1,6 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import { requireTenant } from '../shared/access';
+import { parseIdempotencyKey } from '../shared/idempotency';
 import { submitJob } from '../shared/jobSubmission';
 import { renderJob } from '../shared/jobView';
 import { getServices } from '../shared/services';
@@ -7,7 +8,10 @@ import { json, jobUrl, readJsonBody, respond } from './lib/http';
 
 const services = getServices();
 
-/** POST /api/jobs: accepts a job and answers 202 with Operation-Location (Azure long-running operation). */
+/**
+ * POST /api/jobs: accepts a job and answers 202 with Operation-Location (Azure long-running operation).
+ * With an Idempotency-Key header a retried POST answers with the same job.
+ */
 app.http('submitJob', {
   route: 'jobs',
   methods: ['POST'],
@@ -15,7 +19,12 @@ app.http('submitJob', {
   handler: (request: HttpRequest, context: InvocationContext) =>
     respond(context, async () => {
       const tenant = requireTenant(services, request.headers.get('api-key'));
-      const job = await submitJob(services, tenant, () => readJsonBody(request), context);
+      const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
+      const { job } = await submitJob(services, tenant, {
+        readBody: () => readJsonBody(request),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        log: context,
+      });
       const location = jobUrl(request, job.id, services.config.publicBaseUrl);
       return json(202, await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl: location }), {
         'Operation-Location': location,

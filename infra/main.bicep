@@ -78,6 +78,7 @@ var poisonQueueName = 'image-jobs-poison'
 var jobsContainerName = 'jobs'
 var imagesContainerName = 'images'
 var usageContainerName = 'usage'
+var idempotencyContainerName = 'idempotency'
 var openAiApiVersion = '2025-04-01-preview'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -134,6 +135,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: jobsContainerName }
         { name: imagesContainerName }
         { name: usageContainerName }
+        { name: idempotencyContainerName }
       ]
     }
   }
@@ -145,11 +147,13 @@ module storageData 'app/storage-data.bicep' = {
   params: {
     storageAccountName: storage.outputs.name
     queueNames: [jobQueueName, poisonQueueName]
-    retentionContainerNames: [jobsContainerName, imagesContainerName]
-    retentionDays: retentionDays
-    // Quota counters are needed for a month at most; 62 days covers any month.
-    counterContainerNames: [usageContainerName]
-    counterRetentionDays: 62
+    lifecycleRules: [
+      { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: retentionDays }
+      // Quota counters are needed for a month at most; 62 days covers any month.
+      { name: 'delete-old-quota-counters', containers: [usageContainerName], days: 62 }
+      // Idempotency keys must live at least 24 hours.
+      { name: 'delete-old-idempotency-keys', containers: [idempotencyContainerName], days: 2 }
+    ]
   }
 }
 
@@ -241,6 +245,8 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_DEPLOYMENT: imageModelName
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
+      // Image deployments allow about 3 requests a minute per capacity unit (2 units: about 6 a minute).
+      IMAGE_REQUESTS_PER_MINUTE: string(imageDeploymentCapacity * 3)
       RETENTION_DAYS: string(retentionDays)
       TENANTS: tenants
       CORS_ALLOWED_ORIGINS: corsAllowedOrigins

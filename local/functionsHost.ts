@@ -138,16 +138,28 @@ interface HttpRoute {
 /** Compiles a Functions route template ("jobs/{id}", "{name?}", "{id:int}", "{*rest}") to a regex. */
 export function compileRoute(routePrefix: string, template: string): { pattern: RegExp; paramNames: string[] } {
   const paramNames: string[] = [];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const segments = [routePrefix, template]
     .filter((part) => part.length > 0)
     .join('/')
     .split('/')
     .map((segment) => {
       const param = /^\{(\*)?(\w+)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-      if (!param) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-      paramNames.push(param[2] ?? '');
-      const value = param[1] ? '(.*)' : '([^/]+)';
-      return param[3] ? `(?:/${value})?` : `/${value}`;
+      if (param) {
+        paramNames.push(param[2] ?? '');
+        const value = param[1] ? '(.*)' : '([^/]+)';
+        return param[3] ? `(?:/${value})?` : `/${value}`;
+      }
+      // A complex segment such as "{id}:cancel": literal text around parameters.
+      const parts = segment.split(/(\{\w+(?::[^}]+)?\})/);
+      return `/${parts
+        .map((part) => {
+          const inner = /^\{(\w+)(?::[^}]+)?\}$/.exec(part);
+          if (!inner) return escape(part);
+          paramNames.push(inner[1] ?? '');
+          return '([^/]+?)';
+        })
+        .join('')}`;
     });
   return { pattern: new RegExp(`^${segments.join('')}/?$`, 'i'), paramNames };
 }

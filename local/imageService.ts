@@ -48,6 +48,11 @@ export interface ImageServiceOptions {
   /** Added before every answer, to look like a real model's generation time. */
   readonly latencyMs?: number;
   readonly rules?: readonly FaultRule[];
+  /**
+   * A quota like a deployment's: requests beyond requestsPerMinute / 6 in any 10-second window get a 429
+   * with retry-after (Azure enforces per-minute quotas over short windows too).
+   */
+  readonly requestsPerMinute?: number;
 }
 
 export interface ImageService {
@@ -130,6 +135,19 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
   const recorded: RecordedCall[] = [];
   const variations = new Map<string, number>();
   const hanging = new Set<http.ServerResponse>();
+  const admitted: number[] = [];
+
+  /** Seconds until the quota admits another request, or 0 if it admits this one now. */
+  function quotaWait(): number {
+    if (!options.requestsPerMinute) return 0;
+    const windowMs = 10_000;
+    const limit = Math.max(1, Math.floor(options.requestsPerMinute / 6));
+    const now = Date.now();
+    while (admitted.length > 0 && (admitted[0] ?? 0) <= now - windowMs) admitted.shift();
+    if (admitted.length >= limit) return Math.max(1, Math.ceil(((admitted[0] ?? now) + windowMs - now) / 1000));
+    admitted.push(now);
+    return 0;
+  }
 
   function takeFault(prompt: string): Fault | undefined {
     const lower = prompt.toLowerCase();
@@ -242,6 +260,11 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         break;
     }
 
+    const overQuota = quotaWait();
+    if (overQuota > 0) {
+      record(429, 'rateLimit');
+      return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
+    }
     const profile = modelFor(deployment, body['model']);
     const invalid = checkImageRequest(profile, body);
     if (invalid) {

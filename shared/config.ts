@@ -39,7 +39,10 @@ export interface AppConfig {
   readonly imageProvider: ImageProviderConfig;
   readonly model: ModelName;
   readonly imageRequestTimeoutInSeconds: number;
-  readonly imageMaxRetries: number;
+  /** The image deployment's quota; all instances together pace their calls to it. */
+  readonly imageRequestsPerMinute: number;
+  /** How long a job may keep failing with transient errors before it ends as ProviderUnavailable. */
+  readonly jobRetryDeadlineInSeconds: number;
   readonly sasExpiryInMinutes: number;
   readonly promptMaxChars: number;
   readonly maxImagesPerJob: number;
@@ -116,7 +119,9 @@ const settingsSchema = z.object({
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(url('OPENAI_BASE_URL').optional()),
   IMAGE_REQUEST_TIMEOUT_SECONDS: integer('IMAGE_REQUEST_TIMEOUT_SECONDS', 5, 600, 120),
-  IMAGE_MAX_RETRIES: integer('IMAGE_MAX_RETRIES', 0, 5, 2),
+  IMAGE_REQUESTS_PER_MINUTE: integer('IMAGE_REQUESTS_PER_MINUTE', 1, 100_000, 6),
+  // At most 25 minutes: one more call (IMAGE_REQUEST_TIMEOUT_SECONDS) must still fit in host.json's 30-minute functionTimeout.
+  JOB_RETRY_DEADLINE_SECONDS: integer('JOB_RETRY_DEADLINE_SECONDS', 5, 1500, 900),
   SAS_EXPIRY_MINUTES: integer('SAS_EXPIRY_MINUTES', 1, 1440, 60),
   PROMPT_MAX_CHARS: integer('PROMPT_MAX_CHARS', 1, 32_000, 1000),
   MAX_IMAGES_PER_JOB: integer('MAX_IMAGES_PER_JOB', 1, 10, 4),
@@ -251,7 +256,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     imageProvider: imageProviderFrom(settings),
     model: settings.IMAGE_MODEL,
     imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
-    imageMaxRetries: settings.IMAGE_MAX_RETRIES,
+    imageRequestsPerMinute: settings.IMAGE_REQUESTS_PER_MINUTE,
+    jobRetryDeadlineInSeconds: settings.JOB_RETRY_DEADLINE_SECONDS,
     sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
     promptMaxChars: settings.PROMPT_MAX_CHARS,
     maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,

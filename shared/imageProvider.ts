@@ -37,11 +37,6 @@ export interface ImageProviderOptions {
 }
 
 export const cognitiveServicesScope = 'https://cognitiveservices.azure.com/.default';
-/**
- * The openai client obeys a server's Retry-After with no upper bound (6.x) and does not count the wait
- * against its timeout. One call must never outlive the function, so longer waits are capped here.
- */
-export const maxRetryAfterInSeconds = 30;
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -57,7 +52,6 @@ export function createImageProvider(
   const clientOptions = {
     timeout: options.timeoutInSeconds * 1000,
     maxRetries: options.maxRetries,
-    fetch: fetchWithCappedRetryAfter(maxRetryAfterInSeconds),
   };
   let credential: TokenCredential | undefined;
   let client: OpenAI;
@@ -132,16 +126,4 @@ export function requestedRetryDelayInMs(headers: Headers): number | undefined {
   if (!Number.isNaN(seconds)) return seconds * 1000;
   const date = Date.parse(retryAfter);
   return Number.isNaN(date) ? undefined : date - Date.now();
-}
-
-function fetchWithCappedRetryAfter(capInSeconds: number): typeof fetch {
-  return async (input, init) => {
-    const response = await fetch(input, init);
-    const requested = requestedRetryDelayInMs(response.headers);
-    if (requested === undefined || requested <= capInSeconds * 1000) return response;
-    const headers = new Headers(response.headers);
-    headers.set('retry-after-ms', String(capInSeconds * 1000));
-    headers.set('retry-after', String(capInSeconds));
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  };
 }

@@ -44,6 +44,18 @@ export interface JobRecord {
   readonly error?: JobError;
   /** The last retryable failure, kept so that a job that runs out of retries can say why. */
   readonly lastError?: JobError;
+  /** When transient failures began (reset by a successful call); the retry deadline counts from here. */
+  readonly failingSince?: string;
+  /** Provider calls started for this job: every one was claimed under an ETag first. */
+  readonly providerCalls?: number;
+  /** The message whose worker runs the job, and until when its claim holds without renewal. */
+  readonly claim?: { readonly messageId: string; readonly until: string };
+  /** Set once the job's message is on the queue; a NotStarted job without it was never enqueued. */
+  readonly enqueuedDateTime?: string;
+  /** Place in the waiting line, for the position estimate. */
+  readonly ticket?: number;
+  /** While rate limited: when the next try is due (drives Retry-After). */
+  readonly waitingUntil?: string;
 }
 
 /** Job ids are random UUIDs (122 random bits); anything else cannot name a job. */

@@ -1,5 +1,8 @@
+import { randomInt } from 'node:crypto';
+import { APIError } from 'openai';
+import { requestedRetryDelayInMs, type GeneratedImage } from './imageProvider';
 import { isTerminal, type JobError, type JobRecord } from './job';
-import { parseJobMessage } from './jobMessage';
+import { encodeJobMessage, parseJobMessage } from './jobMessage';
 import type { Logger } from './logger';
 import { parseSize } from './modelProfiles';
 import { classifyProviderFailure } from './providerFailure';
@@ -8,9 +11,29 @@ import type { Services } from './services';
 /**
  * The queue worker's logic. Delivery is at least once, so every step is idempotent: a finished job ignores
  * its message, images that exist are not made again, and the job record only moves forward under an ETag.
- * Retryable failures are thrown, so the Functions host makes the message visible again and, after
- * maxDequeueCount attempts, moves it to the poison queue (see failPoisonedJob).
+ *
+ * Retry policy (the openai client's own retries are off, so there is one policy, here):
+ * - every call first takes a slot in the shared provider budget (pacing to IMAGE_REQUESTS_PER_MINUTE);
+ * - a 429 is waited out as the provider asks (retry-after-ms, retry-after, else capped jittered back-off)
+ *   inside the invocation: it never fails the job and never spends one of the message's dequeue attempts;
+ * - 5xx, timeouts and resets are retried with capped jittered back-off, twice within an invocation; then
+ *   the invocation throws, freeing its slot, and the host retries the message after visibilityTimeout.
+ *   After maxDequeueCount attempts, or JOB_RETRY_DEADLINE_SECONDS after the failures began, the job
+ *   fails as ProviderUnavailable;
+ * - content filter, auth and other 4xx answers end the job at once;
+ * - an invocation that has waited too long hands the job to a fresh, delayed message, so no invocation
+ *   comes near host.json's functionTimeout.
+ * Anything else thrown (storage trouble, a crash) is retried by the host; after maxDequeueCount attempts
+ * the message goes to the poison queue and failPoisonedJob ends the job.
  */
+
+export interface ProcessContext {
+  /** The queue message's id; the job's claim names it, so a redelivery of the same message may resume. */
+  readonly messageId: string;
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
 
 export class RetryableJobError extends Error {
   constructor(
@@ -22,7 +45,22 @@ export class RetryableJobError extends Error {
   }
 }
 
-export async function processJob(services: Services, input: unknown, log: Logger): Promise<void> {
+/** A claim lasts one provider call (timeout) plus the longest wait between renewals, and some margin. */
+const claimMarginInMs = 90_000;
+const maxRateLimitWaitInMs = 60_000;
+const maxBackoffInMs = 30_000;
+/** Transient failures one invocation absorbs before it hands the retry to the queue. */
+const transientTriesPerInvocation = 2;
+/** Past this an invocation hands its job to a new message (host.json functionTimeout is 30 minutes). */
+const maxInvocationInMs = 20 * 60_000;
+
+type Step = { kind: 'call' } | { kind: 'stop'; reason: string };
+
+export async function processJob(services: Services, input: unknown, context: ProcessContext): Promise<void> {
+  const { log, messageId } = context;
+  const now = context.now ?? Date.now;
+  const sleep = context.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const invocationStart = now();
   const message = parseJobMessage(input);
   if (!message) {
     // Retrying cannot make a malformed message valid, and it names no job to fail.
@@ -30,9 +68,25 @@ export async function processJob(services: Services, input: unknown, log: Logger
     return;
   }
   const { jobId } = message;
-  const started = await services.jobs.update(jobId, (job) =>
-    isTerminal(job.status) ? undefined : { ...job, status: 'Running', attempts: job.attempts + 1, lastUpdatedDateTime: new Date().toISOString() },
-  );
+  const claimTtl = services.config.imageRequestTimeoutInSeconds * 1000 + claimMarginInMs;
+  const claimUntil = () => new Date(now() + claimTtl).toISOString();
+
+  let busy = false;
+  const started = await services.jobs.update(jobId, (job) => {
+    busy = false;
+    if (isTerminal(job.status)) return undefined;
+    if (job.claim && job.claim.messageId !== messageId && Date.parse(job.claim.until) > now()) {
+      busy = true;
+      return undefined;
+    }
+    return {
+      ...job,
+      status: 'Running',
+      attempts: job.attempts + 1,
+      claim: { messageId, until: claimUntil() },
+      lastUpdatedDateTime: new Date(now()).toISOString(),
+    };
+  });
   if (!started) {
     log.warn(`Job ${jobId}: no such job; message dropped.`);
     return;
@@ -41,46 +95,127 @@ export async function processJob(services: Services, input: unknown, log: Logger
     log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
     return;
   }
+  if (busy) {
+    // Another message's worker holds a live claim (a duplicate delivery): let the host try again later.
+    throw new RetryableJobError(jobId, { code: 'JobBusy', message: 'Another worker is running this job.' });
+  }
+  if (started.attempts === 1) await services.waitingLine.markStarted().catch(() => undefined);
+
+  /** Claims the next provider call under the job's ETag: after a cancel or a delete, no call starts. */
+  async function claimCall(): Promise<Step> {
+    let stop: string | undefined;
+    const claimed = await services.jobs.update(jobId, (job) => {
+      stop = undefined;
+      if (isTerminal(job.status)) {
+        stop = job.status;
+        return undefined;
+      }
+      const { waitingUntil: _waitingUntil, ...rest } = job;
+      return { ...rest, providerCalls: (job.providerCalls ?? 0) + 1, claim: { messageId, until: claimUntil() } };
+    });
+    if (!claimed) return { kind: 'stop', reason: 'deleted' };
+    return stop ? { kind: 'stop', reason: stop } : { kind: 'call' };
+  }
+
+  async function recordWait(error: JobError, until: number, transient: boolean): Promise<JobRecord | undefined> {
+    return services.jobs.update(jobId, (job) =>
+      isTerminal(job.status)
+        ? undefined
+        : {
+            ...job,
+            lastError: error,
+            waitingUntil: new Date(until).toISOString(),
+            ...(transient ? { failingSince: job.failingSince ?? new Date(now()).toISOString() } : {}),
+            claim: { messageId, until: new Date(until + claimTtl).toISOString() },
+            lastUpdatedDateTime: new Date(now()).toISOString(),
+          },
+    );
+  }
+
+  /** Hands the job to a new message that becomes visible at `at`, releasing our claim. */
+  async function handOver(at: number): Promise<void> {
+    await services.jobQueue.sendMessage(encodeJobMessage({ jobId }), {
+      visibilityTimeout: Math.max(0, Math.ceil((at - now()) / 1000)),
+    });
+    await services.jobs.update(jobId, (job) => {
+      if (isTerminal(job.status) || job.claim?.messageId !== messageId) return undefined;
+      const { claim: _claim, ...rest } = job;
+      return rest;
+    });
+    log.log(`Job ${jobId}: handed to a new message after a long wait.`);
+  }
 
   const { request } = started;
   const prompt = services.metapromptFor(started.metapromptVersion).compose(request.prompt, request.orientation);
   const { width, height } = parseSize(request.size);
   const saved = new Set((await services.images.list(jobId)).map((image) => image.index));
   const missing = Array.from({ length: request.n }, (_, index) => index).filter((index) => !saved.has(index));
+  let transientFailures = 0;
 
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
-    // A job can end while we work (a cancel, or another delivery that finished it): stop spending.
-    const current = await services.jobs.get(jobId);
-    if (!current || isTerminal(current.status)) {
-      log.log(`Job ${jobId}: ended as ${current?.status ?? 'deleted'} while running; stopping.`);
-      return;
-    }
-    let generated;
-    try {
-      generated = await services.imageProvider.generate({
-        prompt,
-        n: batch.length,
-        size: request.size,
-        ...(request.quality ? { quality: request.quality } : {}),
-        ...(request.style ? { style: request.style } : {}),
-        ...(request.user ? { user: request.user } : {}),
-      });
-    } catch (error) {
-      const failure = classifyProviderFailure(error);
-      if (!failure.retryable) {
-        if (failure.code === 'ProviderAuthFailed') {
-          log.error(
-            `Job ${jobId}: the image provider refused our credentials. Check AZURE_OPENAI_API_KEY, or the managed identity's ` +
-              "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
-          );
-        }
-        await finish(services, jobId, { status: 'Failed', error: { code: failure.code, message: failure.message } });
-        log.warn(`Job ${jobId}: failed with ${failure.code}.`);
+    let generated: GeneratedImage[] | undefined;
+    while (!generated) {
+      // Wait for a slot in the shared budget, so the instances together stay within the quota.
+      for (;;) {
+        const slot = await services.pacer.tryAcquire(new Date(now()));
+        if (slot.granted) break;
+        if (now() - invocationStart > maxInvocationInMs) return handOver(slot.retryAt.getTime());
+        await sleep(Math.max(0, slot.retryAt.getTime() - now()));
+      }
+      const step = await claimCall();
+      if (step.kind === 'stop') {
+        await services.images.deleteAll(jobId).catch(() => undefined);
+        log.log(`Job ${jobId}: ${step.reason}; no further calls.`);
         return;
       }
-      const lastError = { code: failure.code, message: failure.message };
-      await services.jobs.update(jobId, (job) => (isTerminal(job.status) ? undefined : { ...job, lastError }));
-      throw new RetryableJobError(jobId, lastError);
+      try {
+        generated = await services.imageProvider.generate({
+          prompt,
+          n: batch.length,
+          size: request.size,
+          ...(request.quality ? { quality: request.quality } : {}),
+          ...(request.style ? { style: request.style } : {}),
+          ...(request.user ? { user: request.user } : {}),
+        });
+      } catch (error) {
+        const failure = classifyProviderFailure(error);
+        const jobError = { code: failure.code, message: failure.message };
+        if (!failure.retryable) {
+          if (failure.code === 'ProviderAuthFailed') {
+            log.error(
+              `Job ${jobId}: the image provider refused our credentials. Check AZURE_OPENAI_API_KEY, or the managed identity's ` +
+                "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
+            );
+          }
+          await finish(services, jobId, { status: 'Failed', error: jobError });
+          log.warn(`Job ${jobId}: failed with ${failure.code}.`);
+          return;
+        }
+        const rateLimited = failure.code === 'ProviderRateLimited';
+        if (rateLimited) transientFailures = 0;
+        else transientFailures++;
+        const headers = error instanceof APIError ? (error.headers as Headers | undefined) : undefined;
+        const asked = headers ? requestedRetryDelayInMs(headers) : undefined;
+        const wait = rateLimited && asked !== undefined ? Math.min(Math.max(asked, 0), maxRateLimitWaitInMs) : backoff(rateLimited ? 1 : transientFailures);
+        const job = await recordWait(jobError, now() + wait, !rateLimited);
+        if (!job || isTerminal(job.status)) {
+          log.log(`Job ${jobId}: ended as ${job?.status ?? 'deleted'} while waiting; stopping.`);
+          return;
+        }
+        const failingFor = job.failingSince ? now() - Date.parse(job.failingSince) : 0;
+        if (!rateLimited && failingFor + wait > services.config.jobRetryDeadlineInSeconds * 1000) {
+          await finish(services, jobId, {
+            status: 'Failed',
+            error: { code: 'ProviderUnavailable', message: `The image service kept failing for ${Math.round(failingFor / 1000)} s. ${failure.message}` },
+          });
+          log.warn(`Job ${jobId}: failed with ProviderUnavailable after the retry deadline.`);
+          return;
+        }
+        if (!rateLimited && transientFailures >= transientTriesPerInvocation) throw new RetryableJobError(jobId, jobError);
+        if (now() + wait - invocationStart > maxInvocationInMs) return handOver(now() + wait);
+        log.log(`Job ${jobId}: ${failure.code}; trying again in ${Math.round(wait / 1000)} s.`);
+        await sleep(wait);
+      }
     }
     await Promise.all(
       generated.map((image, offset) =>
@@ -91,17 +226,28 @@ export async function processJob(services: Services, input: unknown, log: Logger
         }),
       ),
     );
+    if (transientFailures > 0) {
+      transientFailures = 0;
+      await services.jobs.update(jobId, (job) => {
+        if (isTerminal(job.status) || !job.failingSince) return undefined;
+        const { failingSince: _failingSince, ...rest } = job;
+        return rest;
+      });
+    }
   }
 
-  if (!(await services.jobs.get(jobId))) {
+  const images = (await services.images.list(jobId)).filter((image) => image.index < request.n);
+  const finished = await finish(services, jobId, { status: 'Succeeded', images });
+  if (!finished) {
     // Deleted while we generated (right to erasure): leave nothing behind.
     await services.images.deleteAll(jobId);
     log.log(`Job ${jobId}: deleted while running; its images were removed.`);
-    return;
+  } else if (finished.status === 'Succeeded') {
+    log.log(`Job ${jobId}: succeeded with ${images.length} images.`);
+  } else if (finished.status === 'Canceled') {
+    await services.images.deleteAll(jobId);
+    log.log(`Job ${jobId}: canceled while running; its images were removed.`);
   }
-  const images = (await services.images.list(jobId)).filter((image) => image.index < request.n);
-  const finished = await finish(services, jobId, { status: 'Succeeded', images });
-  if (finished?.status === 'Succeeded') log.log(`Job ${jobId}: succeeded with ${images.length} images.`);
 }
 
 /** Handles a message the host gave up on: its job fails with the last reason we recorded. */
@@ -114,8 +260,9 @@ export async function failPoisonedJob(services: Services, input: unknown, log: L
   const ended = await services.jobs.update(message.jobId, (job) => {
     if (isTerminal(job.status)) return undefined;
     const reason = job.lastError;
+    const { claim: _claim, waitingUntil: _waitingUntil, ...rest } = job;
     return {
-      ...job,
+      ...rest,
       status: 'Failed',
       lastUpdatedDateTime: new Date().toISOString(),
       error: reason
@@ -132,9 +279,15 @@ type Outcome = { status: 'Succeeded'; images: JobRecord['images'] } | { status: 
 async function finish(services: Services, jobId: string, outcome: Outcome): Promise<JobRecord | undefined> {
   return services.jobs.update(jobId, (job) => {
     if (isTerminal(job.status)) return undefined;
-    const { lastError: _lastError, ...rest } = job;
+    const { lastError: _lastError, claim: _claim, waitingUntil: _waitingUntil, failingSince: _failingSince, ...rest } = job;
     return { ...rest, ...outcome, lastUpdatedDateTime: new Date().toISOString() };
   });
+}
+
+/** Capped exponential back-off with full jitter: 1 s, 2 s, 4 s … at most 30 s. */
+function backoff(failures: number): number {
+  const ceiling = Math.min(maxBackoffInMs, 1000 * 2 ** Math.max(0, failures - 1));
+  return ceiling / 2 + randomInt(Math.max(1, Math.floor(ceiling / 2)));
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

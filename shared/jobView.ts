@@ -14,6 +14,10 @@ export interface JobResource {
   /** For the LMS only: a URL a student's browser can poll without the API key (read-only, this job, expiring). */
   readonly statusUrl?: string;
   readonly statusUrlExpiresOn?: string;
+  /** While NotStarted: place in line and when it should start, from the quota and the queue (approximate). */
+  readonly queue?: { readonly position: number; readonly estimatedStartDateTime: string };
+  /** While Running but waiting out the provider's rate limit: when the next try is due. */
+  readonly nextAttemptDateTime?: string;
   readonly result?: { readonly images: readonly ImageResource[] };
   readonly error?: JobError;
 }
@@ -35,6 +39,15 @@ export interface RenderOptions {
   readonly now?: Date;
 }
 
+/** Retry-After for a job's status: the poll interval, longer while the job waits in line or out a rate limit. */
+export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, now: Date = new Date()): number | undefined {
+  if (resource.status !== 'NotStarted' && resource.status !== 'Running') return undefined;
+  const until = resource.queue?.estimatedStartDateTime ?? resource.nextAttemptDateTime;
+  const wait = until ? Math.ceil((Date.parse(until) - now.getTime()) / 1000) : 0;
+  // Poll a few times while waiting, never less often than every 30 s.
+  return Math.min(30, Math.max(baseInSeconds, Math.ceil(wait / 3)));
+}
+
 export async function renderJob(services: Services, job: JobRecord, options: RenderOptions): Promise<JobResource> {
   const now = options.now ?? new Date();
   // A browser holding a status token sees the job, not the LMS's bookkeeping about the student.
@@ -53,6 +66,16 @@ export async function renderJob(services: Services, job: JobRecord, options: Ren
   };
   if (job.status === 'Failed' || job.status === 'Canceled') {
     return { ...base, ...(job.error ? { error: job.error } : {}) };
+  }
+  if (job.status === 'NotStarted' && job.ticket !== undefined) {
+    const position = await services.waitingLine.position(job.ticket).catch(() => undefined);
+    if (position !== undefined) {
+      const startInMs = (position - 1) * services.pacer.secondsPerCall * 1000;
+      return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };
+    }
+  }
+  if (job.status === 'Running' && job.waitingUntil && Date.parse(job.waitingUntil) > now.getTime()) {
+    return { ...base, nextAttemptDateTime: job.waitingUntil };
   }
   if (job.status !== 'Succeeded') return base;
 

@@ -9,6 +9,8 @@ import { loadMetaprompt, type Metaprompt } from './metaprompt';
 import { getModelProfile, type ModelProfile } from './modelProfiles';
 import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './promptScreen';
 import { createCounterStore } from './counterStore';
+import { createIdempotencyStore, type IdempotencyStore } from './idempotency';
+import { createProviderPacer, createWaitingLine, type ProviderPacer, type WaitingLine } from './providerPacer';
 import { createQuotas, type Quotas } from './quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './sasLinks';
 import { createStatusTokens, type StatusTokens } from './statusTokens';
@@ -33,6 +35,9 @@ export interface Services {
   readonly jobsContainerName: string;
   readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
+  readonly idempotency: IdempotencyStore;
+  readonly pacer: ProviderPacer;
+  readonly waitingLine: WaitingLine;
   readonly statusTokens: StatusTokens;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
@@ -46,10 +51,14 @@ export function createServices(config: AppConfig): Services {
   const jobsContainer = storage.blobService.getContainerClient(storageNames.jobsContainer);
   const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
   const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
+  const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
   const jobQueue = storage.queueService.getQueueClient(storageNames.jobQueue);
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);
+  const counters = createCounterStore(usageContainer);
+  // One budget per deployment: every instance calling it shares its quota.
+  const budgetName = config.imageProvider.kind === 'azure-openai' ? config.imageProvider.deployment : profile.name;
 
   let storageReady: Promise<void> | undefined;
   function ensureStorage(): Promise<void> {
@@ -57,6 +66,7 @@ export function createServices(config: AppConfig): Services {
       jobsContainer.createIfNotExists(),
       imagesContainer.createIfNotExists(),
       usageContainer.createIfNotExists(),
+      idempotencyContainer.createIfNotExists(),
       jobQueue.createIfNotExists(),
     ]).then(
       () => undefined,
@@ -82,9 +92,13 @@ export function createServices(config: AppConfig): Services {
     jobsContainerName: jobsContainer.containerName,
     imageProvider: createImageProvider(config.imageProvider, profile, {
       timeoutInSeconds: config.imageRequestTimeoutInSeconds,
-      maxRetries: config.imageMaxRetries,
+      // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
+      maxRetries: 0,
     }),
-    quotas: createQuotas(createCounterStore(usageContainer)),
+    quotas: createQuotas(counters),
+    idempotency: createIdempotencyStore(idempotencyContainer),
+    pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
+    waitingLine: createWaitingLine(counters, budgetName),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     ensureStorage,
     metapromptFor(version) {

@@ -7,4 +7,6 @@ export const storageNames = {
   imagesContainer: 'images',
   /** Quota and rate counters, one small JSON blob per tenant, user and period. */
   usageContainer: 'usage',
+  /** Idempotency-Key records, one per tenant and key. */
+  idempotencyContainer: 'idempotency',
 } as const;

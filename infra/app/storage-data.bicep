@@ -1,11 +1,10 @@
-// The queues the app uses and the lifecycle rule that deletes job records and images after the retention
-// period (children's data is kept no longer than needed).
+// The queues the app uses, and the lifecycle rules that delete what it keeps once it is no longer needed:
+// job records and images after the retention period (children's data is kept no longer than needed),
+// quota counters after two months, Idempotency-Key records after two days.
 param storageAccountName string
 param queueNames array
-param retentionContainerNames array
-param retentionDays int
-param counterContainerNames array
-param counterRetentionDays int
+@description('Each rule: { name, containers (array of container names), days (after last change) }.')
+param lifecycleRules array
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -29,37 +28,19 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   properties: {
     policy: {
       rules: [
-        {
-          name: 'delete-jobs-and-images-after-retention'
+        for rule in lifecycleRules: {
+          name: rule.name
           enabled: true
           type: 'Lifecycle'
           definition: {
             filters: {
               blobTypes: ['blockBlob']
-              prefixMatch: [for containerName in retentionContainerNames: '${containerName}/']
+              prefixMatch: [for containerName in rule.containers: '${containerName}/']
             }
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterModificationGreaterThan: retentionDays
-                }
-              }
-            }
-          }
-        }
-        {
-          name: 'delete-old-quota-counters'
-          enabled: true
-          type: 'Lifecycle'
-          definition: {
-            filters: {
-              blobTypes: ['blockBlob']
-              prefixMatch: [for containerName in counterContainerNames: '${containerName}/']
-            }
-            actions: {
-              baseBlob: {
-                delete: {
-                  daysAfterModificationGreaterThan: counterRetentionDays
+                  daysAfterModificationGreaterThan: rule.days
                 }
               }
             }

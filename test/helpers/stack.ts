@@ -38,7 +38,7 @@ export interface Stack {
   readonly azurite: Azurite;
   readonly imageService: ImageService;
   readonly hosts: HostProcess[];
-  /** Base URL of the first host, e.g. http://127.0.0.1:41234 */
+  /** Base URL of the first running host, e.g. http://127.0.0.1:41234 */
   readonly url: string;
   readonly env: Record<string, string>;
   readonly blobService: BlobServiceClient;
@@ -132,7 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Fast retries and polling for tests, through the same host.json override Azure supports.
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
-    IMAGE_MAX_RETRIES: '0',
+    IMAGE_REQUESTS_PER_MINUTE: '100000',
     ...options.env,
   };
   const hosts: HostProcess[] = [];
@@ -149,24 +149,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await azurite.stop();
     throw error;
   }
-  const url = hosts[0]?.url ?? '';
+  const baseUrl = () => hosts[0]?.url ?? '';
 
   const stack: Stack = {
     azurite,
     imageService,
     hosts,
-    url,
+    get url() {
+      return baseUrl();
+    },
     env,
     blobService: BlobServiceClient.fromConnectionString(azurite.connectionString),
     queueService: QueueServiceClient.fromConnectionString(azurite.connectionString),
     startHost,
     submit: (body, headers = {}) =>
-      requestJson(`${url}/api/jobs`, {
+      requestJson(`${baseUrl()}/api/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'api-key': tenantA.key, ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    getJob: (id, headers = { 'api-key': tenantA.key }) => requestJson(`${url}/api/jobs/${id}`, { headers }),
+    getJob: (id, headers = { 'api-key': tenantA.key }) => requestJson(`${baseUrl()}/api/jobs/${id}`, { headers }),
     async waitForJob(id, timeoutInMs = 30_000) {
       const deadline = Date.now() + timeoutInMs;
       for (;;) {

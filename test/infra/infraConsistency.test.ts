@@ -92,12 +92,14 @@ describe('infra/ and the code agree', () => {
 
   it('creates every container the code uses, with the retention rule over them', () => {
     const containers = /containers: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
-    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer]) {
+    const rules = /lifecycleRules: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
+    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer, storageNames.idempotencyContainer]) {
       const variable = bicepVarFor(container);
       assert.match(containers, new RegExp(`name: ${variable}\\b`), `container ${container} is not created`);
-      assert.match(mainBicep, new RegExp(`(retentionContainerNames|counterContainerNames): \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no retention rule`);
+      assert.match(rules, new RegExp(`containers: \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no lifecycle rule`);
     }
-    assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: retentionDays/);
+    assert.match(rules, /containers: \[jobsContainerName, imagesContainerName\], days: retentionDays/, 'jobs and images are kept RETENTION_DAYS');
+    assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: rule\.days/);
   });
 
   it('runs on Flex Consumption with a user-assigned identity and the parameters an operator tunes', () => {

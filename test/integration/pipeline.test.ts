@@ -146,7 +146,8 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.equal(job.status, 'Failed');
     assert.equal(job.error?.code, 'ProviderUnavailable');
     assert.match(job.error?.message ?? '', /Gave up after 5 attempts/);
-    assert.equal(stack.imageService.calls().filter((call) => call.prompt.includes(marker)).length, 5, 'maxDequeueCount attempts');
+    // Two tries in each of maxDequeueCount (5) invocations: the worker's own retry, then the queue's.
+    assert.equal(stack.imageService.calls().filter((call) => call.prompt.includes(marker)).length, 10, 'two tries per attempt');
     // The poison function consumed the message from image-jobs-poison.
     const poison = stack.queueService.getQueueClient(storageNames.poisonQueue);
     const peeked = await poison.peekMessages({ numberOfMessages: 32 });

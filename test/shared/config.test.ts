@@ -22,7 +22,8 @@ describe('configuration', () => {
     assert.equal(config.model, 'gpt-image-1');
     assert.equal(config.sasExpiryInMinutes, 60);
     assert.equal(config.maxImagesPerJob, 4);
-    assert.equal(config.imageMaxRetries, 2);
+    assert.equal(config.imageRequestsPerMinute, 6);
+    assert.equal(config.jobRetryDeadlineInSeconds, 900);
   });
 
   it('reads tenants with their quotas, defaults filled in', () => {

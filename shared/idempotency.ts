@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type { ContainerClient } from '@azure/storage-blob';
+import { RequestError } from './errors';
+import { isStatus } from './jobStore';
+
+/**
+ * Idempotency-Key for submits: a retried POST with the same key (per tenant) returns the same job; the
+ * same key with a different request is refused. One small blob per key, created create-only, so two
+ * concurrent retries agree on one job id. Keys live at least 24 hours (a lifecycle rule deletes them
+ * after 2 days).
+ */
+export interface IdempotencyRecord {
+  readonly jobId: string;
+  readonly requestHash: string;
+  /** True if this call created the record (the first use of the key). */
+  readonly fresh: boolean;
+}
+
+export interface IdempotencyStore {
+  claim(tenantId: string, key: string, requestHash: string, jobId: string): Promise<IdempotencyRecord>;
+}
+
+export function parseIdempotencyKey(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  if (!/^[\x21-\x7E]{1,255}$/.test(header)) {
+    throw new RequestError(400, 'InvalidHeader', 'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice).', 'Idempotency-Key');
+  }
+  return header;
+}
+
+export function hashRequest(request: unknown): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+export function createIdempotencyStore(container: ContainerClient): IdempotencyStore {
+  return {
+    async claim(tenantId, key, requestHash, jobId) {
+      const blob = container.getBlockBlobClient(`${tenantId}/${createHash('sha256').update(key).digest('hex')}.json`);
+      const body = JSON.stringify({ jobId, requestHash, createdDateTime: new Date().toISOString() });
+      try {
+        await blob.upload(body, Buffer.byteLength(body), {
+          blobHTTPHeaders: { blobContentType: 'application/json' },
+          conditions: { ifNoneMatch: '*' },
+        });
+        return { jobId, requestHash, fresh: true };
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error;
+      }
+      const existing = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { jobId: string; requestHash: string };
+      return { jobId: existing.jobId, requestHash: existing.requestHash, fresh: false };
+    },
+  };
+}

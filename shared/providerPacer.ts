@@ -1,0 +1,52 @@
+import type { CounterStore } from './counterStore';
+
+/**
+ * Paces provider calls to the deployment's quota across every instance, with a shared budget in storage:
+ * time is cut into windows of 60 / requestsPerMinute seconds (at least one second) and each window admits
+ * its share of calls, counted under ETags. Calls are spread evenly instead of bursting into 429s. It is
+ * exact about what it admits; the provider's own window may be aligned differently, so a rare 429 can
+ * still come back, and is then waited out as the provider asks.
+ */
+export interface ProviderPacer {
+  /** Takes a slot for one call now, or says when the next window opens. */
+  tryAcquire(now?: Date): Promise<{ granted: true } | { granted: false; retryAt: Date }>;
+  /** The average spacing of calls, for estimates. */
+  readonly secondsPerCall: number;
+}
+
+export function createProviderPacer(counters: CounterStore, budgetName: string, requestsPerMinute: number): ProviderPacer {
+  const windowMs = Math.max(1000, Math.ceil(60_000 / requestsPerMinute));
+  const callsPerWindow = Math.max(1, Math.round((requestsPerMinute * windowMs) / 60_000));
+  return {
+    secondsPerCall: 60 / requestsPerMinute,
+    async tryAcquire(now = new Date()) {
+      const window = Math.floor(now.getTime() / windowMs);
+      const { added } = await counters.tryAdd(`pacing/${budgetName}/${window}`, 1, callsPerWindow);
+      return added ? { granted: true } : { granted: false, retryAt: new Date((window + 1) * windowMs + Math.random() * 100) };
+    },
+  };
+}
+
+/**
+ * A waiting line for estimates: each accepted job takes a ticket, each started job counts. A job's position
+ * is its ticket minus the started count; approximate when jobs start out of order or a ticket is wasted.
+ */
+export interface WaitingLine {
+  join(): Promise<number>;
+  markStarted(): Promise<void>;
+  position(ticket: number): Promise<number>;
+}
+
+export function createWaitingLine(counters: CounterStore, lineName: string): WaitingLine {
+  return {
+    async join() {
+      return (await counters.tryAdd(`line/${lineName}/tickets`, 1, Number.MAX_SAFE_INTEGER)).count;
+    },
+    async markStarted() {
+      await counters.tryAdd(`line/${lineName}/started`, 1, Number.MAX_SAFE_INTEGER);
+    },
+    async position(ticket) {
+      return Math.max(1, ticket - (await counters.get(`line/${lineName}/started`)));
+    },
+  };
+}
