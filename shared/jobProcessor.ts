@@ -46,7 +46,7 @@ export class RetryableJobError extends Error {
 }
 
 /** A claim lasts one provider call (timeout) plus the longest wait between renewals, and some margin. */
-const claimMarginInMs = 90_000;
+const claimMarginInMs = 60_000;
 const maxRateLimitWaitInMs = 60_000;
 const maxBackoffInMs = 30_000;
 /** Transient failures one invocation absorbs before it hands the retry to the queue. */
@@ -71,12 +71,12 @@ export async function processJob(services: Services, input: unknown, context: Pr
   const claimTtl = services.config.imageRequestTimeoutInSeconds * 1000 + claimMarginInMs;
   const claimUntil = () => new Date(now() + claimTtl).toISOString();
 
-  let busy = false;
+  let busy: string | undefined;
   const started = await services.jobs.update(jobId, (job) => {
-    busy = false;
+    busy = undefined;
     if (isTerminal(job.status)) return undefined;
     if (job.claim && job.claim.messageId !== messageId && Date.parse(job.claim.until) > now()) {
-      busy = true;
+      busy = job.claim.until;
       return undefined;
     }
     return {
@@ -96,8 +96,13 @@ export async function processJob(services: Services, input: unknown, context: Pr
     return;
   }
   if (busy) {
-    // Another message's worker holds a live claim (a duplicate delivery): let the host try again later.
-    throw new RetryableJobError(jobId, { code: 'JobBusy', message: 'Another worker is running this job.' });
+    // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
+    // out, with a new delayed message, so the duplicate spends none of the job's dequeue attempts.
+    await services.jobQueue.sendMessage(encodeJobMessage({ jobId }), {
+      visibilityTimeout: Math.min(600, Math.max(1, Math.ceil((Date.parse(busy) - now()) / 1000))),
+    });
+    log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
+    return;
   }
   if (started.attempts === 1) await services.waitingLine.markStarted().catch(() => undefined);
 

@@ -60,7 +60,12 @@ export async function submitJob(services: Services, tenant: Tenant, options: Sub
         throw new RequestError(409, 'IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', 'Idempotency-Key');
       }
       const existing = await services.jobs.get(record.jobId);
-      if (existing) return { job: existing, replayed: true };
+      if (existing) {
+        // The client retries because it never saw an answer: the first attempt may have stopped before
+        // its enqueue. A second message is harmless (the worker's claim lets one of them run the job).
+        const enqueued = existing.enqueuedDateTime ? existing : await repairNeverEnqueued(services, existing, log, Number.MAX_SAFE_INTEGER);
+        return { job: enqueued, replayed: true };
+      }
       // The first attempt failed before its job was stored: finish it now, under the same id.
       id = record.jobId;
     }

@@ -67,10 +67,10 @@ export interface StackOptions {
 
 const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
 
-export async function startHostProcess(env: Record<string, string>): Promise<HostProcess> {
+export async function startHostProcess(env: Record<string, string>, options: { leaseSeconds?: number } = {}): Promise<HostProcess> {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', path.join(projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', '10'],
+    ['--enable-source-maps', path.join(projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? 10)],
     { env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
