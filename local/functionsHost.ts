@@ -17,6 +17,7 @@ import {
   type TypedData,
 } from './functionsCore';
 import { readHostSettings, type HostSettings, type QueueSettings } from './hostConfig';
+import { nextOccurrence, parseNcrontab } from './ncrontab';
 
 /**
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed here). It loads the app's
@@ -441,6 +442,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
 
   const routes: HttpRoute[] = [];
   const listeners: QueueListener[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let stopping = false;
   const leaseInSeconds = options.leaseInSeconds ?? 30;
   for (const fn of registry.functions.values()) {
     const [triggerName, trigger] = triggerOf(fn);
@@ -455,6 +458,20 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       listeners.push(
         new QueueListener(registry, fn, triggerName, service.getQueueClient(queueName), service.getQueueClient(`${queueName}-poison`), settings.queues, settings.functionTimeoutInMs, leaseInSeconds),
       );
+    } else if (type === 'timertrigger') {
+      const schedule = parseNcrontab(stringProperty(trigger, 'schedule') ?? '');
+      const arm = () => {
+        if (stopping) return;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          const input = { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false };
+          invoke(registry, fn, { inputData: [{ name: triggerName, data: { json: JSON.stringify(input) } }], triggerMetadata: {} }, settings.functionTimeoutInMs)
+            .catch((error: unknown) => writeLog(fn.metadata.name, 'error', `Timer run failed: ${describe(error)}`))
+            .finally(arm);
+        }, nextOccurrence(schedule, new Date()).getTime() - Date.now());
+        timers.add(timer);
+      };
+      arm();
     } else {
       writeLog('host', 'warning', `Function ${fn.metadata.name} has a ${String(trigger.type)} trigger, which this local host does not run.`);
     }
@@ -483,6 +500,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     url,
     functions: [...registry.functions.keys()],
     async stop() {
+      stopping = true;
+      for (const timer of timers) clearTimeout(timer);
       server.close();
       server.closeIdleConnections();
       await Promise.all(listeners.map((listener) => listener.stop()));

@@ -43,6 +43,8 @@ export function createJobStore(container: ContainerClient): JobStore {
     const body = JSON.stringify(job);
     await blobFor(job.id).upload(body, Buffer.byteLength(body), {
       blobHTTPHeaders: { blobContentType: 'application/json' },
+      // Listed with the blob, so a sweep finds stranded jobs without reading every record.
+      metadata: { status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' },
       conditions,
     });
   }

@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config';
 import type { JobRecord } from '../../shared/job';
 import { createServices } from '../../shared/services';
+import { consoleLogger } from '../../shared/logger';
+import { repairStrandedJobs } from '../../shared/sweep';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
 
 /** Every accepted job ends once: faults at the image service's HTTP boundary, crashes, duplicates, cancels. */
@@ -153,7 +155,8 @@ describe('reliability', () => {
     assert.ok(callsFor(marker).length <= 2, `${callsFor(marker).length} calls: one lost with the crash, one after`);
   });
 
-  it('enqueues a job that a crash left stored but never queued, when its status is read', async () => {
+  /** What a crash between storing a job and enqueueing it leaves behind: a record and no message. */
+  async function strandJob(): Promise<string> {
     const services = createServices(loadConfig(stack.env));
     const id = randomUUID();
     const created = new Date(Date.now() - 5 * 60_000).toISOString();
@@ -169,8 +172,24 @@ describe('reliability', () => {
       metapromptVersion: 'child-safe-v1',
       attempts: 0,
     });
+    return id;
+  }
+
+  it('enqueues a job that a crash left stored but never queued, when its status is read', async () => {
+    const id = await strandJob();
     const job = await stack.waitForJob(id);
     assert.equal(job.status, 'Succeeded');
     assert.equal(callsFor(id).length, 1);
+  });
+
+  it('enqueues stranded jobs in the sweep, even if nobody reads their status', async () => {
+    const id = await strandJob();
+    const repaired = await repairStrandedJobs(createServices(loadConfig(stack.env)), consoleLogger);
+    assert.ok(repaired >= 1);
+    for (let i = 0; i < 100 && callsFor(id).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const job = await stack.waitForJob(id);
+    assert.equal(job.status, 'Succeeded');
+    assert.equal(callsFor(id).length, 1);
+    assert.equal(await repairStrandedJobs(createServices(loadConfig(stack.env)), consoleLogger), 0, 'nothing left to repair');
   });
 });
