@@ -7,6 +7,7 @@ import { startAzurite, type Azurite } from '../../local/azurite';
 import { startImageService, type Fault, type ImageService } from '../../local/imageService';
 import { isTerminal, type JobRecord } from '../../shared/job';
 import { storageNames } from '../../shared/storageNames';
+import { seededRandom } from './random';
 import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting, type HostProcess } from './stack';
 
 /**
@@ -58,21 +59,11 @@ const plans: ReadonlyArray<readonly [weight: number, plan: Plan]> = [
   [5, { name: '500 always', rules: [{ fault: { kind: 'serverError' } }], expect: 'ProviderUnavailable' }],
 ];
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const log = options.log ?? (() => undefined);
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const started = Date.now();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chaos-azurite-'));
   let azurite: Azurite = await startAzurite({ quiet: true, location: dataDir });

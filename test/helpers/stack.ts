@@ -46,6 +46,8 @@ export interface Stack {
   startHost(): Promise<HostProcess>;
   submit(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
   getJob(id: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
+  /** Polls a job until it has this status (e.g. Running), for up to a few seconds. */
+  waitForStatus(id: string, status: string): Promise<void>;
   /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
   waitForJob(id: string, timeoutInMs?: number): Promise<JsonObject>;
   stop(): Promise<void>;
@@ -169,6 +171,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     getJob: (id, headers = { 'api-key': tenantA.key }) => requestJson(`${baseUrl()}/api/jobs/${id}`, { headers }),
+    async waitForStatus(id, status) {
+      for (let i = 0; i < 100 && (await stack.getJob(id)).body.status !== status; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     async waitForJob(id, timeoutInMs = 30_000) {
       const deadline = Date.now() + timeoutInMs;
       for (;;) {

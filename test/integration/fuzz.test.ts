@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { storageNames } from '../../shared/storageNames';
+import { seededRandom } from '../helpers/random';
 import { startStack, tenantA, type Stack } from '../helpers/stack';
 
 /**
@@ -8,16 +9,6 @@ import { startStack, tenantA, type Stack } from '../helpers/stack';
  * local host. Every answer must be a 4xx in the error shape, within a few seconds; afterwards nothing new is
  * stored or queued and the image model was never called. Seeded, so a failure can be replayed.
  */
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzRequest {
   readonly name: string;
@@ -90,7 +81,7 @@ describe('fuzzing the HTTP API', () => {
   });
 
   it(`answers ${count} hostile requests with 4xx errors only, and changes nothing (seed ${seed})`, async () => {
-    const next = generator(mulberry32(seed));
+    const next = generator(seededRandom(seed));
     const failures: string[] = [];
     const seen = new Map<string, number>();
     for (let i = 0; i < count; i++) {

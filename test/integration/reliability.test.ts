@@ -116,7 +116,7 @@ describe('reliability', () => {
     stack.imageService.addRule({ match: marker, fault: { kind: 'delay', ms: 1500 }, times: 1 });
     const submitted = await stack.submit({ prompt: `A kite ${marker}`, n: 2 });
     const id = String(submitted.body.id);
-    for (let i = 0; i < 50 && (await stack.getJob(id)).body.status !== 'Running'; i++) await new Promise((r) => setTimeout(r, 50));
+    await stack.waitForStatus(id, 'Running');
     const cancel = (jobId: string, key = tenantA.key) => fetch(`${stack.url}/api/jobs/${jobId}:cancel`, { method: 'POST', headers: { 'api-key': key } });
     assert.equal((await cancel(id, tenantB.key)).status, 404, "another tenant's job");
     const canceled = await cancel(id);
@@ -142,7 +142,7 @@ describe('reliability', () => {
     stack.imageService.addRule({ match: marker, fault: { kind: 'delay', ms: 1500 }, times: 1 });
     const submitted = await stack.submit({ prompt: `A lantern ${marker}`, n: 2 });
     const id = String(submitted.body.id);
-    for (let i = 0; i < 50 && (await stack.getJob(id)).body.status !== 'Running'; i++) await new Promise((r) => setTimeout(r, 50));
+    await stack.waitForStatus(id, 'Running');
     await stack.hosts[0]!.kill('SIGKILL');
     stack.hosts.shift();
     await stack.startHost();

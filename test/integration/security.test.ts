@@ -134,7 +134,7 @@ describe('access control', () => {
     stack.imageService.addRule({ match: marker, fault: { kind: 'delay', ms: 1500 }, times: 1 });
     const submitted = await stack.submit({ prompt: `A slow kite ${marker}` });
     const id = String(submitted.body.id);
-    for (let i = 0; i < 50 && (await stack.getJob(id)).body.status !== 'Running'; i++) await new Promise((r) => setTimeout(r, 50));
+    await stack.waitForStatus(id, 'Running');
     const deleted = await fetch(`${stack.url}/api/jobs/${id}`, { method: 'DELETE', headers: { 'api-key': tenantA.key } });
     assert.equal(deleted.status, 204);
     await new Promise((resolve) => setTimeout(resolve, 2500));
