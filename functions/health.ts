@@ -12,7 +12,7 @@ app.http('health', {
   authLevel: 'anonymous',
   handler: (_request: unknown, context: InvocationContext) =>
     respond(context, async () => {
-      const report = await checkHealth(services);
+      const report = await checkHealth(services, context);
       return json(report.healthy ? 200 : 503, { status: report.healthy ? 'Healthy' : 'Unhealthy', checks: report.checks });
     }),
 });

@@ -1,4 +1,5 @@
 import { errorMessage } from './errors';
+import type { Logger } from './logger';
 import type { Services } from './services';
 
 export interface HealthReport {
@@ -8,19 +9,23 @@ export interface HealthReport {
 
 const checkTimeoutInMs = 5_000;
 
-/** Storage must answer and the image provider's credentials must be obtainable; settings were validated at start. */
-export async function checkHealth(services: Services): Promise<HealthReport> {
+/**
+ * Storage must answer and the image provider's credentials must be obtainable; settings were validated at
+ * start. The endpoint is anonymous, so it says which check failed in plain words; the error itself (which
+ * may name hosts or accounts) goes to the log.
+ */
+export async function checkHealth(services: Services, log: Logger): Promise<HealthReport> {
   const [storage, imageProvider] = await Promise.all([
-    check(async () => {
+    check('Storage does not answer.', log, async () => {
       await services.ensureStorage();
       await services.jobQueue.getProperties();
     }),
-    check(() => services.imageProvider.checkCredentials()),
+    check('Credentials for the image provider cannot be obtained.', log, () => services.imageProvider.checkCredentials()),
   ]);
   return { healthy: storage.ok && imageProvider.ok, checks: { storage, imageProvider } };
 }
 
-async function check(probe: () => Promise<void>): Promise<{ ok: boolean; message?: string }> {
+async function check(failure: string, log: Logger, probe: () => Promise<void>): Promise<{ ok: boolean; message?: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutInMs} ms`)), checkTimeoutInMs);
@@ -29,7 +34,8 @@ async function check(probe: () => Promise<void>): Promise<{ ok: boolean; message
     await Promise.race([probe(), timeout]);
     return { ok: true };
   } catch (error) {
-    return { ok: false, message: errorMessage(error) };
+    log.error(`Health: ${failure} ${errorMessage(error)}`);
+    return { ok: false, message: failure };
   } finally {
     clearTimeout(timer);
   }

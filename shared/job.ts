@@ -44,8 +44,12 @@ export interface JobRecord {
   readonly error?: JobError;
   /** The last retryable failure, kept so that a job that runs out of retries can say why. */
   readonly lastError?: JobError;
-  /** When transient failures began (reset by a successful call); the retry deadline counts from here. */
-  readonly failingSince?: string;
+  /**
+   * Time spent failing with transient errors: failed calls and the back-off after each, across
+   * invocations, but not time spent waiting on the queue. Reset by a successful call; the retry deadline
+   * is measured against it.
+   */
+  readonly failingForMs?: number;
   /** Provider calls started for this job: every one was claimed under an ETag first. */
   readonly providerCalls?: number;
   /** The message whose worker runs the job, and until when its claim holds without renewal. */

@@ -18,7 +18,8 @@ import type { Services } from './services';
  *   inside the invocation: it never fails the job and never spends one of the message's dequeue attempts;
  * - 5xx, timeouts and resets are retried with capped jittered back-off, twice within an invocation; then
  *   the invocation throws, freeing its slot, and the host retries the message after visibilityTimeout.
- *   After maxDequeueCount attempts, or JOB_RETRY_DEADLINE_SECONDS after the failures began, the job
+ *   After maxDequeueCount attempts, or once failed calls and their back-offs add up to
+ *   JOB_RETRY_DEADLINE_SECONDS (time waiting on the queue, e.g. after a crash, does not count), the job
  *   fails as ProviderUnavailable;
  * - content filter, auth and other 4xx answers end the job at once;
  * - an invocation that has waited too long hands the job to a fresh, delayed message, so no invocation
@@ -122,7 +123,8 @@ export async function processJob(services: Services, input: unknown, context: Pr
     return stop ? { kind: 'stop', reason: stop } : { kind: 'call' };
   }
 
-  async function recordWait(error: JobError, until: number, transient: boolean): Promise<JobRecord | undefined> {
+  /** Records a failed call: the error, when to try again, and (for transient errors) the time it cost. */
+  async function recordWait(error: JobError, until: number, failedForMs: number | undefined): Promise<JobRecord | undefined> {
     return services.jobs.update(jobId, (job) =>
       isTerminal(job.status)
         ? undefined
@@ -130,7 +132,7 @@ export async function processJob(services: Services, input: unknown, context: Pr
             ...job,
             lastError: error,
             waitingUntil: new Date(until).toISOString(),
-            ...(transient ? { failingSince: job.failingSince ?? new Date(now()).toISOString() } : {}),
+            ...(failedForMs !== undefined ? { failingForMs: (job.failingForMs ?? 0) + failedForMs } : {}),
             claim: { messageId, until: new Date(until + claimTtl).toISOString() },
             lastUpdatedDateTime: new Date(now()).toISOString(),
           },
@@ -173,6 +175,7 @@ export async function processJob(services: Services, input: unknown, context: Pr
         log.log(`Job ${jobId}: ${step.reason}; no further calls.`);
         return;
       }
+      const callStarted = now();
       try {
         generated = await services.imageProvider.generate({
           prompt,
@@ -202,13 +205,13 @@ export async function processJob(services: Services, input: unknown, context: Pr
         const headers = error instanceof APIError ? (error.headers as Headers | undefined) : undefined;
         const asked = headers ? requestedRetryDelayInMs(headers) : undefined;
         const wait = rateLimited && asked !== undefined ? Math.min(Math.max(asked, 0), maxRateLimitWaitInMs) : backoff(rateLimited ? 1 : transientFailures);
-        const job = await recordWait(jobError, now() + wait, !rateLimited);
+        const job = await recordWait(jobError, now() + wait, rateLimited ? undefined : now() - callStarted + wait);
         if (!job || isTerminal(job.status)) {
           log.log(`Job ${jobId}: ended as ${job?.status ?? 'deleted'} while waiting; stopping.`);
           return;
         }
-        const failingFor = job.failingSince ? now() - Date.parse(job.failingSince) : 0;
-        if (!rateLimited && failingFor + wait > services.config.jobRetryDeadlineInSeconds * 1000) {
+        const failingFor = job.failingForMs ?? 0;
+        if (!rateLimited && failingFor > services.config.jobRetryDeadlineInSeconds * 1000) {
           await finish(services, jobId, {
             status: 'Failed',
             error: { code: 'ProviderUnavailable', message: `The image service kept failing for ${Math.round(failingFor / 1000)} s. ${failure.message}` },
@@ -234,8 +237,8 @@ export async function processJob(services: Services, input: unknown, context: Pr
     if (transientFailures > 0) {
       transientFailures = 0;
       await services.jobs.update(jobId, (job) => {
-        if (isTerminal(job.status) || !job.failingSince) return undefined;
-        const { failingSince: _failingSince, ...rest } = job;
+        if (isTerminal(job.status) || job.failingForMs === undefined) return undefined;
+        const { failingForMs: _failingForMs, ...rest } = job;
         return rest;
       });
     }
@@ -284,7 +287,7 @@ type Outcome = { status: 'Succeeded'; images: JobRecord['images'] } | { status: 
 async function finish(services: Services, jobId: string, outcome: Outcome): Promise<JobRecord | undefined> {
   return services.jobs.update(jobId, (job) => {
     if (isTerminal(job.status)) return undefined;
-    const { lastError: _lastError, claim: _claim, waitingUntil: _waitingUntil, failingSince: _failingSince, ...rest } = job;
+    const { lastError: _lastError, claim: _claim, waitingUntil: _waitingUntil, failingForMs: _failingForMs, ...rest } = job;
     return { ...rest, ...outcome, lastUpdatedDateTime: new Date().toISOString() };
   });
 }

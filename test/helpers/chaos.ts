@@ -80,8 +80,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     STATUS_TOKEN_SECRETS: statusTokenSecret,
     IMAGE_REQUESTS_PER_MINUTE: '100000',
     IMAGE_REQUEST_TIMEOUT_SECONDS: '5',
-    // Long enough that a job's wait in the backlog after a kill does not count against it as failing time.
-    JOB_RETRY_DEADLINE_SECONDS: '120',
+    // Short, to exercise the deadline; waiting in the backlog after a kill does not count against it.
+    JOB_RETRY_DEADLINE_SECONDS: '20',
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:01',
   };
