@@ -20,7 +20,7 @@ app.http('submitJob', {
     respond(context, async () => {
       const tenant = requireTenant(services, request.headers.get('api-key'));
       const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
-      const { job } = await submitJob(services, tenant, {
+      const job = await submitJob(services, tenant, {
         readBody: () => readJsonBody(request),
         ...(idempotencyKey ? { idempotencyKey } : {}),
         log: context,

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isStatus } from './jobStore';
+import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
 
 /**
  * Counters as small JSON blobs, changed only under ETag conditions, so concurrent submits on any number of
@@ -15,17 +15,12 @@ export interface CounterStore {
 const maxAttempts = 50;
 
 export function createCounterStore(container: ContainerClient): CounterStore {
+  const blobFor = (name: string) => container.getBlockBlobClient(`${name}.json`);
+
   async function read(name: string): Promise<{ count: number; etag?: string }> {
-    try {
-      const response = await container.getBlockBlobClient(`${name}.json`).download();
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Buffer));
-      const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { count?: unknown };
-      return { count: typeof parsed.count === 'number' ? parsed.count : 0, ...(response.etag ? { etag: response.etag } : {}) };
-    } catch (error) {
-      if (isStatus(error, 404)) return { count: 0 };
-      throw error;
-    }
+    const found = await readJsonBlob<{ count?: unknown }>(blobFor(name));
+    if (!found) return { count: 0 };
+    return { count: typeof found.value.count === 'number' ? found.value.count : 0, etag: found.etag };
   }
 
   return {
@@ -34,12 +29,12 @@ export function createCounterStore(container: ContainerClient): CounterStore {
         const current = await read(name);
         const next = Math.max(0, current.count + amount);
         if (amount > 0 && next > limit) return { added: false, count: current.count };
-        const body = JSON.stringify({ count: next, updated: new Date().toISOString() });
         try {
-          await container.getBlockBlobClient(`${name}.json`).upload(body, Buffer.byteLength(body), {
-            blobHTTPHeaders: { blobContentType: 'application/json' },
-            conditions: current.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
-          });
+          await writeJsonBlob(
+            blobFor(name),
+            { count: next, updated: new Date().toISOString() },
+            current.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+          );
           return { added: true, count: next };
         } catch (error) {
           // 412 (changed since we read it) or 409 (created since we read it): read again.

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isStatus } from './jobStore';
+import { isStatus } from './blobJson';
 import type { StoredImage } from './job';
 
 /**

@@ -1,4 +1,5 @@
-import { RestError, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
+import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
 import type { JobRecord } from './job';
 
 /**
@@ -16,37 +17,31 @@ export interface JobStore {
    */
   update(id: string, change: (job: JobRecord) => JobRecord | undefined): Promise<JobRecord | undefined>;
   delete(id: string): Promise<void>;
+  /** Every job, from the blob listing alone (no record is read): for retention and the sweep. */
+  list(): AsyncIterable<JobListing>;
+}
+
+export interface JobListing {
+  readonly id: string;
+  readonly lastModified: Date;
+  /** From blob metadata; absent on records written before it was kept there. */
+  readonly status?: string;
+  readonly enqueued?: boolean;
 }
 
 const maxUpdateAttempts = 10;
-
-export function isStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
-}
 
 export function createJobStore(container: ContainerClient): JobStore {
   const blobFor = (id: string) => container.getBlockBlobClient(`${id}.json`);
 
   async function read(id: string): Promise<{ job: JobRecord; etag: string } | undefined> {
-    try {
-      // One download gives both the content and the ETag of that very content.
-      const response = await blobFor(id).download();
-      const text = await readStream(response.readableStreamBody);
-      return { job: JSON.parse(text) as JobRecord, etag: response.etag ?? '' };
-    } catch (error) {
-      if (isStatus(error, 404)) return undefined;
-      throw error;
-    }
+    const found = await readJsonBlob<JobRecord>(blobFor(id));
+    return found && { job: found.value, etag: found.etag };
   }
 
   async function write(job: JobRecord, conditions: { ifMatch?: string; ifNoneMatch?: string }): Promise<void> {
-    const body = JSON.stringify(job);
-    await blobFor(job.id).upload(body, Buffer.byteLength(body), {
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-      // Listed with the blob, so a sweep finds stranded jobs without reading every record.
-      metadata: { status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' },
-      conditions,
-    });
+    // Listed with the blob, so a sweep finds stranded jobs without reading every record.
+    await writeJsonBlob(blobFor(job.id), job, conditions, { status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
   }
 
   return {
@@ -74,12 +69,17 @@ export function createJobStore(container: ContainerClient): JobStore {
     async delete(id) {
       await blobFor(id).deleteIfExists();
     },
+    async *list() {
+      for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
+        const status = blob.metadata?.['status'];
+        const enqueued = blob.metadata?.['enqueued'];
+        yield {
+          id: blob.name.replace(/\.json$/, ''),
+          lastModified: blob.properties.lastModified,
+          ...(status ? { status } : {}),
+          ...(enqueued ? { enqueued: enqueued === 'yes' } : {}),
+        };
+      }
+    },
   };
-}
-
-async function readStream(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { notFound } from './access';
 import { RequestError, ServiceUnavailableError } from './errors';
 import { hashRequest } from './idempotency';
 import { isTerminal, type JobRecord } from './job';
@@ -13,8 +14,8 @@ import type { Tenant } from './tenants';
  * Submit: validate, screen, reserve quota, store, enqueue. Nothing is stored or spent for a request that
  * fails validation, the screen or the quota. If storing or enqueueing fails the record is removed and the
  * quota given back, so the client's 5xx means "no job". A crash between storing and enqueueing leaves a
- * NotStarted job without `enqueuedDateTime`, which `repairNeverEnqueued` re-enqueues (status reads and
- * the retention sweep call it). Duplicate messages are harmless: the worker's claim lets one run the job.
+ * NotStarted job without `enqueuedDateTime`, which `repairNeverEnqueued` re-enqueues (status reads,
+ * Idempotency-Key retries and the sweepJobs timer call it). Duplicate messages are harmless: the worker's claim lets one run the job.
  */
 
 export interface SubmitOptions {
@@ -24,16 +25,11 @@ export interface SubmitOptions {
   readonly log: Logger;
 }
 
-export interface Submitted {
-  readonly job: JobRecord;
-  /** True when an Idempotency-Key replay returned an existing job. */
-  readonly replayed: boolean;
-}
-
 /** A NotStarted job this old without `enqueuedDateTime` lost its message in a crash. */
 export const neverEnqueuedAfterInMs = 60_000;
 
-export async function submitJob(services: Services, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
+/** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
+export async function submitJob(services: Services, tenant: Tenant, options: SubmitOptions): Promise<JobRecord> {
   const { log } = options;
   try {
     await services.ensureStorage();
@@ -54,17 +50,17 @@ export async function submitJob(services: Services, tenant: Tenant, options: Sub
 
   let id: string = randomUUID();
   if (options.idempotencyKey) {
-    const record = await services.idempotency.claim(tenant.id, options.idempotencyKey, hashRequest(request), id);
+    const requestHash = hashRequest(request);
+    const record = await services.idempotency.claim(tenant.id, options.idempotencyKey, requestHash, id);
     if (!record.fresh) {
-      if (record.requestHash !== hashRequest(request)) {
+      if (record.requestHash !== requestHash) {
         throw new RequestError(409, 'IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', 'Idempotency-Key');
       }
       const existing = await services.jobs.get(record.jobId);
       if (existing) {
         // The client retries because it never saw an answer: the first attempt may have stopped before
         // its enqueue. A second message is harmless (the worker's claim lets one of them run the job).
-        const enqueued = existing.enqueuedDateTime ? existing : await repairNeverEnqueued(services, existing, log, Number.MAX_SAFE_INTEGER);
-        return { job: enqueued, replayed: true };
+        return existing.enqueuedDateTime ? existing : repairNeverEnqueued(services, existing, log, Number.MAX_SAFE_INTEGER);
       }
       // The first attempt failed before its job was stored: finish it now, under the same id.
       id = record.jobId;
@@ -103,7 +99,7 @@ export async function submitJob(services: Services, tenant: Tenant, options: Sub
   }
   const enqueued = await markEnqueued(services, job.id).catch(() => job);
   log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}`);
-  return { job: enqueued ?? job, replayed: false };
+  return enqueued ?? job;
 }
 
 function markEnqueued(services: Services, jobId: string): Promise<JobRecord | undefined> {
@@ -146,7 +142,7 @@ export async function cancelJob(services: Services, job: JobRecord, log: Logger)
   if (finishedFirst) {
     throw new RequestError(409, 'NotCancelable', `The job has already finished (${finishedFirst.status}).`, 'id');
   }
-  if (!canceled) throw new RequestError(404, 'NotFound', `There is no job with id '${job.id}'.`, 'id');
+  if (!canceled) throw notFound(job.id);
   // Images a running worker already saved are never returned; remove them now (the worker does too).
   await services.images.deleteAll(job.id);
   log.log(`Job ${job.id} canceled by tenant ${job.tenantId}.`);

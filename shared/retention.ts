@@ -9,13 +9,11 @@ import type { Services } from './services';
 export async function deleteExpiredJobs(services: Services, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
   const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
-  const container = services.blobService.getContainerClient(services.jobsContainerName);
   let deleted = 0;
-  for await (const blob of container.listBlobsFlat()) {
-    const jobId = blob.name.replace(/\.json$/, '');
-    if (blob.properties.lastModified.getTime() >= cutoff) continue;
-    await services.images.deleteAll(jobId);
-    await services.jobs.delete(jobId);
+  for await (const job of services.jobs.list()) {
+    if (job.lastModified.getTime() >= cutoff) continue;
+    await services.images.deleteAll(job.id);
+    await services.jobs.delete(job.id);
     deleted++;
   }
   if (deleted > 0) log.log(`Retention: deleted ${deleted} jobs older than ${services.config.retentionDays} days, with their images.`);

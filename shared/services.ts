@@ -1,4 +1,3 @@
-import type { BlobServiceClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import { loadConfig, type AppConfig } from './config';
 import { createImageProvider, type ImageProvider } from './imageProvider';
@@ -31,8 +30,6 @@ export interface Services {
   readonly images: ImageStore;
   readonly links: SasLinkSigner;
   readonly jobQueue: QueueClient;
-  readonly blobService: BlobServiceClient;
-  readonly jobsContainerName: string;
   readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
   readonly idempotency: IdempotencyStore;
@@ -88,8 +85,6 @@ export function createServices(config: AppConfig): Services {
     images: createImageStore(imagesContainer),
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
-    blobService: storage.blobService,
-    jobsContainerName: jobsContainer.containerName,
     imageProvider: createImageProvider(config.imageProvider, profile, {
       timeoutInSeconds: config.imageRequestTimeoutInSeconds,
       // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.

@@ -9,11 +9,10 @@ import type { Services } from './services';
  */
 export async function repairStrandedJobs(services: Services, log: Logger, now: number = Date.now()): Promise<number> {
   await services.ensureStorage();
-  const container = services.blobService.getContainerClient(services.jobsContainerName);
   let repaired = 0;
-  for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
-    if (blob.metadata?.['status'] !== 'NotStarted' || blob.metadata['enqueued'] !== 'no') continue;
-    const job = await services.jobs.get(blob.name.replace(/\.json$/, ''));
+  for await (const listed of services.jobs.list()) {
+    if (listed.status !== 'NotStarted' || listed.enqueued !== false) continue;
+    const job = await services.jobs.get(listed.id);
     if (!job) continue;
     const after = await repairNeverEnqueued(services, job, log, now);
     if (after.enqueuedDateTime && !job.enqueuedDateTime) repaired++;

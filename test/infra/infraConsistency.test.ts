@@ -114,7 +114,7 @@ describe('infra/ and the code agree', () => {
   // Each role the identity gets, with the code that needs it: a role whose reason disappears from the code,
   // or a role granted without a reason here, fails this test.
   const neededRoles: Array<{ role: string; id: string; evidence: [file: string, text: string] }> = [
-    { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/jobStore.ts', '.upload('] },
+    { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/blobJson.ts', '.upload('] },
     { role: 'Storage Queue Data Contributor', id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', evidence: ['shared/jobSubmission.ts', 'sendMessage('] },
     { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/sasLinks.ts', 'getUserDelegationKey('] },
     { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
