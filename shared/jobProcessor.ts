@@ -99,9 +99,7 @@ export async function processJob(services: Services, input: unknown, context: Pr
   if (busy) {
     // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
     // out, with a new delayed message, so the duplicate spends none of the job's dequeue attempts.
-    await services.jobQueue.sendMessage(encodeJobMessage({ jobId }), {
-      visibilityTimeout: Math.min(600, Math.max(1, Math.ceil((Date.parse(busy) - now()) / 1000))),
-    });
+    await sendDelayedMessage(services, jobId, Math.min(600, Math.max(1, Math.ceil((Date.parse(busy) - now()) / 1000))));
     log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
     return;
   }
@@ -141,9 +139,7 @@ export async function processJob(services: Services, input: unknown, context: Pr
 
   /** Hands the job to a new message that becomes visible at `at`, releasing our claim. */
   async function handOver(at: number): Promise<void> {
-    await services.jobQueue.sendMessage(encodeJobMessage({ jobId }), {
-      visibilityTimeout: Math.max(0, Math.ceil((at - now()) / 1000)),
-    });
+    await sendDelayedMessage(services, jobId, Math.max(0, Math.ceil((at - now()) / 1000)));
     await services.jobs.update(jobId, (job) => {
       if (isTerminal(job.status) || job.claim?.messageId !== messageId) return undefined;
       const { claim: _claim, ...rest } = job;
@@ -290,6 +286,11 @@ async function finish(services: Services, jobId: string, outcome: Outcome): Prom
     const { lastError: _lastError, claim: _claim, waitingUntil: _waitingUntil, failingForMs: _failingForMs, ...rest } = job;
     return { ...rest, ...outcome, lastUpdatedDateTime: new Date().toISOString() };
   });
+}
+
+/** A new message for the job that becomes visible after `delayInSeconds`. */
+async function sendDelayedMessage(services: Services, jobId: string, delayInSeconds: number): Promise<void> {
+  await services.jobQueue.sendMessage(encodeJobMessage({ jobId }), { visibilityTimeout: delayInSeconds });
 }
 
 /** Capped exponential back-off with full jitter: 1 s, 2 s, 4 s … at most 30 s. */
