@@ -13,6 +13,10 @@ app.http('health', {
   handler: (_request: unknown, context: InvocationContext) =>
     respond(context, async () => {
       const report = await checkHealth(services, context);
-      return json(report.healthy ? 200 : 503, { status: report.healthy ? 'Healthy' : 'Unhealthy', checks: report.checks });
+      return json(report.healthy ? 200 : 503, {
+        status: report.healthy ? 'Healthy' : 'Unhealthy',
+        checks: report.checks,
+        ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
+      });
     }),
 });

@@ -14,18 +14,18 @@ param environmentName string
 @metadata({ azd: { type: 'location' } })
 param location string
 
-@description('Region for Azure OpenAI: one where the image model is offered (see the model availability table).')
+@description('Region for Azure OpenAI: one where the image model is offered as GlobalStandard. gpt-image-2: eastus2, polandcentral, swedencentral, uaenorth, westus3 (Microsoft Learn model matrix, read 2026-11-25).')
 param openAiLocation string = 'swedencentral'
 
 @description('Object id of the deploying user; gets the same data roles so the app can run locally against these resources. Empty to skip.')
 param principalId string = ''
 
-@description('The image model to deploy; also the IMAGE_MODEL setting that picks the request profile. dall-e-3 was retired in 2026.')
-@allowed(['gpt-image-1', 'gpt-image-1-mini', 'gpt-image-1.5', 'dall-e-3'])
-param imageModelName string = 'gpt-image-1'
+@description('The image model to deploy; also IMAGE_MODEL, which picks its catalogue entry (shared/resources/model-catalogue.json). Only models not retired in Azure; a test keeps this list equal to the catalogue.')
+@allowed(['gpt-image-2', 'gpt-image-1.5', 'gpt-image-1-mini'])
+param imageModelName string = 'gpt-image-2'
 
-@description('Version of the image model.')
-param imageModelVersion string = '2025-04-15'
+@description('Version of the image model (the catalogue\'s azureModelVersion): gpt-image-2 is 2026-04-21.')
+param imageModelVersion string = '2026-04-21'
 
 @description('Deployment SKU of the image model.')
 param imageDeploymentSkuName string = 'GlobalStandard'
@@ -234,7 +234,7 @@ module api 'app/api.bicep' = {
     identityId: apiIdentity.outputs.resourceId
     identityClientId: apiIdentity.outputs.clientId
     runtimeName: 'node'
-    runtimeVersion: '20'
+    runtimeVersion: '22' // Node 20 reached end of support on 2026-04-30; 22 is supported until 2027-04-30
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     httpPerInstanceConcurrency: httpPerInstanceConcurrency

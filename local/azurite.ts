@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 /**
- * Starts Azurite (npm `azurite`) as a child process. Flags from the field notes: --skipApiVersionCheck
- * because current SDKs send a newer x-ms-version than Azurite knows; --disableTelemetry because there is no
+ * Starts Azurite (npm `azurite`) as a child process. --skipApiVersionCheck is still needed with Azurite 3.37:
+ * @azure/storage-blob 12.34 sends x-ms-version 2026-10-06 and Azurite knows up to 2026-06-06 (400
+ * InvalidHeaderValue otherwise; checked 2026-11-25). SAS links no longer need a pinned older version: 3.37
+ * accepts the SDK's default for service and user-delegation SAS. --disableTelemetry because there is no
  * network. Port 0 picks free ports, read back from Azurite's own start-up lines.
  */
 

@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getModelProfile, isModelName, parseSize, supportedSizes, type ModelName, type ModelProfile } from '../shared/modelProfiles';
+import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../shared/modelCatalogue';
 import { renderPlaceholder, studentText } from './placeholderImage';
 
 /**
  * A stand-in for the image model that speaks the Images HTTP API of Azure OpenAI
  * (POST /openai/deployments/{deployment}/images/generations?api-version=…) and OpenAI
- * (POST /v1/images/generations), checks parameters as the model's profile does, and answers with
- * placeholder PNGs in base64. Tests and the chaos run steer it at the HTTP boundary with fault rules
- * (rate limits, server errors, hangs, resets, content-filter blocks), through /_control or settings.
+ * (POST /v1/images/generations), checks parameters as the model's catalogue entry does (gpt-image-2: any
+ * size under its rule), and answers with placeholder images in base64 (PNG, JPEG or WebP) with `usage`
+ * for the gpt-image models. Tests and the chaos run steer it at the HTTP boundary with fault rules (rate
+ * limits, server errors, hangs, resets, content-filter blocks of the prompt or of the picture), through
+ * /_control or settings.
  */
 
 export type Fault =
   | { readonly kind: 'rateLimit'; readonly retryAfterSeconds?: number; readonly retryAfterMs?: number }
   | { readonly kind: 'serverError'; readonly status?: number }
-  | { readonly kind: 'contentFilter'; readonly category?: 'hate' | 'self_harm' | 'sexual' | 'violence' }
+  /** A block by the provider's safety system, of the prompt (before generating) or of the picture it made. */
+  | { readonly kind: 'contentFilter'; readonly category?: 'hate' | 'self_harm' | 'sexual' | 'violence'; readonly stage?: 'prompt' | 'output' }
   | { readonly kind: 'unauthorized' }
   | { readonly kind: 'hang' }
   /** Answers normally, but only after this long (a slow generation). */
@@ -38,13 +41,15 @@ export interface RecordedCall {
   readonly size: string;
   readonly status: number;
   readonly fault?: Fault['kind'];
+  /** The optional parameters the call sent, as sent (so tests can check what reaches the provider). */
+  readonly parameters: Readonly<Record<string, unknown>>;
 }
 
 export interface ImageServiceOptions {
   readonly port?: number;
   readonly host?: string;
   /** The model answered for a deployment whose name is not itself a model name. */
-  readonly defaultModel?: ModelName;
+  readonly defaultModel?: string;
   /** Added before every answer, to look like a real model's generation time. */
   readonly latencyMs?: number;
   readonly rules?: readonly FaultRule[];
@@ -74,42 +79,118 @@ function openAiError(status: number, message: string, param?: string, code?: str
   return { status, body: { error: { message, type: 'invalid_request_error', param: param ?? null, code: code ?? null } } };
 }
 
-/** Checks a request as the model does; returns the error answer, or undefined when the request is fine. */
-export function checkImageRequest(profile: ModelProfile, body: Record<string, unknown>): { status: number; body: unknown } | undefined {
-  const { prompt, n = 1, size = '1024x1024', quality, style, response_format: responseFormat, output_format: outputFormat } = body;
+/** The parameters the Images API knows; anything else is refused as the provider does. */
+const knownParameters = new Set([
+  'prompt', 'model', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'output_compression',
+  'moderation', 'background', 'user', 'safety_identifier', 'stream', 'partial_images',
+]);
+
+/** Checks a request as the model does in this cloud; returns the error answer, or undefined when it is fine. */
+export function checkImageRequest(model: ModelEntry, cloud: Cloud, body: Record<string, unknown>): { status: number; body: unknown } | undefined {
+  const { prompt, n = 1, size = '1024x1024', quality, style } = body;
+  const unknown = Object.keys(body).find((key) => !knownParameters.has(key));
+  if (unknown !== undefined) return openAiError(400, `Unknown parameter: '${unknown}'.`, unknown, 'unknown_parameter');
   if (typeof prompt !== 'string' || prompt.length === 0) return openAiError(400, "'prompt' is required", 'prompt');
-  if ([...prompt].length > profile.maxPromptChars) {
-    return openAiError(400, `'prompt' is too long: the maximum for ${profile.name} is ${profile.maxPromptChars} characters`, 'prompt', 'string_above_max_length');
+  if ([...prompt].length > model.maxPromptChars) {
+    return openAiError(400, `'prompt' is too long: the maximum for ${model.name} is ${model.maxPromptChars} characters`, 'prompt', 'string_above_max_length');
   }
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > profile.maxImagesPerCall) {
-    return openAiError(400, `'n' must be from 1 to ${profile.maxImagesPerCall} for ${profile.name}`, 'n');
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > model.maxImagesPerCall) {
+    return openAiError(400, `'n' must be from 1 to ${model.maxImagesPerCall} for ${model.name}`, 'n');
   }
-  if (typeof size !== 'string' || !supportedSizes(profile).includes(size)) {
-    return openAiError(400, `'size' must be one of ${supportedSizes(profile).join(', ')} for ${profile.name}`, 'size');
+  if (typeof size !== 'string' || sizeProblem(model, size) !== undefined) {
+    return openAiError(400, `Invalid 'size' for ${model.name}: ${typeof size === 'string' ? `${size}: ${sizeProblem(model, size)}` : 'not a string'}. Supported: ${describeSizeRule(model)}.`, 'size', 'invalid_size');
   }
-  if (quality !== undefined && (typeof quality !== 'string' || !profile.qualities.includes(quality))) {
-    return openAiError(400, `'quality' must be one of ${profile.qualities.join(', ')} for ${profile.name}`, 'quality');
+  if (quality !== undefined && (typeof quality !== 'string' || !model.qualities.includes(quality))) {
+    return openAiError(400, `'quality' must be one of ${model.qualities.join(', ')} for ${model.name}`, 'quality');
   }
-  if (style !== undefined && (typeof style !== 'string' || !profile.styles.includes(style))) {
-    return openAiError(400, profile.styles.length ? `'style' must be one of ${profile.styles.join(', ')}` : `Unknown parameter: 'style'.`, 'style');
+  if (style !== undefined && (typeof style !== 'string' || !model.styles.includes(style))) {
+    return openAiError(400, model.styles.length ? `'style' must be one of ${model.styles.join(', ')}` : `Unknown parameter: 'style'.`, 'style');
   }
-  if (responseFormat !== undefined && (!profile.acceptsResponseFormat || (responseFormat !== 'url' && responseFormat !== 'b64_json'))) {
-    return openAiError(400, profile.acceptsResponseFormat ? "'response_format' must be url or b64_json" : "Unknown parameter: 'response_format'.", 'response_format');
+  const { parameters } = model;
+  const unsupported = (
+    [
+      ['response_format', parameters.responseFormat],
+      ['output_format', parameters.outputFormat],
+      ['output_compression', parameters.outputCompression],
+      ['moderation', parameters.moderation],
+      ['background', parameters.background],
+      ['safety_identifier', parameters.safetyIdentifier],
+      ['stream', parameters.partialImages],
+      ['partial_images', parameters.partialImages],
+    ] as const
+  ).find(([name, supported]) => body[name] !== undefined && !supported);
+  if (unsupported) return openAiError(400, `Unknown parameter: '${unsupported[0]}'.`, unsupported[0], 'unknown_parameter');
+  const responseFormat = body['response_format'];
+  if (responseFormat !== undefined && responseFormat !== 'url' && responseFormat !== 'b64_json') {
+    return openAiError(400, "'response_format' must be url or b64_json", 'response_format');
   }
   if (responseFormat === 'url') {
     // A real service would answer with a URL to its own storage; ours has none and the job service never asks.
     return openAiError(400, "The local image service only returns b64_json; set response_format to 'b64_json'.", 'response_format');
   }
-  if (outputFormat !== undefined && (!profile.acceptsOutputFormat || (outputFormat !== 'png' && outputFormat !== 'jpeg' && outputFormat !== 'webp'))) {
-    return openAiError(400, "Unknown parameter: 'output_format'.", 'output_format');
+  const formats = formatsFor(model, cloud);
+  const outputFormat = body['output_format'] ?? 'png';
+  if (typeof outputFormat !== 'string' || !(formats as readonly string[]).includes(outputFormat)) {
+    return openAiError(400, `'output_format' must be one of ${formats.join(', ')} for ${model.name}`, 'output_format');
   }
-  if (outputFormat !== undefined && outputFormat !== 'png') {
-    return openAiError(400, "The local image service only renders png.", 'output_format');
+  const compression = body['output_compression'];
+  if (compression !== undefined && (typeof compression !== 'number' || !Number.isInteger(compression) || compression < 0 || compression > 100)) {
+    return openAiError(400, "'output_compression' must be an integer from 0 to 100", 'output_compression');
+  }
+  if (compression !== undefined && outputFormat === 'png') {
+    return openAiError(400, "'output_compression' is only supported for the jpeg and webp output formats", 'output_compression');
+  }
+  const moderation = body['moderation'];
+  if (moderation !== undefined && moderation !== 'low' && moderation !== 'auto') {
+    return openAiError(400, "'moderation' must be low or auto", 'moderation');
+  }
+  const safetyIdentifier = body['safety_identifier'];
+  if (safetyIdentifier !== undefined && (typeof safetyIdentifier !== 'string' || safetyIdentifier.length > 64)) {
+    return openAiError(400, "'safety_identifier' must be a string of at most 64 characters", 'safety_identifier');
   }
   return undefined;
 }
 
-function contentFilterAnswer(category: string) {
+/** Output tokens per 1024x1024 image by quality (the gpt-image models' published token counts), scaled by area. */
+const outputTokensPerMegapixel: Readonly<Record<string, number>> = { low: 272, medium: 1056, high: 4160 };
+
+function usageFor(prompt: string, n: number, size: string, quality: unknown) {
+  const { width, height } = parseSize(size);
+  const perImage = Math.ceil(((outputTokensPerMegapixel[String(quality)] ?? outputTokensPerMegapixel['medium'] ?? 0) * width * height) / (1024 * 1024));
+  const textTokens = Math.ceil(prompt.length / 4);
+  return {
+    input_tokens: textTokens,
+    input_tokens_details: { text_tokens: textTokens, image_tokens: 0 },
+    output_tokens: perImage * n,
+    total_tokens: textTokens + perImage * n,
+  };
+}
+
+/**
+ * The safety system's answers, in each provider's shape (see shared/providerFailure.ts for the sources):
+ * Azure blocks a prompt with 400 content_policy_violation and per-category results, and a picture with
+ * the documented contentFilter "Generated image was filtered" answer; OpenAI answers moderation_blocked
+ * with the categories in the message (it documents no separate shape for a blocked picture; ours says
+ * "generated image" in the message).
+ */
+function contentFilterAnswer(cloud: Cloud, category: string, stage: 'prompt' | 'output') {
+  if (cloud === 'openai') {
+    const what = stage === 'output' ? 'The generated image was rejected by the safety system' : 'Your request was rejected by the safety system';
+    return {
+      status: 400,
+      body: {
+        error: {
+          message: `${what}. If you believe this is an error, contact us at help.openai.com and include the request ID req_local. safety_violations=[${category}].`,
+          type: 'image_generation_user_error',
+          param: '',
+          code: 'moderation_blocked',
+        },
+      },
+    };
+  }
+  if (stage === 'output') {
+    return { status: 400, body: { error: { code: 'contentFilter', message: 'Generated image was filtered as a result of our safety system.' } } };
+  }
   const categories = ['hate', 'self_harm', 'sexual', 'violence'];
   return {
     status: 400,
@@ -157,11 +238,12 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     return rule.fault;
   }
 
-  function modelFor(deployment: string | undefined, bodyModel: unknown): ModelProfile {
+  function modelFor(deployment: string | undefined, bodyModel: unknown): ModelEntry {
     for (const candidate of [deployment, bodyModel]) {
-      if (typeof candidate === 'string' && isModelName(candidate)) return getModelProfile(candidate);
+      const found = typeof candidate === 'string' ? findModel(candidate) : undefined;
+      if (found) return found;
     }
-    return getModelProfile(options.defaultModel ?? 'gpt-image-1');
+    return getModel(options.defaultModel ?? 'gpt-image-2');
   }
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -220,8 +302,10 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
     const n = typeof body['n'] === 'number' ? body['n'] : 1;
     const size = typeof body['size'] === 'string' ? body['size'] : '1024x1024';
+    const { prompt: _prompt, n: _n, size: _size, ...parameters } = body;
+    const cloud: Cloud = deployment === undefined ? 'openai' : 'azure-openai';
     const record = (status: number, fault?: Fault['kind']) =>
-      recorded.push({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, ...(fault ? { fault } : {}) });
+      recorded.push({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
 
     if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const fault = takeFault(prompt);
@@ -237,8 +321,9 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         record(fault.status ?? 500, fault.kind);
         return send(res, fault.status ?? 500, { error: { code: 'InternalServerError', message: 'The server had an error while processing your request.' } });
       case 'contentFilter': {
+        if (fault.stage === 'output') break; // the picture is made first, then blocked (below)
         record(400, fault.kind);
-        const answer = contentFilterAnswer(fault.category ?? 'violence');
+        const answer = contentFilterAnswer(cloud, fault.category ?? 'violence', 'prompt');
         return send(res, answer.status, answer.body);
       }
       case 'unauthorized':
@@ -266,20 +351,29 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
     }
     const profile = modelFor(deployment, body['model']);
-    const invalid = checkImageRequest(profile, body);
+    const invalid = checkImageRequest(profile, cloud, body);
     if (invalid) {
       record(invalid.status);
       return send(res, invalid.status, invalid.body);
     }
+    if (fault?.kind === 'contentFilter') {
+      record(400, fault.kind);
+      const answer = contentFilterAnswer(cloud, fault.category ?? 'violence', 'output');
+      return send(res, answer.status, answer.body);
+    }
     const { width, height } = parseSize(size);
+    const outputFormat = typeof body['output_format'] === 'string' ? (body['output_format'] as 'png' | 'jpeg' | 'webp') : 'png';
+    const compression = typeof body['output_compression'] === 'number' ? body['output_compression'] : undefined;
     const key = createHash('sha256').update(prompt).digest('hex');
     const data = [];
     for (let i = 0; i < n; i++) {
       const variation = (variations.get(key) ?? 0) + 1;
       variations.set(key, variation);
-      const png = await renderPlaceholder({ prompt, width, height, variation, model: profile.name });
+      const image = await renderPlaceholder({
+        prompt, width, height, variation, model: profile.name, format: outputFormat, ...(compression !== undefined ? { compression } : {}),
+      });
       data.push({
-        b64_json: png.toString('base64'),
+        b64_json: image.toString('base64'),
         ...(profile.revisesPrompt ? { revised_prompt: `A colourful, child-friendly picture: ${studentText(prompt).slice(0, 300)}` } : {}),
       });
     }
@@ -287,7 +381,9 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     return send(res, 200, {
       created: Math.floor(Date.now() / 1000),
       data,
-      ...(profile.acceptsOutputFormat ? { output_format: 'png', size, quality: body['quality'] ?? 'medium' } : {}),
+      ...(profile.parameters.outputFormat
+        ? { output_format: outputFormat, size, quality: body['quality'] ?? 'medium', usage: usageFor(prompt, n, size, body['quality']) }
+        : {}),
     });
   }
 

@@ -13,6 +13,9 @@ export interface PlaceholderOptions {
   readonly height: number;
   readonly variation: number;
   readonly model: string;
+  /** png (default), jpeg or webp, as the output_format asked for. */
+  readonly format?: 'png' | 'jpeg' | 'webp';
+  readonly compression?: number;
 }
 
 function escapeXml(text: string): string {
@@ -71,5 +74,10 @@ export async function renderPlaceholder(options: PlaceholderOptions): Promise<Bu
   ${text}
   <text x="${fontSize}" y="${height - fontSize}" font-size="${Math.round(fontSize * 0.7)}" fill="#fff" fill-opacity="0.8" font-family="DejaVu Sans Mono, monospace">${escapeXml(`${options.model} · ${width}x${height} · variation ${options.variation} · local image service`)}</text>
 </svg>`;
-  return sharp(Buffer.from(svg)).png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer();
+  const image = sharp(Buffer.from(svg));
+  // output_compression is a quality from 0 to 100 (the provider's default is 100).
+  const quality = Math.max(1, options.compression ?? 100);
+  if (options.format === 'jpeg') return image.jpeg({ quality }).toBuffer();
+  if (options.format === 'webp') return image.webp({ quality }).toBuffer();
+  return image.png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer();
 }

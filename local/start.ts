@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../shared/config';
 import { consoleLogger } from '../shared/logger';
-import { isModelName } from '../shared/modelProfiles';
+import { defaultModelName } from '../shared/modelCatalogue';
 import { deleteExpiredJobs } from '../shared/retention';
 import { createServices } from '../shared/services';
 import { startAzurite, type Azurite } from './azurite';
@@ -48,10 +48,9 @@ async function main(): Promise<void> {
   let imageService: ImageService | undefined;
   const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
   if (imagePort !== undefined) {
-    const model = env['IMAGE_MODEL'] ?? 'gpt-image-1';
     imageService = await startImageService({
       port: imagePort,
-      ...(isModelName(model) ? { defaultModel: model } : {}),
+      defaultModel: env['IMAGE_MODEL'] ?? defaultModelName,
       latencyMs: Number(env['LOCAL_IMAGE_LATENCY_MS'] ?? 0),
       rules: JSON.parse(env['LOCAL_IMAGE_RULES'] ?? '[]') as FaultRule[],
     });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from './errors';
-import { modelNames, type ModelName } from './modelProfiles';
+import { defaultModelName, getModel, modelNames, type Cloud } from './modelCatalogue';
+import { lifecycleVerdict } from './modelLifecycle';
 import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from './tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
@@ -34,10 +35,16 @@ export type ImageProviderConfig =
     }
   | { readonly kind: 'openai'; readonly apiKey: string; readonly baseUrl?: string };
 
+/** The cloud whose lifecycle and output formats apply. */
+export function cloudOf(provider: ImageProviderConfig): Cloud {
+  return provider.kind;
+}
+
 export interface AppConfig {
   readonly storage: StorageConfig;
   readonly imageProvider: ImageProviderConfig;
-  readonly model: ModelName;
+  /** A name from the model catalogue, not retired in the configured cloud. */
+  readonly model: string;
   readonly imageRequestTimeoutInSeconds: number;
   /** The image deployment's quota; all instances together pace their calls to it. */
   readonly imageRequestsPerMinute: number;
@@ -107,12 +114,14 @@ const settingsSchema = z.object({
   ),
   IMAGE_MODEL: optionalText.pipe(
     z
-      .enum(modelNames, { error: `IMAGE_MODEL must be one of ${modelNames.join(', ')}` })
+      .string()
+      .refine((name) => modelNames.includes(name), `IMAGE_MODEL must be one of ${modelNames.join(', ')}`)
       .optional()
-      .default('gpt-image-1'),
+      .default(defaultModelName),
   ),
   AZURE_OPENAI_ENDPOINT: optionalText.pipe(url('AZURE_OPENAI_ENDPOINT').optional()),
   AZURE_OPENAI_DEPLOYMENT: optionalText,
+  // The images API of the deployment route, documented for the gpt-image models "2025-04-01-preview or later".
   AZURE_OPENAI_API_VERSION: optionalText.pipe(z.string().optional().default('2025-04-01-preview')),
   AZURE_OPENAI_API_KEY: optionalText,
   AZURE_CLIENT_ID: optionalText,
@@ -240,8 +249,11 @@ function imageProviderFrom(settings: Settings): ImageProviderConfig {
   };
 }
 
-/** Reads and validates every setting; throws a ConfigurationError naming each bad one. */
-export function loadConfig(env: Env = process.env): AppConfig {
+/**
+ * Reads and validates every setting; throws a ConfigurationError naming each bad one, and for a model that
+ * is retired in the configured cloud (on `now`), naming its replacement.
+ */
+export function loadConfig(env: Env = process.env, now: Date = new Date()): AppConfig {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -251,9 +263,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigurationError(`Invalid settings: ${problems.join('; ')}`);
   }
   const settings = parsed.data;
+  const imageProvider = imageProviderFrom(settings);
+  const lifecycle = lifecycleVerdict(getModel(settings.IMAGE_MODEL), cloudOf(imageProvider), now);
+  if (lifecycle.state === 'retired') throw new ConfigurationError(lifecycle.message);
   return {
     storage: storageFrom(settings),
-    imageProvider: imageProviderFrom(settings),
+    imageProvider,
     model: settings.IMAGE_MODEL,
     imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
     imageRequestsPerMinute: settings.IMAGE_REQUESTS_PER_MINUTE,

@@ -1,10 +1,14 @@
+import { cloudOf } from './config';
 import { errorMessage } from './errors';
+import { lifecycleVerdict } from './modelLifecycle';
 import type { Logger } from './logger';
 import type { Services } from './services';
 
 export interface HealthReport {
   readonly healthy: boolean;
-  readonly checks: Readonly<Record<'storage' | 'imageProvider', { ok: boolean; message?: string }>>;
+  readonly checks: Readonly<Record<'storage' | 'imageProvider' | 'model', { ok: boolean; message?: string }>>;
+  /** Things to act on soon that do not make the service unhealthy yet (a model near its retirement). */
+  readonly warnings: readonly string[];
 }
 
 const checkTimeoutInMs = 5_000;
@@ -14,7 +18,10 @@ const checkTimeoutInMs = 5_000;
  * start. The endpoint is anonymous, so it says which check failed in plain words; the error itself (which
  * may name hosts or accounts) goes to the log.
  */
-export async function checkHealth(services: Services, log: Logger): Promise<HealthReport> {
+export async function checkHealth(services: Services, log: Logger, now: Date = new Date()): Promise<HealthReport> {
+  // The model is checked on every call: a process that started before the retirement date must turn unhealthy on it.
+  const lifecycle = lifecycleVerdict(services.profile, cloudOf(services.config.imageProvider), now);
+  const model = lifecycle.state === 'retired' ? { ok: false, message: lifecycle.message } : { ok: true };
   const [storage, imageProvider] = await Promise.all([
     check('Storage does not answer.', log, async () => {
       await services.ensureStorage();
@@ -22,7 +29,11 @@ export async function checkHealth(services: Services, log: Logger): Promise<Heal
     }),
     check('Credentials for the image provider cannot be obtained.', log, () => services.imageProvider.checkCredentials()),
   ]);
-  return { healthy: storage.ok && imageProvider.ok, checks: { storage, imageProvider } };
+  return {
+    healthy: storage.ok && imageProvider.ok && model.ok,
+    checks: { storage, imageProvider, model },
+    warnings: lifecycle.state === 'retiring' ? [lifecycle.message] : [],
+  };
 }
 
 async function check(failure: string, log: Logger, probe: () => Promise<void>): Promise<{ ok: boolean; message?: string }> {

@@ -3,7 +3,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import type { ImageProviderConfig } from './config';
 import { createCredential } from './storageClients';
-import type { ModelProfile } from './modelProfiles';
+import type { ModelEntry, OutputFormat } from './modelCatalogue';
 
 /**
  * The image model behind one small interface, through the official `openai` client. Azure OpenAI is keyless
@@ -17,16 +17,31 @@ export interface ImageGenerationRequest {
   readonly size: string;
   readonly quality?: string;
   readonly style?: string;
-  readonly user?: string;
+  readonly outputFormat: OutputFormat;
+  readonly outputCompression?: number;
+  /** A keyed hash of tenant and student (never the raw id): the provider's abuse monitoring sees one user. */
+  readonly safetyIdentifier?: string;
 }
 
 export interface GeneratedImage {
-  readonly png: Buffer;
+  readonly bytes: Buffer;
   readonly revisedPrompt?: string;
 }
 
+/** Tokens one call used, as the gpt-image models report them; the cost is computed from these. */
+export interface TokenUsage {
+  readonly textInputTokens: number;
+  readonly imageInputTokens: number;
+  readonly outputTokens: number;
+}
+
+export interface GenerationResult {
+  readonly images: readonly GeneratedImage[];
+  readonly usage?: TokenUsage;
+}
+
 export interface ImageProvider {
-  generate(request: ImageGenerationRequest): Promise<GeneratedImage[]>;
+  generate(request: ImageGenerationRequest): Promise<GenerationResult>;
   /** Throws when the provider's credentials cannot be obtained (used by the health check). */
   checkCredentials(): Promise<void>;
 }
@@ -40,13 +55,17 @@ export const cognitiveServicesScope = 'https://cognitiveservices.azure.com/.defa
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-export function isPng(bytes: Buffer): boolean {
-  return bytes.length > pngSignature.length && bytes.subarray(0, pngSignature.length).equals(pngSignature);
+/** The format the bytes are in, by their signature (never trusting what the answer says). */
+export function imageFormatOf(bytes: Buffer): OutputFormat | undefined {
+  if (bytes.length > 8 && bytes.subarray(0, 8).equals(pngSignature)) return 'png';
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length > 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  return undefined;
 }
 
 export function createImageProvider(
   config: ImageProviderConfig,
-  profile: ModelProfile,
+  profile: ModelEntry,
   options: ImageProviderOptions,
 ): ImageProvider {
   const clientOptions = {
@@ -76,6 +95,7 @@ export function createImageProvider(
 
   return {
     async generate(request) {
+      const { parameters } = profile;
       const params: ImageGenerateParamsNonStreaming = {
         model: modelParameter,
         prompt: request.prompt,
@@ -83,22 +103,41 @@ export function createImageProvider(
         size: request.size,
         ...(request.quality ? { quality: request.quality as ImageGenerateParamsNonStreaming['quality'] } : {}),
         ...(request.style ? { style: request.style as ImageGenerateParamsNonStreaming['style'] } : {}),
-        ...(request.user ? { user: request.user } : {}),
         // Always base64: we store the bytes ourselves and never fetch a provider URL.
-        ...(profile.acceptsResponseFormat ? { response_format: 'b64_json' as const } : {}),
-        ...(profile.acceptsOutputFormat ? { output_format: 'png' as const } : {}),
+        ...(parameters.responseFormat ? { response_format: 'b64_json' as const } : {}),
+        ...(parameters.outputFormat ? { output_format: request.outputFormat } : {}),
+        ...(parameters.outputCompression && request.outputCompression !== undefined ? { output_compression: request.outputCompression } : {}),
+        // A school service: the provider's standard moderation, never "low".
+        ...(parameters.moderation ? { moderation: 'auto' as const } : {}),
+        // Not `user` (deprecated): a keyed hash that names no student.
+        ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
       };
       const response = await client.images.generate(params);
       const images = (response.data ?? []).map((item) => {
         if (!item.b64_json) throw new InvalidProviderResponseError('an image came without b64_json data');
-        const png = Buffer.from(item.b64_json, 'base64');
-        if (!isPng(png)) throw new InvalidProviderResponseError('an image is not a PNG');
-        return { png, ...(item.revised_prompt ? { revisedPrompt: item.revised_prompt } : {}) };
+        const bytes = Buffer.from(item.b64_json, 'base64');
+        const format = imageFormatOf(bytes);
+        if (format !== request.outputFormat) {
+          throw new InvalidProviderResponseError(`an image is ${format ?? 'not an image'}, not the ${request.outputFormat} asked for`);
+        }
+        return { bytes, ...(item.revised_prompt ? { revisedPrompt: item.revised_prompt } : {}) };
       });
       if (images.length !== request.n) {
         throw new InvalidProviderResponseError(`asked for ${request.n} images, got ${images.length}`);
       }
-      return images;
+      const usage = response.usage;
+      return {
+        images,
+        ...(usage
+          ? {
+              usage: {
+                textInputTokens: usage.input_tokens_details?.text_tokens ?? usage.input_tokens,
+                imageInputTokens: usage.input_tokens_details?.image_tokens ?? 0,
+                outputTokens: usage.output_tokens,
+              },
+            }
+          : {}),
+      };
     },
     async checkCredentials() {
       if (credential) {

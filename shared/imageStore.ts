@@ -1,40 +1,60 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isStatus } from './blobJson';
+import type { TokenUsage } from './imageProvider';
 import type { StoredImage } from './job';
+import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from './modelCatalogue';
 
 /**
- * The PNGs of a job, as blobs `{jobId}/{index}.png` in the images container. Writes are create-only, so a
- * redelivered message never replaces (or pays twice for) an image that already exists; the model's revised
- * prompt rides along as blob metadata so a redelivery can rebuild the result from the blobs alone.
+ * The images of a job, as blobs `{jobId}/{index}.{png|jpg|webp}` in the images container. Writes are
+ * create-only, so a redelivered message never replaces (or pays twice for) an image that already exists.
+ * What a redelivery needs to rebuild the result from the blobs alone rides along as blob metadata: size,
+ * the model's revised prompt, and the usage the provider reported for the call that made the image (on
+ * every image of that call, with the call's first index, so it is counted once).
  */
+export interface ImageDetails {
+  readonly width: number;
+  readonly height: number;
+  readonly format: OutputFormat;
+  readonly revisedPrompt?: string;
+  /** The first index of the provider call that made this image, and that call's usage. */
+  readonly call?: { readonly firstIndex: number; readonly usage: TokenUsage };
+}
+
+export interface ListedImage extends StoredImage {
+  readonly call?: ImageDetails['call'];
+}
+
 export interface ImageStore {
   readonly containerName: string;
-  blobName(jobId: string, index: number): string;
   /** Saves one image unless it already exists. */
-  save(jobId: string, index: number, png: Buffer, details: { width: number; height: number; revisedPrompt?: string }): Promise<void>;
+  save(jobId: string, index: number, bytes: Buffer, details: ImageDetails): Promise<void>;
   /** The images saved for a job so far, by index. */
-  list(jobId: string): Promise<StoredImage[]>;
+  list(jobId: string): Promise<ListedImage[]>;
   deleteAll(jobId: string): Promise<void>;
 }
 
 // Blob metadata must be ASCII header text of at most 8 KiB in all; a revised prompt is URI-encoded and,
 // in the rare case it would not fit, cut (it is informational).
 const maxMetadataValueChars = 7_000;
+const formatByExtension = new Map(outputFormats.map((format) => [fileExtensions[format], format]));
+const imageBlobName = /\/(\d+)\.([a-z]+)$/;
 
 export function createImageStore(container: ContainerClient): ImageStore {
-  const blobName = (jobId: string, index: number) => `${jobId}/${index}.png`;
-
   return {
     containerName: container.containerName,
-    blobName,
-    async save(jobId, index, png, details) {
+    async save(jobId, index, bytes, details) {
       const metadata: Record<string, string> = { width: String(details.width), height: String(details.height) };
       if (details.revisedPrompt) {
         metadata['revisedprompt'] = encodeURIComponent(details.revisedPrompt).slice(0, maxMetadataValueChars);
       }
+      if (details.call) {
+        const { usage } = details.call;
+        metadata['call'] = String(details.call.firstIndex);
+        metadata['usage'] = `${usage.textInputTokens},${usage.imageInputTokens},${usage.outputTokens}`;
+      }
       try {
-        await container.getBlockBlobClient(blobName(jobId, index)).uploadData(png, {
-          blobHTTPHeaders: { blobContentType: 'image/png', blobCacheControl: 'private, max-age=3600' },
+        await container.getBlockBlobClient(`${jobId}/${index}.${fileExtensions[details.format]}`).uploadData(bytes, {
+          blobHTTPHeaders: { blobContentType: contentTypes[details.format], blobCacheControl: 'private, max-age=3600' },
           metadata,
           conditions: { ifNoneMatch: '*' },
         });
@@ -44,19 +64,30 @@ export function createImageStore(container: ContainerClient): ImageStore {
       }
     },
     async list(jobId) {
-      const images: StoredImage[] = [];
+      const images: ListedImage[] = [];
       for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/`, includeMetadata: true })) {
-        const match = /\/(\d+)\.png$/.exec(blob.name);
-        if (!match) continue;
+        const match = imageBlobName.exec(blob.name);
+        const format = match ? formatByExtension.get(match[2] ?? '') : undefined;
+        if (!match || !format) continue;
         const metadata = blob.metadata ?? {};
         const revisedPrompt = metadata['revisedprompt'] ? safeDecode(metadata['revisedprompt']) : undefined;
+        const usage = /^(\d+),(\d+),(\d+)$/.exec(metadata['usage'] ?? '');
         images.push({
           index: Number(match[1]),
           blobName: blob.name,
           width: Number(metadata['width']),
           height: Number(metadata['height']),
-          contentType: 'image/png',
+          format,
+          contentType: contentTypes[format],
           ...(revisedPrompt ? { revisedPrompt } : {}),
+          ...(usage && metadata['call']
+            ? {
+                call: {
+                  firstIndex: Number(metadata['call']),
+                  usage: { textInputTokens: Number(usage[1]), imageInputTokens: Number(usage[2]), outputTokens: Number(usage[3]) },
+                },
+              }
+            : {}),
         });
       }
       return images.sort((a, b) => a.index - b.index);

@@ -1,4 +1,6 @@
 import type { JobRequest } from './jobRequest';
+import type { OutputFormat } from './modelCatalogue';
+import type { JobUsage } from './pricing';
 
 /**
  * A job as stored (one JSON blob per job in the `jobs` container). Status values follow the Azure REST API
@@ -16,6 +18,10 @@ export function isTerminal(status: JobStatus): boolean {
 export interface JobError {
   readonly code: string;
   readonly message: string;
+  /** ContentFiltered only: whether the provider blocked the prompt or the picture it made. */
+  readonly source?: 'prompt' | 'output';
+  /** ContentFiltered only: the provider's categories (hate, sexual, violence, self_harm, …), where it names them. */
+  readonly categories?: readonly string[];
 }
 
 export interface StoredImage {
@@ -23,7 +29,8 @@ export interface StoredImage {
   readonly blobName: string;
   readonly width: number;
   readonly height: number;
-  readonly contentType: 'image/png';
+  readonly format: OutputFormat;
+  readonly contentType: string;
   readonly revisedPrompt?: string;
 }
 
@@ -41,6 +48,8 @@ export interface JobRecord {
   /** How many times a worker has started on this job; more than 1 means a redelivery. */
   readonly attempts: number;
   readonly images?: readonly StoredImage[];
+  /** Tokens the provider reported and the estimated cost, once the job succeeded. */
+  readonly usage?: JobUsage;
   readonly error?: JobError;
   /** The last retryable failure, kept so that a job that runs out of retries can say why. */
   readonly lastError?: JobError;

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { APIError } from 'openai';
-import { requestedRetryDelayInMs, type GeneratedImage } from './imageProvider';
+import { requestedRetryDelayInMs, type GenerationResult } from './imageProvider';
 import { isTerminal, type JobError, type JobRecord } from './job';
 import { encodeJobMessage, parseJobMessage } from './jobMessage';
 import type { Logger } from './logger';
-import { parseSize } from './modelProfiles';
+import { findModel, parseSize } from './modelCatalogue';
+import { addUsage, estimateCostUsd, noUsage, type JobUsage } from './pricing';
 import { classifyProviderFailure } from './providerFailure';
 import type { Services } from './services';
 
@@ -155,8 +156,9 @@ export async function processJob(services: Services, input: unknown, context: Pr
   const missing = Array.from({ length: request.n }, (_, index) => index).filter((index) => !saved.has(index));
   let transientFailures = 0;
 
+  const outputFormat = request.outputFormat;
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
-    let generated: GeneratedImage[] | undefined;
+    let generated: GenerationResult | undefined;
     while (!generated) {
       // Wait for a slot in the shared budget, so the instances together stay within the quota.
       for (;;) {
@@ -179,11 +181,18 @@ export async function processJob(services: Services, input: unknown, context: Pr
           size: request.size,
           ...(request.quality ? { quality: request.quality } : {}),
           ...(request.style ? { style: request.style } : {}),
-          ...(request.user ? { user: request.user } : {}),
+          outputFormat,
+          ...(request.outputCompression !== undefined ? { outputCompression: request.outputCompression } : {}),
+          safetyIdentifier: services.pseudonyms.safetyIdentifier(started.tenantId, request.user),
         });
       } catch (error) {
         const failure = classifyProviderFailure(error);
-        const jobError = { code: failure.code, message: failure.message };
+        const jobError: JobError = {
+          code: failure.code,
+          message: failure.message,
+          ...(!failure.retryable && failure.source ? { source: failure.source } : {}),
+          ...(!failure.retryable && failure.categories ? { categories: failure.categories } : {}),
+        };
         if (!failure.retryable) {
           if (failure.code === 'ProviderAuthFailed') {
             log.error(
@@ -221,12 +230,16 @@ export async function processJob(services: Services, input: unknown, context: Pr
         await sleep(wait);
       }
     }
+    const { usage } = generated;
+    const firstIndex = batch[0] as number;
     await Promise.all(
-      generated.map((image, offset) =>
-        services.images.save(jobId, batch[offset] as number, image.png, {
+      generated.images.map((image, offset) =>
+        services.images.save(jobId, batch[offset] as number, image.bytes, {
           width,
           height,
+          format: outputFormat,
           ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
+          ...(usage ? { call: { firstIndex, usage } } : {}),
         }),
       ),
     );
@@ -240,14 +253,21 @@ export async function processJob(services: Services, input: unknown, context: Pr
     }
   }
 
-  const images = (await services.images.list(jobId)).filter((image) => image.index < request.n);
-  const finished = await finish(services, jobId, { status: 'Succeeded', images });
+  const listed = (await services.images.list(jobId)).filter((image) => image.index < request.n);
+  const images = listed.map(({ call: _call, ...image }) => image);
+  const usage = jobUsage(services, started, listed);
+  const finished = await finish(services, jobId, { status: 'Succeeded', images, usage });
   if (!finished) {
     // Deleted while we generated (right to erasure): leave nothing behind.
     await services.images.deleteAll(jobId);
     log.log(`Job ${jobId}: deleted while running; its images were removed.`);
   } else if (finished.status === 'Succeeded') {
-    log.log(`Job ${jobId}: succeeded with ${images.length} images.`);
+    if (usage.estimatedCostUsd) {
+      await services.quotas.recordSpend(started.tenantId, usage.estimatedCostUsd).catch((error: unknown) => {
+        log.warn(`Job ${jobId}: its cost could not be added to the tenant's spend: ${String(error)}`);
+      });
+    }
+    log.log(`Job ${jobId}: succeeded with ${images.length} ${images.length === 1 ? 'image' : 'images'}.`);
   } else if (finished.status === 'Canceled') {
     await services.images.deleteAll(jobId);
     log.log(`Job ${jobId}: canceled while running; its images were removed.`);
@@ -277,7 +297,19 @@ export async function failPoisonedJob(services: Services, input: unknown, log: L
   log.warn(`Job ${message.jobId}: moved to the poison queue; now ${ended?.status ?? 'missing'}.`);
 }
 
-type Outcome = { status: 'Succeeded'; images: JobRecord['images'] } | { status: 'Failed'; error: JobError };
+type Outcome = { status: 'Succeeded'; images: JobRecord['images']; usage: JobUsage } | { status: 'Failed'; error: JobError };
+
+/** The job's tokens (each provider call counted once, from its images' metadata) and estimated cost. */
+function jobUsage(services: Services, job: JobRecord, images: Awaited<ReturnType<Services['images']['list']>>): JobUsage {
+  const calls = new Map(images.flatMap((image) => (image.call ? [[image.call.firstIndex, image.call.usage] as const] : [])));
+  const tokens = [...calls.values()].reduce(addUsage, noUsage);
+  const cost = estimateCostUsd(
+    findModel(job.model) ?? services.profile,
+    { count: images.length, size: job.request.size, ...(job.request.quality ? { quality: job.request.quality } : {}) },
+    calls.size > 0 ? tokens : undefined,
+  );
+  return { ...tokens, ...(cost !== undefined ? { estimatedCostUsd: cost } : {}) };
+}
 
 /** Moves a job to its terminal state once; a job that already ended keeps its first outcome. */
 async function finish(services: Services, jobId: string, outcome: Outcome): Promise<JobRecord | undefined> {

@@ -2,25 +2,40 @@ import { z } from 'zod';
 import { RequestError } from './errors';
 import { characterCount } from './metaprompt';
 import {
+  aspectRatios,
+  describeSizeRule,
+  formatsFor,
+  orientationOfRatio,
   orientationOfSize,
   orientations,
-  supportedSizes,
-  type ModelProfile,
+  sizeForShape,
+  sizeProblem,
+  type AspectRatio,
+  type Cloud,
+  type ModelEntry,
   type Orientation,
-} from './modelProfiles';
+  type OutputFormat,
+} from './modelCatalogue';
 
 /**
  * The body of POST /api/jobs: one schema, checked once at the edge. The schema depends on the configured
- * model's profile (its sizes, qualities and styles), so it is built once from that profile.
+ * model's catalogue entry (its size rule, qualities, styles, output formats in this cloud), so it is built
+ * once from that entry.
  */
 
 export interface JobRequest {
   readonly prompt: string;
   readonly n: number;
   readonly orientation: Orientation;
+  /** As asked for; absent when the shape came from orientation or size. */
+  readonly aspectRatio?: AspectRatio;
+  /** The size the job gets (on fixed-size models, the nearest to the shape asked for). */
   readonly size: string;
   readonly quality?: string;
   readonly style?: string;
+  readonly outputFormat: OutputFormat;
+  /** 0-100, for jpeg and webp only. */
+  readonly outputCompression?: number;
   readonly user?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -62,7 +77,9 @@ function safeText(field: string) {
 const unsupportedFieldHints: Record<string, string> = {
   temperature: 'temperature is not supported: the Images API has no temperature parameter (it belongs to text models).',
   model: 'model is not accepted: the service decides the model by configuration.',
-  response_format: 'response_format is not accepted: images are always returned as links to PNG files.',
+  response_format: 'response_format is not accepted: images are always returned as links to image files (see outputFormat).',
+  output_format: 'output_format is spelt outputFormat here.',
+  moderation: 'moderation is not accepted: a school service always asks the provider for its standard ("auto") moderation.',
 };
 
 export interface JobRequestParser {
@@ -70,9 +87,10 @@ export interface JobRequestParser {
   readonly allowedFields: readonly string[];
 }
 
-export function createJobRequestParser(profile: ModelProfile, limits: JobRequestLimits): JobRequestParser {
-  const sizes = supportedSizes(profile);
+export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits: JobRequestLimits): JobRequestParser {
   const oneOf = (values: readonly string[]) => values.join(', ');
+  const formats = formatsFor(profile, cloud);
+  const sizeRule = `size must be ${describeSizeRule(profile)} for model ${profile.name}`;
   const maxN = limits.maxImagesPerJob;
 
   const fields = {
@@ -95,9 +113,13 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
       .max(maxN, `n must be a whole number from 1 to ${maxN}`)
       .default(1),
     orientation: z.enum(orientations, { error: `orientation must be one of ${oneOf(orientations)}` }).optional(),
+    aspectRatio: z.enum(aspectRatios, { error: `aspectRatio must be one of ${oneOf(aspectRatios)}` }).optional(),
     size: z
-      .string({ error: `size must be one of ${oneOf(sizes)}` })
-      .refine((value) => sizes.includes(value), `size must be one of ${oneOf(sizes)} for model ${profile.name}`)
+      .string({ error: sizeRule })
+      .superRefine((value, context) => {
+        const problem = sizeProblem(profile, value);
+        if (problem) context.addIssue({ code: 'custom', message: `${sizeRule}; ${value}: ${problem}` });
+      })
       .optional(),
     quality: z
       .string({ error: `quality must be one of ${oneOf(profile.qualities)}` })
@@ -114,6 +136,14 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
           ? `style must be one of ${oneOf(profile.styles)}`
           : `style is not supported by model ${profile.name}`,
       )
+      .optional(),
+    outputFormat: z
+      .enum(formats, { error: `outputFormat must be one of ${oneOf(formats)} for model ${profile.name} on ${cloud}` })
+      .default('png'),
+    outputCompression: z
+      .int({ error: 'outputCompression must be a whole number from 0 to 100' })
+      .min(0, 'outputCompression must be a whole number from 0 to 100')
+      .max(100, 'outputCompression must be a whole number from 0 to 100')
       .optional(),
     user: z
       .string({ error: 'user must be a string' })
@@ -144,7 +174,8 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
   function toRequestError(body: Record<string, unknown>, issue: z.core.$ZodIssue): RequestError {
     if (issue.code === 'unrecognized_keys') {
       const field = issue.keys[0] ?? 'body';
-      const hint = unsupportedFieldHints[field];
+      // Own properties only: a field named constructor or __proto__ must not find Object.prototype's.
+      const hint = Object.hasOwn(unsupportedFieldHints, field) ? unsupportedFieldHints[field] : undefined;
       return new RequestError(
         400,
         'UnknownField',
@@ -178,21 +209,30 @@ export function createJobRequestParser(profile: ModelProfile, limits: JobRequest
         );
         throw toRequestError(record, issues[0] as z.core.$ZodIssue);
       }
-      const { size, orientation, ...rest } = parsed.data;
-      const sizeOrientation = size === undefined ? undefined : orientationOfSize(profile, size);
-      if (orientation && sizeOrientation && orientation !== sizeOrientation) {
+      const { size, orientation, aspectRatio, ...rest } = parsed.data;
+      if (size !== undefined && aspectRatio !== undefined) {
+        throw new RequestError(400, 'InvalidField', 'Give size or aspectRatio, not both: a size already has its aspect ratio.', 'aspectRatio');
+      }
+      const shapeOrientation =
+        size !== undefined ? orientationOfSize(size) : aspectRatio !== undefined ? orientationOfRatio(aspectRatio) : undefined;
+      if (orientation && shapeOrientation && orientation !== shapeOrientation) {
+        const field = size !== undefined ? 'size' : 'aspectRatio';
         throw new RequestError(
           400,
           'InvalidField',
-          `size ${size} is ${sizeOrientation}, which contradicts orientation ${orientation}; give one of them or make them agree`,
-          'size',
+          `${field} ${size ?? aspectRatio} is ${shapeOrientation}, which contradicts orientation ${orientation}; give one of them or make them agree`,
+          field,
         );
       }
-      const finalOrientation = orientation ?? sizeOrientation ?? 'square';
+      if (rest.outputCompression !== undefined && (rest.outputFormat === 'png' || !profile.parameters.outputCompression)) {
+        throw new RequestError(400, 'InvalidField', 'outputCompression applies only to outputFormat jpeg or webp.', 'outputCompression');
+      }
+      const finalOrientation = orientation ?? shapeOrientation ?? 'square';
       return {
         ...withoutUndefined(rest),
         orientation: finalOrientation,
-        size: profile.sizeByOrientation[finalOrientation],
+        ...(aspectRatio ? { aspectRatio } : {}),
+        size: size ?? sizeForShape(profile, { orientation: finalOrientation, ...(aspectRatio ? { aspectRatio } : {}) }),
       };
     },
   };

@@ -1,6 +1,7 @@
 import type { Caller } from './access';
 import type { JobError, JobRecord, JobStatus } from './job';
 import type { JobRequest } from './jobRequest';
+import type { JobUsage } from './pricing';
 import type { Services } from './services';
 
 /** The job as clients see it: the status monitor of an Azure long-running operation. */
@@ -19,11 +20,13 @@ export interface JobResource {
   /** While Running but waiting out the provider's rate limit: when the next try is due. */
   readonly nextAttemptDateTime?: string;
   readonly result?: { readonly images: readonly ImageResource[] };
+  /** For the LMS only, once Succeeded: the tokens the provider reported and the estimated cost. */
+  readonly usage?: JobUsage;
   readonly error?: JobError;
 }
 
 export interface ImageResource {
-  /** A read-only SAS link to this one PNG, valid until expiresOn. */
+  /** A read-only SAS link to this one image file (PNG, JPEG or WebP: see contentType), valid until expiresOn. */
   readonly url: string;
   readonly expiresOn: string;
   readonly width: number;
@@ -90,5 +93,5 @@ export async function renderJob(services: Services, job: JobRecord, options: Ren
       ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
     })),
   );
-  return { ...base, result: { images } };
+  return { ...base, result: { images }, ...(job.usage && options.caller.kind === 'tenant' ? { usage: job.usage } : {}) };
 }

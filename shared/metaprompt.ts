@@ -1,5 +1,5 @@
 import { readResource } from './resources';
-import type { Orientation } from './modelProfiles';
+import type { Orientation } from './modelCatalogue';
 
 /**
  * The child-safety metaprompt that wraps every student prompt. The template is a versioned text resource

@@ -11,7 +11,13 @@ import { InvalidProviderResponseError } from './imageProvider';
  * filter block or a bad key only spends money and time); transient ones are retried through the queue.
  */
 export type ProviderFailure =
-  | { readonly retryable: false; readonly code: PermanentFailureCode; readonly message: string }
+  | {
+      readonly retryable: false;
+      readonly code: PermanentFailureCode;
+      readonly message: string;
+      readonly source?: 'prompt' | 'output';
+      readonly categories?: readonly string[];
+    }
   | { readonly retryable: true; readonly code: 'ProviderUnavailable' | 'ProviderRateLimited'; readonly message: string };
 
 export type PermanentFailureCode = 'ContentFiltered' | 'ProviderAuthFailed' | 'ProviderRejected';
@@ -28,14 +34,31 @@ interface AzureErrorBody {
   innererror?: { code?: string; content_filter_results?: Record<string, ContentFilterResult> };
 }
 
-/** Codes with which Azure OpenAI and OpenAI say a prompt or image was blocked by their safety system. */
+/**
+ * Codes with which the providers say their safety system blocked a prompt or a picture (read 2026-11-25):
+ * - Azure OpenAI image API, prompt: 400 `content_policy_violation` with `inner_error.code`
+ *   `ResponsibleAIPolicyViolation` and `content_filter_results` per category (other Azure APIs: `innererror`);
+ * - Azure OpenAI, documented for the images API: `contentFilter`, with the message "Your task failed as a
+ *   result of our safety system." (prompt) or "Generated image was filtered as a result of our safety
+ *   system." (output); `content_filter` is the same code in the newer APIs' spelling;
+ * - OpenAI gpt-image models: 400 `moderation_blocked`, type `image_generation_user_error`, the categories
+ *   only in the message (`safety_violations=[violence]`).
+ */
 const contentFilterCodes = new Set(['content_policy_violation', 'contentFilter', 'content_filter', 'moderation_blocked']);
+/** How the answers say that the picture, not the prompt, was blocked. */
+const outputFilteredMessage = /generated image|output image|image (?:was|has been) filtered|generated content/i;
 
 export function filteredCategories(body: AzureErrorBody | undefined): string[] {
   const results = body?.inner_error?.content_filter_results ?? body?.innererror?.content_filter_results ?? {};
-  return Object.entries(results)
+  const fromResults = Object.entries(results)
     .filter(([, result]) => result?.filtered === true)
     .map(([category]) => category);
+  if (fromResults.length > 0) return fromResults;
+  const listed = /safety_violations=\[([^\]]*)\]/.exec(body?.message ?? '');
+  return (listed?.[1] ?? '')
+    .split(',')
+    .map((category) => category.trim())
+    .filter((category) => /^[a-z_/-]{1,40}$/.test(category));
 }
 
 export function classifyProviderFailure(error: unknown): ProviderFailure {
@@ -56,13 +79,14 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
     (contentFilterCodes.has(String(error.code)) || innerCode === 'ResponsibleAIPolicyViolation')
   ) {
     const categories = filteredCategories(body);
+    const source = outputFilteredMessage.test(body?.message ?? error.message) ? 'output' : 'prompt';
+    const what = source === 'output' ? 'the picture it made for this prompt' : 'this prompt';
     return {
       retryable: false,
       code: 'ContentFiltered',
-      message:
-        categories.length > 0
-          ? `The image service's safety system blocked this prompt (categories: ${categories.join(', ')}).`
-          : "The image service's safety system blocked this prompt.",
+      message: `The image service's safety system blocked ${what}${categories.length > 0 ? ` (categories: ${categories.join(', ')})` : ''}. Please describe the picture differently.`,
+      source,
+      ...(categories.length > 0 ? { categories } : {}),
     };
   }
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {

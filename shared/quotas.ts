@@ -15,10 +15,15 @@ export interface UsagePeriod {
   readonly resetsOn: string;
 }
 
+/** What the tenant's succeeded jobs are estimated to have cost in a period (see shared/pricing.ts). */
+export interface SpendPeriod extends UsagePeriod {
+  readonly estimatedCost: { readonly currency: 'USD'; readonly amount: number };
+}
+
 export interface Usage {
   readonly tenant: string;
-  readonly day: UsagePeriod;
-  readonly month: UsagePeriod;
+  readonly day: SpendPeriod;
+  readonly month: SpendPeriod;
   readonly user?: UsagePeriod & { readonly id: string };
 }
 
@@ -28,7 +33,12 @@ export interface Quotas {
   /** Reserves `images` for the tenant (and the student); throws 429 QuotaExceeded if any limit would pass. */
   reserveImages(tenant: Tenant, user: string | undefined, images: number, now?: Date): Promise<{ release(): Promise<void> }>;
   usage(tenant: Tenant, user: string | undefined, now?: Date): Promise<Usage>;
+  /** Adds a succeeded job's estimated cost to the tenant's day and month. */
+  recordSpend(tenantId: string, costUsd: number, now?: Date): Promise<void>;
 }
+
+/** Spend is counted in whole micro-dollars, so counters stay integers. */
+const microUsd = 1_000_000;
 
 const day = (now: Date) => now.toISOString().slice(0, 10);
 const month = (now: Date) => now.toISOString().slice(0, 7);
@@ -41,6 +51,10 @@ const secondsUntil = (then: Date, now: Date) => Math.max(1, Math.ceil((then.getT
 /** Student ids are the LMS's opaque ids; they are hashed before they become blob names. */
 function userKey(user: string): string {
   return createHash('sha256').update(user).digest('hex').slice(0, 32);
+}
+
+function spendCounters(tenantId: string, now: Date): [string, string] {
+  return [`${tenantId}/spend/day/${day(now)}`, `${tenantId}/spend/month/${month(now)}`];
 }
 
 interface Limit {
@@ -117,12 +131,23 @@ export function createQuotas(counters: CounterStore): Quotas {
         limit: limit.limit,
         resetsOn: limit.resetsOn.toISOString(),
       });
+      const spend = async (limit: Limit, counter: string): Promise<SpendPeriod> => ({
+        ...(await period(limit)),
+        estimatedCost: { currency: 'USD', amount: (await counters.get(counter)) / microUsd },
+      });
+      const [dayCounter, monthCounter] = spendCounters(tenant.id, now);
       return {
         tenant: tenant.id,
-        day: await period(dayLimit),
-        month: await period(monthLimit),
+        day: await spend(dayLimit, dayCounter),
+        month: await spend(monthLimit, monthCounter),
         ...(userLimit && user ? { user: { id: user, ...(await period(userLimit)) } } : {}),
       };
+    },
+
+    async recordSpend(tenantId, costUsd, now = new Date()) {
+      const amount = Math.round(costUsd * microUsd);
+      if (amount <= 0) return;
+      for (const counter of spendCounters(tenantId, now)) await counters.tryAdd(counter, amount, Number.MAX_SAFE_INTEGER);
     },
   };
 }

@@ -16,11 +16,6 @@ export interface SasLinkSigner {
   linkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
 }
 
-/**
- * The SAS version we sign with. The SDK's default is its newest service version, which Azurite 3.35
- * refuses (403 on every link); Azure Storage accepts this version too.
- */
-export const sasServiceVersion = '2025-11-05';
 /** Starts a link's validity a little in the past so a client whose clock runs behind can use it at once. */
 const clockSkewInMs = 5 * 60_000;
 /** A user-delegation key is requested for this long and reused until shortly before it expires. */
@@ -57,7 +52,6 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
         startsOn: new Date(Date.now() - clockSkewInMs),
         expiresOn,
         protocol,
-        version: sasServiceVersion,
       };
       const query = sharedKey
         ? generateBlobSASQueryParameters(values, sharedKey)

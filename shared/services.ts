@@ -1,11 +1,13 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { loadConfig, type AppConfig } from './config';
+import { cloudOf, loadConfig, type AppConfig } from './config';
 import { createImageProvider, type ImageProvider } from './imageProvider';
 import { createImageStore, type ImageStore } from './imageStore';
 import { createJobRequestParser, type JobRequestParser } from './jobRequest';
 import { createJobStore, type JobStore } from './jobStore';
 import { loadMetaprompt, type Metaprompt } from './metaprompt';
-import { getModelProfile, type ModelProfile } from './modelProfiles';
+import { getModel, type ModelEntry } from './modelCatalogue';
+import { lifecycleVerdict } from './modelLifecycle';
+import { createPseudonyms, type Pseudonyms } from './pseudonyms';
 import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './promptScreen';
 import { createCounterStore } from './counterStore';
 import { createIdempotencyStore, type IdempotencyStore } from './idempotency';
@@ -22,7 +24,8 @@ import { storageNames } from './storageNames';
  */
 export interface Services {
   readonly config: AppConfig;
-  readonly profile: ModelProfile;
+  /** The configured model's catalogue entry. */
+  readonly profile: ModelEntry;
   readonly metaprompt: Metaprompt;
   readonly promptScreen: PromptScreen;
   readonly requestParser: JobRequestParser;
@@ -36,13 +39,14 @@ export interface Services {
   readonly pacer: ProviderPacer;
   readonly waitingLine: WaitingLine;
   readonly statusTokens: StatusTokens;
+  readonly pseudonyms: Pseudonyms;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
   metapromptFor(version: string): Metaprompt;
 }
 
 export function createServices(config: AppConfig): Services {
-  const profile = getModelProfile(config.model);
+  const profile = getModel(config.model);
   const metaprompt = loadMetaprompt();
   const storage = createStorageClients(config.storage);
   const jobsContainer = storage.blobService.getContainerClient(storageNames.jobsContainer);
@@ -80,7 +84,7 @@ export function createServices(config: AppConfig): Services {
     profile,
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
-    requestParser: createJobRequestParser(profile, { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob }),
+    requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob }),
     jobs: createJobStore(jobsContainer),
     images: createImageStore(imagesContainer),
     links: createSasLinkSigner(storage.blobService),
@@ -95,6 +99,7 @@ export function createServices(config: AppConfig): Services {
     pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
     waitingLine: createWaitingLine(counters, budgetName),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
+    pseudonyms: createPseudonyms(config.statusTokenSecrets[0] ?? ''),
     ensureStorage,
     metapromptFor(version) {
       let found = metaprompts.get(version);
@@ -111,6 +116,10 @@ let processServices: Services | undefined;
 
 /** The services of this process, built on first use from process.env; a bad setting throws here. */
 export function getServices(): Services {
-  processServices ??= createServices(loadConfig());
+  if (!processServices) {
+    processServices = createServices(loadConfig());
+    const lifecycle = lifecycleVerdict(processServices.profile, cloudOf(processServices.config.imageProvider), new Date());
+    if (lifecycle.state === 'retiring') console.warn(`Warning: ${lifecycle.message}`);
+  }
   return processServices;
 }

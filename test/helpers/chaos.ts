@@ -68,13 +68,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chaos-azurite-'));
   let azurite: Azurite = await startAzurite({ quiet: true, location: dataDir });
   const ports = { blob: Number(new URL(azurite.blobUrl).port), queue: Number(new URL(azurite.queueUrl).port) };
-  const imageService: ImageService = await startImageService({ defaultModel: 'gpt-image-1', latencyMs: 30 });
+  const imageService: ImageService = await startImageService({ defaultModel: 'gpt-image-2', latencyMs: 30 });
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
     IMAGE_PROVIDER: 'azure-openai',
-    IMAGE_MODEL: 'gpt-image-1',
+    IMAGE_MODEL: 'gpt-image-2',
     AZURE_OPENAI_ENDPOINT: imageService.url,
-    AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
+    AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
     AZURE_OPENAI_API_KEY: 'chaos-key',
     TENANTS: tenantsSetting(),
     STATUS_TOKEN_SECRETS: statusTokenSecret,

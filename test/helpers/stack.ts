@@ -4,7 +4,6 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
-import type { ModelName } from '../../shared/modelProfiles';
 import { hashApiKey, type TenantQuotas } from '../../shared/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
@@ -58,10 +57,12 @@ export type JsonObject = Record<string, unknown> & {
   status?: string;
   error?: { code?: string; message?: string; target?: string };
   result?: { images?: Array<{ url: string; width: number; height: number; expiresOn: string; contentType: string; revisedPrompt?: string }> };
+  usage?: { textInputTokens: number; imageInputTokens: number; outputTokens: number; estimatedCostUsd?: number };
 };
 
 export interface StackOptions {
-  readonly model?: ModelName;
+  /** A catalogue model name; gpt-image-2 (the default) unless a test is about another. */
+  readonly model?: string;
   readonly hosts?: number;
   readonly env?: Record<string, string>;
   readonly imageService?: ImageServiceOptions;
@@ -109,7 +110,7 @@ export async function startHostProcess(env: Record<string, string>, options: { l
 async function requestJson(url: string, init?: RequestInit) {
   const response = await fetch(url, init);
   const text = await response.text();
-  let body: JsonObject = {};
+  let body: JsonObject;
   try {
     body = text ? (JSON.parse(text) as JsonObject) : {};
   } catch {
@@ -119,7 +120,7 @@ async function requestJson(url: string, init?: RequestInit) {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const model = options.model ?? 'gpt-image-1';
+  const model = options.model ?? 'gpt-image-2';
   const azurite = await startAzurite({ quiet: true });
   const imageService = await startImageService({ defaultModel: model, ...options.imageService });
   const env: Record<string, string> = {

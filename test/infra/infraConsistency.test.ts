@@ -3,6 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { settingNames } from '../../shared/config';
+import { defaultModelName, getModel, modelCatalogue } from '../../shared/modelCatalogue';
+import { lifecycleVerdict } from '../../shared/modelLifecycle';
 import { storageNames } from '../../shared/storageNames';
 import { projectDir } from '../helpers/stack';
 
@@ -54,6 +56,35 @@ function bicepVarFor(value: string): string {
 
 describe('infra/ and the code agree', () => {
   const documented = readmeSettings();
+
+  it('runs the Function App on Node 22, as package.json requires', () => {
+    assert.match(mainBicep, /runtimeName: 'node'\s*\n\s*runtimeVersion: '22'/);
+    assert.doesNotMatch(bicep, /runtimeVersion: '20'|Node\|20/);
+    const manifest = JSON.parse(read('package.json')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    assert.equal(manifest.engines.node, '>=22');
+    assert.match(manifest.devDependencies['node'] ?? '', /^\^22\./);
+  });
+
+  it('allows exactly the catalogue models that Azure has not retired, defaulting to gpt-image-2', () => {
+    const allowed = /@allowed\(\[([^\]]*)\]\)\s*\nparam imageModelName string = '([^']+)'/.exec(mainBicep);
+    assert.ok(allowed, 'imageModelName has an @allowed list and a default');
+    const names = [...(allowed[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    const live = modelCatalogue.filter((model) => lifecycleVerdict(model, 'azure-openai', new Date()).state !== 'retired').map((m) => m.name);
+    assert.deepEqual(names, live);
+    assert.equal(allowed[2], defaultModelName);
+    const version = /param imageModelVersion string = '([^']+)'/.exec(mainBicep);
+    assert.equal(version?.[1], getModel(defaultModelName).azureModelVersion);
+    const parameters = read('infra/main.parameters.json');
+    assert.ok(parameters.includes(`\${IMAGE_MODEL=${defaultModelName}}`));
+    assert.ok(parameters.includes(`\${IMAGE_MODEL_VERSION=${getModel(defaultModelName).azureModelVersion}}`));
+  });
+
+  it('puts Azure OpenAI in a region that offers the default model', () => {
+    const location = /param openAiLocation string = '([^']+)'/.exec(mainBicep)?.[1] ?? '';
+    const regions = /GlobalStandard in ([a-z0-9, ]+)/.exec(getModel(defaultModelName).lifecycle['azure-openai'].source)?.[1]?.split(', ') ?? [];
+    assert.ok(regions.includes(location), `${location} is not one of ${regions.join(', ')}`);
+    assert.ok(read('infra/main.parameters.json').includes(`\${AZURE_OPENAI_LOCATION=${location}}`));
+  });
 
   for (const name of settingNames) {
     it(`setting ${name} is documented, and set by infra/ or defaulted`, () => {

@@ -20,7 +20,7 @@ describe('health when storage is down', () => {
     const host = await startHostProcess({
       AzureWebJobsStorage: developmentConnectionString(down, down),
       AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
-      AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
+      AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
       AZURE_OPENAI_API_KEY: 'test-key',
       TENANTS: tenantsSetting(),
       STATUS_TOKEN_SECRETS: statusTokenSecret,
@@ -44,7 +44,7 @@ describe('health when storage is down', () => {
 
   it('refuses to start with a setting that is wrong, naming it', async () => {
     await assert.rejects(
-      startHostProcess({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1', AZURE_OPENAI_API_KEY: 'k', TENANTS: tenantsSetting(), STATUS_TOKEN_SECRETS: statusTokenSecret }),
+      startHostProcess({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2', AZURE_OPENAI_API_KEY: 'k', TENANTS: tenantsSetting(), STATUS_TOKEN_SECRETS: statusTokenSecret }),
       /AZURE_OPENAI_ENDPOINT is required/,
     );
   });

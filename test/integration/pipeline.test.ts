@@ -5,11 +5,11 @@ import sharp from 'sharp';
 import { storageNames } from '../../shared/storageNames';
 import { startStack, tenantA, type JsonObject, type Stack } from '../helpers/stack';
 
-/** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-1). */
-describe('job pipeline (gpt-image-1)', () => {
+/** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-2, the default). */
+describe('job pipeline (gpt-image-2)', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ model: 'gpt-image-1' });
+    stack = await startStack({ model: 'gpt-image-2' });
   });
   after(async () => {
     await stack?.stop();
@@ -24,7 +24,7 @@ describe('job pipeline (gpt-image-1)', () => {
   it('answers health', async () => {
     const response = await fetch(`${stack.url}/api/health`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true } } });
+    assert.deepEqual(await response.json(), { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } } });
   });
 
   it('accepts a job as an Azure long-running operation and finishes it with a downloadable PNG', async () => {
@@ -39,7 +39,8 @@ describe('job pipeline (gpt-image-1)', () => {
       prompt: 'A dog beside the Eiffel Tower in morning light',
       n: 1,
       orientation: 'landscape',
-      size: '1536x1024',
+      size: '1536x864',
+      outputFormat: 'png',
       metadata: { classId: '4B' },
     });
 
@@ -59,7 +60,8 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.equal(images.length, 1);
     const image = images[0]!;
     assert.equal(image.contentType, 'image/png');
-    assert.deepEqual([image.width, image.height], [1536, 1024]);
+    // On gpt-image-2 landscape is 16:9, as the metaprompt's lesson asks.
+    assert.deepEqual([image.width, image.height], [1536, 864]);
     const expiresIn = Date.parse(image.expiresOn) - Date.now();
     assert.ok(expiresIn > 59 * 60_000 && expiresIn <= 60 * 60_000, `expires in ${expiresIn} ms`);
     const sas = new URL(image.url).searchParams;
@@ -72,7 +74,8 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.equal(download.headers.get('content-type'), 'image/png');
     const metadata = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
     assert.equal(metadata.format, 'png');
-    assert.deepEqual([metadata.width, metadata.height], [1536, 1024]);
+    assert.deepEqual([metadata.width, metadata.height], [1536, 864]);
+    assert.equal((metadata.width ?? 0) * 9, (metadata.height ?? 0) * 16, '16:9');
 
     const finished = await fetch(location, { headers: { 'api-key': tenantA.key } });
     assert.equal(finished.headers.get('retry-after'), null, 'no Retry-After once finished');
@@ -88,7 +91,7 @@ describe('job pipeline (gpt-image-1)', () => {
       images.map(async (image) => {
         const bytes = Buffer.from(await (await fetch(image.url)).arrayBuffer());
         const metadata = await sharp(bytes).metadata();
-        assert.deepEqual([metadata.width, metadata.height], [1024, 1536]);
+        assert.deepEqual([metadata.width, metadata.height], [864, 1536]);
         return createHash('sha256').update(bytes).digest('hex');
       }),
     );
@@ -126,12 +129,78 @@ describe('job pipeline (gpt-image-1)', () => {
     assert.equal((await fetch(link)).status, 200, 'the image is still there');
   });
 
+  it('sends the safety parameters of today: moderation auto and a keyed safety_identifier, never user', async () => {
+    const marker = `safety-${Date.now()}`;
+    const job = await submitAndWait({ prompt: `A kite over the dunes ${marker}`, user: 'student-0042' });
+    assert.equal(job.status, 'Succeeded', JSON.stringify(job.error));
+    const [call] = stack.imageService.calls().filter((c) => c.prompt.includes(marker));
+    assert.equal(call?.parameters['moderation'], 'auto');
+    assert.equal(call?.parameters['user'], undefined);
+    const identifier = String(call?.parameters['safety_identifier']);
+    assert.match(identifier, /^edu4all-[0-9a-f]{32}$/);
+    assert.ok(!identifier.includes('0042'));
+    const again = await submitAndWait({ prompt: `A kite over the sea ${marker}-2`, user: 'student-0042' });
+    const other = await submitAndWait({ prompt: `A kite over the hills ${marker}-3`, user: 'student-0043' });
+    assert.equal(again.status, 'Succeeded');
+    assert.equal(other.status, 'Succeeded');
+    const identifierOf = (text: string) => stack.imageService.calls().find((c) => c.prompt.includes(text))?.parameters['safety_identifier'];
+    assert.equal(identifierOf(`${marker}-2`), identifier, 'stable per student');
+    assert.notEqual(identifierOf(`${marker}-3`), identifier, 'different per student');
+  });
+
+  it('stores the usage the model reports and its estimated cost', async () => {
+    const job = await submitAndWait({ prompt: `A tulip field ${Date.now()}`, n: 2, quality: 'low' });
+    assert.equal(job.status, 'Succeeded');
+    const usage = job.usage;
+    assert.ok(usage && usage.outputTokens > 0 && usage.textInputTokens > 0, JSON.stringify(usage));
+    assert.equal(usage.estimatedCostUsd, Math.round((usage.textInputTokens * 5 + usage.imageInputTokens * 8 + usage.outputTokens * 30)) / 1_000_000);
+    const spend = (await (await fetch(`${stack.url}/api/usage`, { headers: { 'api-key': tenantA.key } })).json()) as {
+      day: { used: number; estimatedCost: { currency: string; amount: number } };
+      month: { estimatedCost: { amount: number } };
+    };
+    assert.equal(spend.day.estimatedCost.currency, 'USD');
+    assert.ok(spend.day.estimatedCost.amount >= (usage.estimatedCostUsd ?? Infinity), JSON.stringify(spend));
+    assert.ok(spend.month.estimatedCost.amount >= spend.day.estimatedCost.amount);
+  });
+
+  it('makes a JPEG job a JPEG, with compression, downloadable through its SAS link', async () => {
+    const marker = `jpeg-${Date.now()}`;
+    const job = await submitAndWait({ prompt: `A canal house ${marker}`, outputFormat: 'jpeg', outputCompression: 70, aspectRatio: '4:3' });
+    assert.equal(job.status, 'Succeeded', JSON.stringify(job.error));
+    const image = job.result!.images![0]!;
+    assert.equal(image.contentType, 'image/jpeg');
+    assert.deepEqual([image.width, image.height], [1536, 1152]);
+    assert.match(new URL(image.url).pathname, /\/0\.jpg$/);
+    const download = await fetch(image.url);
+    assert.equal(download.headers.get('content-type'), 'image/jpeg');
+    const metadata = await sharp(Buffer.from(await download.arrayBuffer())).metadata();
+    assert.deepEqual([metadata.format, metadata.width, metadata.height], ['jpeg', 1536, 1152]);
+    const [call] = stack.imageService.calls().filter((c) => c.prompt.includes(marker));
+    assert.deepEqual([call?.size, call?.parameters['output_format'], call?.parameters['output_compression']], ['1536x1152', 'jpeg', 70]);
+    const webp = await stack.submit({ prompt: 'a cat', outputFormat: 'webp' });
+    assert.equal(webp.status, 400, 'Azure has no webp');
+    assert.equal(webp.body.error?.target, 'outputFormat');
+  });
+
+  it('ends a job whose picture the provider blocked as ContentFiltered with source output', async () => {
+    const marker = `output-filtered-${Date.now()}`;
+    stack.imageService.addRule({ match: marker, fault: { kind: 'contentFilter', stage: 'output' } });
+    const job = await submitAndWait({ prompt: `A volcano ${marker}` });
+    assert.equal(job.status, 'Failed');
+    assert.equal(job.error?.code, 'ContentFiltered');
+    assert.equal((job.error as { source?: string }).source, 'output');
+    assert.match(job.error?.message ?? '', /the picture it made/);
+    assert.equal(stack.imageService.calls().filter((call) => call.prompt.includes(marker)).length, 1, 'one call, no retry');
+  });
+
   it('ends a content-filtered prompt as Failed/ContentFiltered with the category, without retrying', async () => {
     const marker = `filtered-${Date.now()}`;
     stack.imageService.addRule({ match: marker, fault: { kind: 'contentFilter', category: 'violence' } });
     const job = await submitAndWait({ prompt: `A castle ${marker}` });
     assert.equal(job.status, 'Failed');
     assert.equal(job.error?.code, 'ContentFiltered');
+    assert.equal((job.error as { source?: string }).source, 'prompt');
+    assert.deepEqual((job.error as { categories?: string[] }).categories, ['violence']);
     assert.match(job.error?.message ?? '', /violence/);
     assert.equal(job.result, undefined);
     await new Promise((resolve) => setTimeout(resolve, 700));

@@ -179,8 +179,8 @@ describe('reliability', () => {
       status: 'NotStarted',
       createdDateTime: created,
       lastUpdatedDateTime: created,
-      request: { prompt: `An orphan kite ${id}`, n: 1, orientation: 'square', size: '1024x1024' },
-      model: 'gpt-image-1',
+      request: { prompt: `An orphan kite ${id}`, n: 1, orientation: 'square', size: '1024x1024', outputFormat: 'png' },
+      model: 'gpt-image-2',
       metapromptVersion: 'child-safe-v1',
       attempts: 0,
     });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startImageService, type ImageService } from '../../local/imageService';
+import { APIError } from 'openai';
 import { createImageProvider, requestedRetryDelayInMs, type ImageProvider } from '../../shared/imageProvider';
-import { getModelProfile } from '../../shared/modelProfiles';
+import { getModel } from '../../shared/modelCatalogue';
 import { classifyProviderFailure } from '../../shared/providerFailure';
 
 /**
@@ -14,10 +15,10 @@ describe('local image service and provider failures', () => {
   let service: ImageService;
   let azure: ImageProvider;
   before(async () => {
-    service = await startImageService({ defaultModel: 'gpt-image-1' });
+    service = await startImageService({ defaultModel: 'gpt-image-2' });
     azure = createImageProvider(
-      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-1', apiVersion: '2025-04-01-preview', apiKey: 'k' },
-      getModelProfile('gpt-image-1'),
+      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-2', apiVersion: '2025-04-01-preview', apiKey: 'k' },
+      getModel('gpt-image-2'),
       { timeoutInSeconds: 5, maxRetries: 0 },
     );
   });
@@ -34,43 +35,59 @@ describe('local image service and provider failures', () => {
     assert.fail('expected the call to fail');
   }
 
-  it('renders placeholder PNGs of the requested size through the Azure path', async () => {
-    const images = await azure.generate({ prompt: 'a red bicycle', n: 2, size: '1024x1536', quality: 'low' });
+  it('renders placeholder PNGs of any gpt-image-2 size through the Azure path, with usage', async () => {
+    const { images, usage } = await azure.generate({ prompt: 'a red bicycle', n: 2, size: '864x1536', quality: 'low', outputFormat: 'png' });
     assert.equal(images.length, 2);
     for (const image of images) {
-      const metadata = await sharp(image.png).metadata();
-      assert.deepEqual([metadata.format, metadata.width, metadata.height], ['png', 1024, 1536]);
+      const metadata = await sharp(image.bytes).metadata();
+      assert.deepEqual([metadata.format, metadata.width, metadata.height], ['png', 864, 1536]);
     }
-    assert.notDeepEqual(images[0]?.png, images[1]?.png);
+    assert.notDeepEqual(images[0]?.bytes, images[1]?.bytes);
+    assert.ok(usage && usage.outputTokens > 0 && usage.textInputTokens > 0);
   });
 
-  it('serves the OpenAI path for dall-e-3, with revised prompts', async () => {
-    const openai = createImageProvider({ kind: 'openai', apiKey: 'sk-local', baseUrl: `${service.url}/v1` }, getModelProfile('dall-e-3'), {
+  it('renders JPEG on Azure and WebP on the OpenAI path, and refuses WebP on Azure in the provider shape', async () => {
+    const [jpeg] = (await azure.generate({ prompt: 'a tram', n: 1, size: '1024x1024', outputFormat: 'jpeg', outputCompression: 50 })).images;
+    assert.equal((await sharp(jpeg!.bytes).metadata()).format, 'jpeg');
+    const openai = createImageProvider({ kind: 'openai', apiKey: 'sk-local', baseUrl: `${service.url}/v1` }, getModel('gpt-image-2'), {
       timeoutInSeconds: 5,
       maxRetries: 0,
     });
-    const [image] = await openai.generate({ prompt: 'a green tram', n: 1, size: '1792x1024', style: 'vivid' });
-    assert.match(image?.revisedPrompt ?? '', /green tram/);
-    const metadata = await sharp(image!.png).metadata();
-    assert.deepEqual([metadata.width, metadata.height], [1792, 1024]);
+    const [webp] = (await openai.generate({ prompt: 'a green tram', n: 1, size: '3840x2160', outputFormat: 'webp' })).images;
+    assert.deepEqual(await sharp(webp!.bytes).metadata().then((m) => [m.format, m.width, m.height]), ['webp', 3840, 2160]);
+    const refused = await failureOf(azure.generate({ prompt: 'a cat', n: 1, size: '1024x1024', outputFormat: 'webp' }));
+    assert.equal(refused.code, 'ProviderRejected');
+    assert.match(refused.message, /output_format' must be one of png, jpeg/);
+  });
+
+  it("answers a size that breaks gpt-image-2's rule with the provider's 400", async () => {
+    const response = await fetch(`${service.url}/openai/deployments/gpt-image-2/images/generations?api-version=2025-04-01-preview`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': 'k' },
+      body: JSON.stringify({ prompt: 'a cat', size: '1000x1000' }),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { param: string; type: string; message: string } };
+    assert.deepEqual([body.error.param, body.error.type], ['size', 'invalid_request_error']);
+    assert.match(body.error.message, /multiples of 16/);
   });
 
   it("checks parameters as the model's profile does", async () => {
     const dalle = createImageProvider(
       { kind: 'azure-openai', endpoint: service.url, deployment: 'dall-e-3', apiVersion: '2024-02-01', apiKey: 'k' },
-      getModelProfile('dall-e-3'),
+      getModel('dall-e-3'),
       { timeoutInSeconds: 5, maxRetries: 0 },
     );
-    const tooMany = await failureOf(dalle.generate({ prompt: 'a cat', n: 2, size: '1024x1024' }));
+    const tooMany = await failureOf(dalle.generate({ prompt: 'a cat', n: 2, size: '1024x1024', outputFormat: 'png' }));
     assert.equal(tooMany.code, 'ProviderRejected');
     assert.match(tooMany.message, /'n' must be from 1 to 1/);
-    const wrongSize = await failureOf(azure.generate({ prompt: 'a cat', n: 1, size: '1792x1024' }));
+    const wrongSize = await failureOf(azure.generate({ prompt: 'a cat', n: 1, size: '1790x1024', outputFormat: 'png' }));
     assert.equal(wrongSize.code, 'ProviderRejected');
   });
 
   it('answers a content-filter block in the Azure shape', async () => {
     service.addRule({ match: 'forbidden-castle', fault: { kind: 'contentFilter', category: 'hate' }, times: 1 });
-    const response = await fetch(`${service.url}/openai/deployments/gpt-image-1/images/generations?api-version=2025-04-01-preview`, {
+    const response = await fetch(`${service.url}/openai/deployments/gpt-image-2/images/generations?api-version=2025-04-01-preview`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'api-key': 'k' },
       body: JSON.stringify({ prompt: 'a forbidden-castle', size: '1024x1024' }),
@@ -95,7 +112,7 @@ describe('local image service and provider failures', () => {
     it(`classifies ${name} as ${code}`, async () => {
       const marker = `fault-${name}-${Date.now()}`;
       service.addRule({ match: marker, fault, times: 1 });
-      const failure = await failureOf(azure.generate({ prompt: marker, n: 1, size: '1024x1024' }));
+      const failure = await failureOf(azure.generate({ prompt: marker, n: 1, size: '1024x1024', outputFormat: 'png' }));
       assert.equal(failure.code, code);
       assert.equal(failure.retryable, retryable);
       assert.match(failure.message, message);
@@ -104,37 +121,75 @@ describe('local image service and provider failures', () => {
 
   it('classifies a hang past the timeout as ProviderUnavailable', async () => {
     const impatient = createImageProvider(
-      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-1', apiVersion: '2025-04-01-preview', apiKey: 'k' },
-      getModelProfile('gpt-image-1'),
+      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-2', apiVersion: '2025-04-01-preview', apiKey: 'k' },
+      getModel('gpt-image-2'),
       { timeoutInSeconds: 5, maxRetries: 0 },
     );
     service.addRule({ match: 'hang-here', fault: { kind: 'hang' }, times: 1 });
     const started = Date.now();
-    const failure = await failureOf(impatient.generate({ prompt: 'hang-here', n: 1, size: '1024x1024' }));
+    const failure = await failureOf(impatient.generate({ prompt: 'hang-here', n: 1, size: '1024x1024', outputFormat: 'png' }));
     assert.equal(failure.code, 'ProviderUnavailable');
     assert.ok(Date.now() - started >= 4_900);
   });
 
   it("lets the openai client retry a 429 after the server's Retry-After", async () => {
     const patient = createImageProvider(
-      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-1', apiVersion: '2025-04-01-preview', apiKey: 'k' },
-      getModelProfile('gpt-image-1'),
+      { kind: 'azure-openai', endpoint: service.url, deployment: 'gpt-image-2', apiVersion: '2025-04-01-preview', apiKey: 'k' },
+      getModel('gpt-image-2'),
       { timeoutInSeconds: 5, maxRetries: 2 },
     );
     service.addRule({ match: 'busy-once', fault: { kind: 'rateLimit', retryAfterMs: 200 }, times: 1 });
-    const images = await patient.generate({ prompt: 'busy-once', n: 1, size: '1024x1024' });
+    const { images } = await patient.generate({ prompt: 'busy-once', n: 1, size: '1024x1024', outputFormat: 'png' });
     assert.equal(images.length, 1);
     const calls = service.calls().filter((call) => call.prompt === 'busy-once');
     assert.deepEqual(calls.map((call) => call.status), [429, 200]);
   });
 
   it('refuses calls without credentials, as Azure does', async () => {
-    const response = await fetch(`${service.url}/openai/deployments/gpt-image-1/images/generations?api-version=2025-04-01-preview`, {
+    const response = await fetch(`${service.url}/openai/deployments/gpt-image-2/images/generations?api-version=2025-04-01-preview`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'a cat' }),
     });
     assert.equal(response.status, 401);
+  });
+
+  it('tells a blocked picture from a blocked prompt, in the Azure and the OpenAI shapes', async () => {
+    const openai = createImageProvider({ kind: 'openai', apiKey: 'sk-local', baseUrl: `${service.url}/v1` }, getModel('gpt-image-2'), {
+      timeoutInSeconds: 5,
+      maxRetries: 0,
+    });
+    const cases = [
+      { provider: azure, stage: 'prompt', source: 'prompt', categories: ['self_harm'] },
+      { provider: azure, stage: 'output', source: 'output', categories: undefined },
+      { provider: openai, stage: 'prompt', source: 'prompt', categories: ['self_harm'] },
+      { provider: openai, stage: 'output', source: 'output', categories: ['self_harm'] },
+    ] as const;
+    for (const [i, { provider, stage, source, categories }] of cases.entries()) {
+      const marker = `blocked-${stage}-${i}-${Date.now()}`;
+      service.addRule({ match: marker, fault: { kind: 'contentFilter', category: 'self_harm', stage }, times: 1 });
+      const failure = await failureOf(provider.generate({ prompt: marker, n: 1, size: '1024x1024', outputFormat: 'png' }));
+      assert.equal(failure.code, 'ContentFiltered');
+      assert.equal(failure.retryable, false);
+      assert.deepEqual(failure.retryable ? [] : [failure.source, failure.categories], [source, categories], `case ${i}`);
+    }
+  });
+
+  it('maps every content-filter shape the providers document', () => {
+    const shapes: Array<[string, object, string, string[] | undefined]> = [
+      ['Azure image API, prompt', { code: 'content_policy_violation', message: 'Your request was rejected as a result of our safety system.', inner_error: { code: 'ResponsibleAIPolicyViolation', content_filter_results: { sexual: { filtered: true, severity: 'medium' }, violence: { filtered: false, severity: 'safe' } } } }, 'prompt', ['sexual']],
+      ['Azure other APIs, innererror', { code: 'content_filter', message: 'The response was filtered', innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_results: { hate: { filtered: true, severity: 'high' } } } }, 'prompt', ['hate']],
+      ['Azure images, documented prompt block', { code: 'contentFilter', message: 'Your task failed as a result of our safety system.' }, 'prompt', undefined],
+      ['Azure images, documented output block', { code: 'contentFilter', message: 'Generated image was filtered as a result of our safety system.' }, 'output', undefined],
+      ['OpenAI moderation_blocked', { code: 'moderation_blocked', type: 'image_generation_user_error', param: '', message: 'Your request was rejected by the safety system. safety_violations=[violence, sexual].' }, 'prompt', ['violence', 'sexual']],
+    ];
+    for (const [name, body, source, categories] of shapes) {
+      const failure = classifyProviderFailure(APIError.generate(400, { error: body }, undefined, new Headers()));
+      assert.equal(failure.code, 'ContentFiltered', name);
+      assert.deepEqual(failure.retryable ? [] : [failure.source, failure.categories], [source, categories], name);
+    }
+    const other400 = classifyProviderFailure(APIError.generate(400, { error: { code: 'invalid_size', message: 'Invalid size' } }, undefined, new Headers()));
+    assert.equal(other400.code, 'ProviderRejected');
   });
 
   it('reads retry delays as the openai client does', () => {

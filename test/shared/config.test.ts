@@ -10,7 +10,7 @@ const access = { TENANTS: tenants, STATUS_TOKEN_SECRETS: secret };
 const azureLocal = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:8089',
-  AZURE_OPENAI_DEPLOYMENT: 'gpt-image-1',
+  AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
   ...access,
 };
 
@@ -19,7 +19,7 @@ describe('configuration', () => {
     const config = loadConfig(azureLocal);
     assert.deepEqual(config.storage, { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
     assert.equal(config.imageProvider.kind, 'azure-openai');
-    assert.equal(config.model, 'gpt-image-1');
+    assert.equal(config.model, 'gpt-image-2');
     assert.equal(config.sasExpiryInMinutes, 60);
     assert.equal(config.maxImagesPerJob, 4);
     assert.equal(config.imageRequestsPerMinute, 6);
@@ -72,7 +72,7 @@ describe('configuration', () => {
     ['no endpoint', { ...azureLocal, AZURE_OPENAI_ENDPOINT: undefined }, /AZURE_OPENAI_ENDPOINT is required/],
     ['no deployment', { ...azureLocal, AZURE_OPENAI_DEPLOYMENT: '' }, /AZURE_OPENAI_DEPLOYMENT is required/],
     ['endpoint not a URL', { ...azureLocal, AZURE_OPENAI_ENDPOINT: 'my-resource' }, /AZURE_OPENAI_ENDPOINT must be an http\(s\) URL/],
-    ['unknown model', { ...azureLocal, IMAGE_MODEL: 'dall-e-2' }, /IMAGE_MODEL must be one of dall-e-3, gpt-image-1/],
+    ['unknown model', { ...azureLocal, IMAGE_MODEL: 'dall-e-2' }, /IMAGE_MODEL must be one of gpt-image-2, gpt-image-1.5, gpt-image-1-mini, gpt-image-1, dall-e-3/],
     ['unknown provider', { ...azureLocal, IMAGE_PROVIDER: 'midjourney' }, /IMAGE_PROVIDER must be azure-openai or openai/],
     ['openai without key', { ...access, AzureWebJobsStorage: 'x', IMAGE_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
     ['no tenants', { ...azureLocal, TENANTS: undefined }, /TENANTS is required/],
@@ -98,4 +98,26 @@ describe('configuration', () => {
       assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigurationError && message.test(error.message));
     });
   }
+});
+
+describe('model lifecycle guard at start-up', () => {
+  const onAzure = { ...azureLocal };
+  const onOpenAi = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', IMAGE_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test', ...access };
+
+  it('refuses a retired model, naming the replacement', () => {
+    for (const [model, env] of [['dall-e-3', onAzure], ['gpt-image-1', onAzure], ['gpt-image-1', onOpenAi]] as const) {
+      assert.throws(
+        () => loadConfig({ ...env, IMAGE_MODEL: model }, new Date('2026-11-25T12:00:00Z')),
+        (error: unknown) => error instanceof ConfigurationError && error.message.includes(`${model} is retired`) && /Move to gpt-image-2/.test(error.message),
+      );
+    }
+  });
+
+  it('refuses a model on the day it retires in the configured cloud, and not the day before', () => {
+    const env = { ...onOpenAi, IMAGE_MODEL: 'gpt-image-1-mini' };
+    assert.equal(loadConfig(env, new Date('2026-11-30T23:59:00Z')).model, 'gpt-image-1-mini');
+    assert.throws(() => loadConfig(env, new Date('2026-12-01T00:00:00Z')), /gpt-image-1-mini is retired in OpenAI since 2026-12-01/);
+    // The same model lives longer in Azure.
+    assert.equal(loadConfig({ ...onAzure, IMAGE_MODEL: 'gpt-image-1-mini' }, new Date('2026-12-01T00:00:00Z')).model, 'gpt-image-1-mini');
+  });
 });

@@ -2,10 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RequestError } from '../../shared/errors';
 import { createJobRequestParser } from '../../shared/jobRequest';
-import { getModelProfile } from '../../shared/modelProfiles';
+import { getModel } from '../../shared/modelCatalogue';
 
-const gptImage = createJobRequestParser(getModelProfile('gpt-image-1'), { promptMaxChars: 100, maxImagesPerJob: 4 });
-const dalle3 = createJobRequestParser(getModelProfile('dall-e-3'), { promptMaxChars: 100, maxImagesPerJob: 4 });
+const limits = { promptMaxChars: 100, maxImagesPerJob: 4 };
+// Parsers are pure: the retired models' entries still describe their rules (fixed sizes, dall-e-3's style).
+const gptImage = createJobRequestParser(getModel('gpt-image-1'), 'azure-openai', limits);
+const dalle3 = createJobRequestParser(getModel('dall-e-3'), 'azure-openai', limits);
+const gptImage2 = createJobRequestParser(getModel('gpt-image-2'), 'azure-openai', limits);
+const gptImage2OpenAi = createJobRequestParser(getModel('gpt-image-2'), 'openai', limits);
 
 function rejection(parse: () => unknown): RequestError {
   try {
@@ -63,6 +67,22 @@ describe('job request validation', () => {
     { name: 'unknown field', body: { prompt: 'a cat', colour: 'red' }, code: 'UnknownField', target: 'colour', message: /Allowed fields: prompt, n/ },
     { name: 'misspelt prompt', body: { promt: 'a cat' }, code: 'UnknownField', target: 'promt' },
     { name: 'model chosen by client', body: { prompt: 'a cat', model: 'dall-e-2' }, code: 'UnknownField', target: 'model' },
+    { name: 'moderation chosen by client', body: { prompt: 'a cat', moderation: 'low' }, code: 'UnknownField', target: 'moderation', message: /auto/ },
+    { name: 'a field named constructor', body: { prompt: 'a cat', constructor: 1 }, code: 'UnknownField', target: 'constructor', message: /Unknown field 'constructor'/ },
+    { name: 'a field named toString', body: { prompt: 'a cat', toString: 1 }, code: 'UnknownField', target: 'toString', message: /Unknown field 'toString'/ },
+    { name: 'aspectRatio unknown', body: { prompt: 'a cat', aspectRatio: '5:4' }, code: 'InvalidField', target: 'aspectRatio', message: /1:1, 4:3, 3:2, 16:9, 3:4, 2:3, 9:16/, parser: gptImage2 },
+    { name: 'aspectRatio contradicts orientation', body: { prompt: 'a cat', aspectRatio: '9:16', orientation: 'landscape' }, code: 'InvalidField', target: 'aspectRatio', message: /contradicts/, parser: gptImage2 },
+    { name: 'size and aspectRatio together', body: { prompt: 'a cat', aspectRatio: '16:9', size: '1536x864' }, code: 'InvalidField', target: 'aspectRatio', message: /not both/, parser: gptImage2 },
+    { name: 'gpt-image-2 size not a multiple of 16', body: { prompt: 'a cat', size: '1000x1000' }, code: 'InvalidField', target: 'size', message: /multiples of 16.*1000x1000: width and height must be multiples of 16/, parser: gptImage2 },
+    { name: 'gpt-image-2 size too flat', body: { prompt: 'a cat', size: '3840x1040' }, code: 'InvalidField', target: 'size', message: /between 1:3 and 3:1/, parser: gptImage2 },
+    { name: 'gpt-image-2 size too small', body: { prompt: 'a cat', size: '512x512' }, code: 'InvalidField', target: 'size', message: /at least 655,360 pixels/, parser: gptImage2 },
+    { name: 'gpt-image-2 size too large', body: { prompt: 'a cat', size: '3840x2400' }, code: 'InvalidField', target: 'size', message: /at most 8,294,400 pixels/, parser: gptImage2 },
+    { name: 'gpt-image-2 size edge too long', body: { prompt: 'a cat', size: '4096x1600' }, code: 'InvalidField', target: 'size', message: /longer than 3840/, parser: gptImage2 },
+    { name: 'webp on Azure', body: { prompt: 'a cat', outputFormat: 'webp' }, code: 'InvalidField', target: 'outputFormat', message: /png, jpeg for model gpt-image-2 on azure-openai/, parser: gptImage2 },
+    { name: 'gif', body: { prompt: 'a cat', outputFormat: 'gif' }, code: 'InvalidField', target: 'outputFormat', message: /png, jpeg, webp/, parser: gptImage2OpenAi },
+    { name: 'jpeg on dall-e-3', body: { prompt: 'a cat', outputFormat: 'jpeg' }, code: 'InvalidField', target: 'outputFormat', message: /one of png for model dall-e-3/, parser: dalle3 },
+    { name: 'compression for png', body: { prompt: 'a cat', outputCompression: 50 }, code: 'InvalidField', target: 'outputCompression', message: /jpeg or webp/, parser: gptImage2 },
+    { name: 'compression above 100', body: { prompt: 'a cat', outputFormat: 'jpeg', outputCompression: 101 }, code: 'InvalidField', target: 'outputCompression', message: /0 to 100/, parser: gptImage2 },
   ];
 
   for (const { name, body, code, target, message, parser } of badRequests) {
@@ -81,13 +101,48 @@ describe('job request validation', () => {
       n: 1,
       orientation: 'square',
       size: '1024x1024',
+      outputFormat: 'png',
     });
   });
 
-  it('maps orientation to the model size', () => {
+  it('maps orientation to the model size: on gpt-image-2 landscape is 16:9', () => {
+    assert.equal(gptImage2.parse({ prompt: 'a cat', orientation: 'landscape' }).size, '1536x864');
+    assert.equal(gptImage2.parse({ prompt: 'a cat', orientation: 'portrait' }).size, '864x1536');
     assert.equal(gptImage.parse({ prompt: 'a cat', orientation: 'landscape' }).size, '1536x1024');
     assert.equal(dalle3.parse({ prompt: 'a cat', orientation: 'landscape' }).size, '1792x1024');
     assert.equal(dalle3.parse({ prompt: 'a cat', orientation: 'portrait' }).size, '1024x1792');
+  });
+
+  it('maps each aspect ratio to a size: exact on gpt-image-2, the nearest on fixed-size models', () => {
+    const table = [
+      ['1:1', '1024x1024', '1024x1024', 'square'],
+      ['4:3', '1536x1152', '1536x1024', 'landscape'],
+      ['3:2', '1536x1024', '1536x1024', 'landscape'],
+      ['16:9', '1536x864', '1536x1024', 'landscape'],
+      ['3:4', '1152x1536', '1024x1536', 'portrait'],
+      ['2:3', '1024x1536', '1024x1536', 'portrait'],
+      ['9:16', '864x1536', '1024x1536', 'portrait'],
+    ] as const;
+    for (const [aspectRatio, onGptImage2, onFixed, orientation] of table) {
+      const request = gptImage2.parse({ prompt: 'a cat', aspectRatio });
+      assert.deepEqual([request.size, request.orientation, request.aspectRatio], [onGptImage2, orientation, aspectRatio]);
+      assert.equal(gptImage.parse({ prompt: 'a cat', aspectRatio }).size, onFixed);
+    }
+  });
+
+  it('accepts any gpt-image-2 size under its rule and derives the orientation', () => {
+    for (const [size, orientation] of [['3840x2160', 'landscape'], ['1024x3072', 'portrait'], ['2048x2048', 'square'], ['1024x640', 'landscape']] as const) {
+      const request = gptImage2.parse({ prompt: 'a cat', size });
+      assert.deepEqual([request.size, request.orientation], [size, orientation]);
+    }
+  });
+
+  it('takes jpeg with compression, and webp where the provider has it', () => {
+    assert.deepEqual(
+      [gptImage2.parse({ prompt: 'a cat', outputFormat: 'jpeg', outputCompression: 80 })].map((r) => [r.outputFormat, r.outputCompression]),
+      [['jpeg', 80]],
+    );
+    assert.equal(gptImage2OpenAi.parse({ prompt: 'a cat', outputFormat: 'webp' }).outputFormat, 'webp');
   });
 
   it('derives the orientation from a model-native size', () => {
@@ -103,6 +158,7 @@ describe('job request validation', () => {
       size: '1024x1024',
       quality: 'hd',
       style: 'natural',
+      outputFormat: 'png',
       user: 'student-42',
       metadata: { classId: '4B', assignmentId: 'monuments-1' },
     };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createJobRequestParser } from '../../shared/jobRequest';
 import { characterCount, currentMetapromptVersion, loadMetaprompt } from '../../shared/metaprompt';
-import { getModelProfile, modelNames } from '../../shared/modelProfiles';
+import { getModel, modelNames } from '../../shared/modelCatalogue';
 
 const metaprompt = loadMetaprompt();
 
@@ -35,10 +35,10 @@ describe('metaprompt', () => {
 
   it('knows its overhead, so metaprompt + longest allowed prompt fits every model', () => {
     for (const name of modelNames) {
-      const profile = getModelProfile(name);
+      const profile = getModel(name);
       const room = profile.maxPromptChars - metaprompt.overheadChars;
       assert.ok(room > 1000, `${name} leaves ${room} characters`);
-      const parser = createJobRequestParser(profile, { promptMaxChars: room, maxImagesPerJob: 4 });
+      const parser = createJobRequestParser(profile, 'azure-openai', { promptMaxChars: room, maxImagesPerJob: 4 });
       const longest = 'é'.repeat(room);
       const request = parser.parse({ prompt: longest, orientation: 'landscape' });
       assert.ok(characterCount(metaprompt.compose(request.prompt, request.orientation)) <= profile.maxPromptChars);

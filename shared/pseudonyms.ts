@@ -1,0 +1,19 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * Names for a student that outsiders cannot turn back into the LMS's id: an HMAC keyed with the service's
+ * first status-token secret (guessable ids, such as student numbers, cannot be found by hashing candidates
+ * without the key). Each use has its own label, so one pseudonym says nothing about another.
+ */
+export interface Pseudonyms {
+  /** The provider's `safety_identifier`: one per student of one tenant (or per tenant without a student). */
+  safetyIdentifier(tenantId: string, user: string | undefined): string;
+}
+
+export function createPseudonyms(secret: string): Pseudonyms {
+  const pseudonym = (label: string, ...parts: string[]) =>
+    createHmac('sha256', secret).update([label, ...parts].join('\n')).digest('hex').slice(0, 32);
+  return {
+    safetyIdentifier: (tenantId, user) => `edu4all-${pseudonym('safety-identifier', tenantId, user ?? '')}`,
+  };
+}
