@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { storageNames } from '../shared/storageNames';
+import { storageNames } from '../shared/storage/storageNames';
 import { startStack, tenantA } from '../test/helpers/stack';
 
 /**

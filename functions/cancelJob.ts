@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { findJob, requireTenant } from '../shared/access';
-import { cancelJob } from '../shared/jobSubmission';
-import { renderJob } from '../shared/jobView';
+import { findJob, requireTenant } from '../shared/access/callers';
+import { cancelJob } from '../shared/jobs/submission';
+import { renderJob } from '../shared/jobs/jobView';
 import { getServices } from '../shared/services';
 import { json, jobUrl, respond } from './lib/http';
 

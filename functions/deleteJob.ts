@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { findJob, requireTenant } from '../shared/access';
-import { deleteJob } from '../shared/jobSubmission';
+import { findJob, requireTenant } from '../shared/access/callers';
+import { deleteJob } from '../shared/jobs/submission';
 import { getServices } from '../shared/services';
 import { respond } from './lib/http';
 

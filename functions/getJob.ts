@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { callerForJob, findJob } from '../shared/access';
-import { repairNeverEnqueued } from '../shared/jobSubmission';
-import { renderJob, retryAfterSeconds } from '../shared/jobView';
+import { callerForJob, findJob } from '../shared/access/callers';
+import { repairNeverEnqueued } from '../shared/jobs/submission';
+import { renderJob, retryAfterSeconds } from '../shared/jobs/jobView';
 import { getServices } from '../shared/services';
 import { corsHeaders, errorResponse, json, jobUrl } from './lib/http';
 

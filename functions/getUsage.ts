@@ -1,7 +1,7 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { requireTenant } from '../shared/access';
+import { requireTenant } from '../shared/access/callers';
 import { RequestError } from '../shared/errors';
-import { userIdPattern } from '../shared/jobRequest';
+import { userIdPattern } from '../shared/jobs/jobRequest';
 import { getServices } from '../shared/services';
 import { json, respond } from './lib/http';
 

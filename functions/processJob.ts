@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { processJob } from '../shared/jobProcessor';
+import { processJob } from '../shared/jobs/processing';
 import { getServices } from '../shared/services';
-import { storageNames } from '../shared/storageNames';
+import { storageNames } from '../shared/storage/storageNames';
 
 const services = getServices();
 

@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { requireTenant } from '../shared/access';
-import { parseIdempotencyKey } from '../shared/idempotency';
-import { submitJob } from '../shared/jobSubmission';
-import { renderJob } from '../shared/jobView';
+import { requireTenant } from '../shared/access/callers';
+import { parseIdempotencyKey } from '../shared/access/idempotency';
+import { submitJob } from '../shared/jobs/submission';
+import { renderJob } from '../shared/jobs/jobView';
 import { getServices } from '../shared/services';
 import { json, jobUrl, readJsonBody, respond } from './lib/http';
 

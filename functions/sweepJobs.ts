@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { getServices } from '../shared/services';
-import { repairStrandedJobs } from '../shared/sweep';
+import { repairStrandedJobs } from '../shared/jobs/sweep';
 
 const services = getServices();
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '../shared/tenants';
+import { hashApiKey } from '../shared/access/tenants';
 
 /**
  * `npm run api-key [key]`: makes a new random API key for a tenant (or hashes the one given) and prints

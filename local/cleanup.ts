@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { loadConfig } from '../shared/config';
+import { loadConfig } from '../shared/config/config';
 import { consoleLogger } from '../shared/logger';
-import { deleteExpiredJobs } from '../shared/retention';
+import { deleteExpiredJobs } from '../shared/jobs/retention';
 import { createServices } from '../shared/services';
 import { applyLocalSettings } from './settings';
 

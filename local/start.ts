@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../shared/config';
+import { loadConfig } from '../shared/config/config';
 import { consoleLogger } from '../shared/logger';
-import { defaultModelName } from '../shared/modelCatalogue';
-import { deleteExpiredJobs } from '../shared/retention';
+import { defaultModelName } from '../shared/provider/modelCatalogue';
+import { deleteExpiredJobs } from '../shared/jobs/retention';
 import { createServices } from '../shared/services';
 import { startAzurite, type Azurite } from './azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService';

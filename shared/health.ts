@@ -1,6 +1,6 @@
-import { cloudOf } from './config';
+import { cloudOf } from './config/config';
 import { errorMessage } from './errors';
-import { lifecycleVerdict } from './modelLifecycle';
+import { lifecycleVerdict } from './provider/modelLifecycle';
 import type { Logger } from './logger';
 import type { Services } from './services';
 

@@ -1,22 +1,22 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { cloudOf, loadConfig, type AppConfig } from './config';
-import { createImageProvider, type ImageProvider } from './imageProvider';
-import { createImageStore, type ImageStore } from './imageStore';
-import { createJobRequestParser, type JobRequestParser } from './jobRequest';
-import { createJobStore, type JobStore } from './jobStore';
-import { loadMetaprompt, type Metaprompt } from './metaprompt';
-import { getModel, type ModelEntry } from './modelCatalogue';
-import { lifecycleVerdict } from './modelLifecycle';
-import { createPseudonyms, type Pseudonyms } from './pseudonyms';
-import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './promptScreen';
-import { createCounterStore } from './counterStore';
-import { createIdempotencyStore, type IdempotencyStore } from './idempotency';
-import { createProviderPacer, createWaitingLine, type ProviderPacer, type WaitingLine } from './providerPacer';
-import { createQuotas, type Quotas } from './quotas';
-import { createSasLinkSigner, type SasLinkSigner } from './sasLinks';
-import { createStatusTokens, type StatusTokens } from './statusTokens';
-import { createStorageClients } from './storageClients';
-import { storageNames } from './storageNames';
+import { cloudOf, loadConfig, type AppConfig } from './config/config';
+import { createImageProvider, type ImageProvider } from './provider/imageProvider';
+import { createImageStore, type ImageStore } from './storage/imageStore';
+import { createJobRequestParser, type JobRequestParser } from './jobs/jobRequest';
+import { createJobStore, type JobStore } from './storage/jobStore';
+import { loadMetaprompt, type Metaprompt } from './safety/metaprompt';
+import { getModel, type ModelEntry } from './provider/modelCatalogue';
+import { lifecycleVerdict } from './provider/modelLifecycle';
+import { createPseudonyms, type Pseudonyms } from './access/pseudonyms';
+import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './safety/promptScreen';
+import { createCounterStore } from './storage/counterStore';
+import { createIdempotencyStore, type IdempotencyStore } from './access/idempotency';
+import { createProviderPacer, createWaitingLine, type ProviderPacer, type WaitingLine } from './provider/providerPacer';
+import { createQuotas, type Quotas } from './access/quotas';
+import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
+import { createStatusTokens, type StatusTokens } from './access/statusTokens';
+import { createStorageClients } from './storage/clients';
+import { storageNames } from './storage/storageNames';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the

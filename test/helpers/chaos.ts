@@ -5,8 +5,8 @@ import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { startImageService, type Fault, type ImageService } from '../../local/imageService';
-import { isTerminal, type JobRecord } from '../../shared/job';
-import { storageNames } from '../../shared/storageNames';
+import { isTerminal, type JobRecord } from '../../shared/jobs/job';
+import { storageNames } from '../../shared/storage/storageNames';
 import { seededRandom } from './random';
 import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting, type HostProcess } from './stack';
 

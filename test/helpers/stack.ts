@@ -4,7 +4,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../../local/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
-import { hashApiKey, type TenantQuotas } from '../../shared/tenants';
+import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };

@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { createSasLinkSigner } from '../../shared/sasLinks';
+import { createSasLinkSigner } from '../../shared/storage/sasLinks';
 
 /**
  * Run in a child process whose NODE_EXTRA_CA_CERTS trusts the test's self-signed Azurite certificate:

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { settingNames } from '../../shared/config';
-import { defaultModelName, getModel, modelCatalogue } from '../../shared/modelCatalogue';
-import { lifecycleVerdict } from '../../shared/modelLifecycle';
-import { storageNames } from '../../shared/storageNames';
+import { settingNames } from '../../shared/config/config';
+import { defaultModelName, getModel, modelCatalogue } from '../../shared/provider/modelCatalogue';
+import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
+import { storageNames } from '../../shared/storage/storageNames';
 import { projectDir } from '../helpers/stack';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { storageNames } from '../../shared/storageNames';
+import { storageNames } from '../../shared/storage/storageNames';
 import { seededRandom } from '../helpers/random';
 import { startStack, tenantA, type Stack } from '../helpers/stack';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { storageNames } from '../../shared/storageNames';
+import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, type JsonObject, type Stack } from '../helpers/stack';
 
 /** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-2, the default). */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../shared/config';
-import type { JobRecord } from '../../shared/job';
+import { loadConfig } from '../../shared/config/config';
+import type { JobRecord } from '../../shared/jobs/job';
 import { createServices } from '../../shared/services';
 import { consoleLogger } from '../../shared/logger';
-import { repairStrandedJobs } from '../../shared/sweep';
+import { repairStrandedJobs } from '../../shared/jobs/sweep';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
 
 /** Every accepted job ends once: faults at the image service's HTTP boundary, crashes, duplicates, cancels. */

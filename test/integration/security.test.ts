@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/config/config';
 import { consoleLogger } from '../../shared/logger';
-import { deleteExpiredJobs } from '../../shared/retention';
+import { deleteExpiredJobs } from '../../shared/jobs/retention';
 import { createServices } from '../../shared/services';
-import { storageNames } from '../../shared/storageNames';
+import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
 
 /** Who may see and do what: API keys, tenants, status tokens, CORS, erasure, retention, logs. */

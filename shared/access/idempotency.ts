@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import { RequestError } from './errors';
-import { isStatus } from './blobJson';
+import { RequestError } from '../errors';
+import { isStatus } from '../storage/blobJson';
 
 /**
  * Idempotency-Key for submits: a retried POST with the same key (per tenant) returns the same job; the

@@ -12,11 +12,11 @@ import {
   nearestListedSize,
   parseCatalogue,
   sizeProblem,
-} from '../../shared/modelCatalogue';
-import { lifecycleVerdict, warnWithinDays } from '../../shared/modelLifecycle';
-import { estimateCostUsd } from '../../shared/pricing';
+} from '../../../shared/provider/modelCatalogue';
+import { lifecycleVerdict, warnWithinDays } from '../../../shared/provider/modelLifecycle';
+import { estimateCostUsd } from '../../../shared/provider/pricing';
 
-const cataloguePath = path.resolve(__dirname, '..', '..', '..', 'shared', 'resources', 'model-catalogue.json');
+const cataloguePath = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'resources', 'model-catalogue.json');
 
 describe('model catalogue', () => {
   it('is valid against its schema, with gpt-image-2 the default', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readResource } from './resources';
+import { readResource } from '../resources';
 
 /**
  * The image models the service knows, read from `resources/model-catalogue.json` and checked against the

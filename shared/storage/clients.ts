@@ -1,7 +1,7 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import type { StorageConfig } from './config';
+import type { StorageConfig } from '../config/config';
 
 export interface StorageClients {
   readonly blobService: BlobServiceClient;

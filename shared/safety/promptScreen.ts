@@ -1,4 +1,4 @@
-import { readResource } from './resources';
+import { readResource } from '../resources';
 
 /**
  * Screens a student prompt against the disallow list before anything is stored or spent.

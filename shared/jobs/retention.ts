@@ -1,5 +1,5 @@
-import type { Logger } from './logger';
-import type { Services } from './services';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
 
 /**
  * Deletes job records and their images once they are older than the retention period (by last change,

@@ -1,4 +1,4 @@
-import type { CounterStore } from './counterStore';
+import type { CounterStore } from '../storage/counterStore';
 
 /**
  * Paces provider calls to the deployment's quota across every instance, with a shared budget in storage:

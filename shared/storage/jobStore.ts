@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
-import type { JobRecord } from './job';
+import type { JobRecord } from '../jobs/job';
 
 /**
  * Job records as JSON blobs, one per job. Every change is a read-modify-write guarded by the blob's ETag,

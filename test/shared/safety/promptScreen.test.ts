@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPromptScreen, loadDefaultTerms, toWords } from '../../shared/promptScreen';
+import { createPromptScreen, loadDefaultTerms, toWords } from '../../../shared/safety/promptScreen';
 
 const screen = createPromptScreen(loadDefaultTerms());
 

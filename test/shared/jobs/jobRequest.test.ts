@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestError } from '../../shared/errors';
-import { createJobRequestParser } from '../../shared/jobRequest';
-import { getModel } from '../../shared/modelCatalogue';
+import { RequestError } from '../../../shared/errors';
+import { createJobRequestParser } from '../../../shared/jobs/jobRequest';
+import { getModel } from '../../../shared/provider/modelCatalogue';
 
 const limits = { promptMaxChars: 100, maxImagesPerJob: 4 };
 // Parsers are pure: the retired models' entries still describe their rules (fixed sizes, dall-e-3's style).

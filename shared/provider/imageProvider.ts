@@ -1,8 +1,8 @@
 import { getBearerTokenProvider, type TokenCredential } from '@azure/identity';
 import OpenAI, { AzureOpenAI } from 'openai';
 import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
-import type { ImageProviderConfig } from './config';
-import { createCredential } from './storageClients';
+import type { ImageProviderConfig } from '../config/config';
+import { createCredential } from '../storage/clients';
 import type { ModelEntry, OutputFormat } from './modelCatalogue';
 
 /**

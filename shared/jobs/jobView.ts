@@ -1,8 +1,8 @@
-import type { Caller } from './access';
+import type { Caller } from '../access/callers';
 import type { JobError, JobRecord, JobStatus } from './job';
 import type { JobRequest } from './jobRequest';
-import type { JobUsage } from './pricing';
-import type { Services } from './services';
+import type { JobUsage } from '../provider/pricing';
+import type { Services } from '../services';
 
 /** The job as clients see it: the status monitor of an Azure long-running operation. */
 export interface JobResource {

@@ -1,6 +1,6 @@
-import { RequestError } from './errors';
-import { isJobId, type JobRecord } from './job';
-import type { Services } from './services';
+import { RequestError } from '../errors';
+import { isJobId, type JobRecord } from '../jobs/job';
+import type { Services } from '../services';
 import { authenticateTenant, type Tenant } from './tenants';
 
 /**

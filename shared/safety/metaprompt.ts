@@ -1,5 +1,5 @@
-import { readResource } from './resources';
-import type { Orientation } from './modelCatalogue';
+import { readResource } from '../resources';
+import type { Orientation } from '../provider/modelCatalogue';
 
 /**
  * The child-safety metaprompt that wraps every student prompt. The template is a versioned text resource

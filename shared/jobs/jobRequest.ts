@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RequestError } from './errors';
-import { characterCount } from './metaprompt';
+import { RequestError } from '../errors';
+import { characterCount } from '../safety/metaprompt';
 import {
   aspectRatios,
   describeSizeRule,
@@ -15,7 +15,7 @@ import {
   type ModelEntry,
   type Orientation,
   type OutputFormat,
-} from './modelCatalogue';
+} from '../provider/modelCatalogue';
 
 /**
  * The body of POST /api/jobs: one schema, checked once at the edge. The schema depends on the configured

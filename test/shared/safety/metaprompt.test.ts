@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createJobRequestParser } from '../../shared/jobRequest';
-import { characterCount, currentMetapromptVersion, loadMetaprompt } from '../../shared/metaprompt';
-import { getModel, modelNames } from '../../shared/modelCatalogue';
+import { createJobRequestParser } from '../../../shared/jobs/jobRequest';
+import { characterCount, currentMetapromptVersion, loadMetaprompt } from '../../../shared/safety/metaprompt';
+import { getModel, modelNames } from '../../../shared/provider/modelCatalogue';
 
 const metaprompt = loadMetaprompt();
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeJobMessage, parseJobMessage } from '../../shared/jobMessage';
+import { encodeJobMessage, parseJobMessage } from '../../../shared/jobs/jobMessage';
 
 describe('queue message', () => {
   const jobId = '0b6d2f4c-8a8e-4c1b-9d2e-3f4a5b6c7d8e';

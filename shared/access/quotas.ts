@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CounterStore } from './counterStore';
-import { RequestError } from './errors';
+import type { CounterStore } from '../storage/counterStore';
+import { RequestError } from '../errors';
 import type { Tenant } from './tenants';
 
 /**

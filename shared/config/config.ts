@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { ConfigurationError } from './errors';
-import { defaultModelName, getModel, modelNames, type Cloud } from './modelCatalogue';
-import { lifecycleVerdict } from './modelLifecycle';
-import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from './tenants';
+import { ConfigurationError } from '../errors';
+import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
+import { lifecycleVerdict } from '../provider/modelLifecycle';
+import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
 export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';

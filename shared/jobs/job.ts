@@ -1,6 +1,6 @@
 import type { JobRequest } from './jobRequest';
-import type { OutputFormat } from './modelCatalogue';
-import type { JobUsage } from './pricing';
+import type { OutputFormat } from '../provider/modelCatalogue';
+import type { JobUsage } from '../provider/pricing';
 
 /**
  * A job as stored (one JSON blob per job in the `jobs` container). Status values follow the Azure REST API

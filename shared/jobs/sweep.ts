@@ -1,6 +1,6 @@
-import { repairNeverEnqueued } from './jobSubmission';
-import type { Logger } from './logger';
-import type { Services } from './services';
+import { repairNeverEnqueued } from './submission';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
 
 /**
  * Finds jobs a crash stranded between storing and enqueueing (NotStarted, never enqueued, older than a

@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { APIError } from 'openai';
-import { requestedRetryDelayInMs, type GenerationResult } from './imageProvider';
+import { requestedRetryDelayInMs, type GenerationResult } from '../provider/imageProvider';
 import { isTerminal, type JobError, type JobRecord } from './job';
 import { encodeJobMessage, parseJobMessage } from './jobMessage';
-import type { Logger } from './logger';
-import { findModel, parseSize } from './modelCatalogue';
-import { addUsage, estimateCostUsd, noUsage, type JobUsage } from './pricing';
-import { classifyProviderFailure } from './providerFailure';
-import type { Services } from './services';
+import type { Logger } from '../logger';
+import { findModel, parseSize } from '../provider/modelCatalogue';
+import { addUsage, estimateCostUsd, noUsage, type JobUsage } from '../provider/pricing';
+import { classifyProviderFailure } from '../provider/providerFailure';
+import type { Services } from '../services';
 
 /**
  * The queue worker's logic. Delivery is at least once, so every step is idempotent: a finished job ignores

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createStatusTokens } from '../../shared/statusTokens';
-import { authenticateTenant, hashApiKey, parseTenants } from '../../shared/tenants';
+import { createStatusTokens } from '../../../shared/access/statusTokens';
+import { authenticateTenant, hashApiKey, parseTenants } from '../../../shared/access/tenants';
 
 describe('tenants and API keys', () => {
   const tenants = parseTenants(

@@ -1,8 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { isStatus } from './blobJson';
-import type { TokenUsage } from './imageProvider';
-import type { StoredImage } from './job';
-import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from './modelCatalogue';
+import type { TokenUsage } from '../provider/imageProvider';
+import type { StoredImage } from '../jobs/job';
+import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../provider/modelCatalogue';
 
 /**
  * The images of a job, as blobs `{jobId}/{index}.{png|jpg|webp}` in the images container. Writes are

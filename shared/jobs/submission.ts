@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { notFound } from './access';
-import { RequestError, ServiceUnavailableError } from './errors';
-import { hashRequest } from './idempotency';
+import { notFound } from '../access/callers';
+import { RequestError, ServiceUnavailableError } from '../errors';
+import { hashRequest } from '../access/idempotency';
 import { isTerminal, type JobRecord } from './job';
 import { encodeJobMessage } from './jobMessage';
-import type { Logger } from './logger';
-import type { Services } from './services';
-import type { Tenant } from './tenants';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import type { Tenant } from '../access/tenants';
 
 /**
  * Accepting, cancelling and deleting jobs.
