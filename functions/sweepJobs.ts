@@ -1,14 +1,17 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { app, type InvocationContext, type TimerHandler } from '@azure/functions';
+import { repairStrandedJobs, type RecoveryServices } from '../shared/jobs/recovery';
 import { getServices } from '../shared/services';
-import { repairStrandedJobs } from '../shared/jobs/sweep';
 
-const services = getServices();
-
-/** Every 5 minutes: enqueue jobs that a crash left stored but never queued. */
-app.timer('sweepJobs', {
-  schedule: '0 */5 * * * *',
-  handler: async (_timer: Timer, context: InvocationContext) => {
+/**
+ * On the schedule in the app setting SWEEP_SCHEDULE (NCRONTAB; infra/ and the example settings use every
+ * 5 minutes): enqueue jobs that a crash left stored but never queued. A binding expression, so tests can
+ * run it every second without a code change.
+ */
+export function sweepJobsHandler(services: RecoveryServices): TimerHandler {
+  return async (_timer: unknown, context: InvocationContext) => {
     const repaired = await repairStrandedJobs(services, context);
     if (repaired > 0) context.warn(`Sweep: enqueued ${repaired} stranded jobs.`);
-  },
-});
+  };
+}
+
+app.timer('sweepJobs', { schedule: '%SWEEP_SCHEDULE%', handler: sweepJobsHandler(getServices()) });

@@ -248,6 +248,8 @@ module api 'app/api.bicep' = {
       // Image deployments allow about 3 requests a minute per capacity unit (2 units: about 6 a minute).
       IMAGE_REQUESTS_PER_MINUTE: string(imageDeploymentCapacity * 3)
       RETENTION_DAYS: string(retentionDays)
+      // The sweepJobs timer's schedule (NCRONTAB), a binding expression in functions/sweepJobs.ts.
+      SWEEP_SCHEDULE: '0 */5 * * * *'
       TENANTS: tenants
       CORS_ALLOWED_ORIGINS: corsAllowedOrigins
       // A Key Vault reference, resolved by the platform with the app's identity: the secret is in no setting.

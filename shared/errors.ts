@@ -1,24 +1,75 @@
 /**
- * The few error types the service raises on purpose. Everything else is unexpected and is reported to
- * clients as a 500 without details (see `toErrorBody`).
+ * The one error tree, in the style of openai-node: a class per HTTP status a client can be answered with,
+ * each carrying a stable `code` and, where it concerns one field or header, its `target`. Anything thrown
+ * that is not a ServiceError is unexpected: clients get a 500 without details (functions/lib/http.ts is
+ * the one place that maps errors to responses).
  */
 
-/** A request the client can fix: carries the HTTP status, a stable code and the field it concerns. */
-export class RequestError extends Error {
+export interface ServiceErrorOptions {
+  /** The field or header the error concerns. */
+  readonly target?: string;
+  /** When trying again can succeed (429, 503). */
+  readonly retryAfterInSeconds?: number;
+  readonly cause?: unknown;
+}
+
+export abstract class ServiceError extends Error {
+  abstract readonly status: number;
+  readonly target: string | undefined;
+  readonly retryAfterInSeconds: number | undefined;
+
   constructor(
-    readonly status: number,
     readonly code: string,
     message: string,
-    readonly target?: string,
-    /** For 429s: when trying again can succeed. */
-    readonly retryAfterInSeconds?: number,
+    options: ServiceErrorOptions = {},
   ) {
-    super(message);
-    this.name = 'RequestError';
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.target = options.target;
+    this.retryAfterInSeconds = options.retryAfterInSeconds;
   }
 }
 
-/** A setting that is missing or wrong; thrown once at start-up. */
+/** A request the client can fix (400): its `code` says what (InvalidField, MissingField, …). */
+export class BadRequestError extends ServiceError {
+  readonly status = 400;
+}
+
+export class UnauthorizedError extends ServiceError {
+  readonly status = 401;
+}
+
+/** Also what another tenant's job looks like, so ids cannot be probed. */
+export class NotFoundError extends ServiceError {
+  readonly status = 404;
+}
+
+export class ConflictError extends ServiceError {
+  readonly status = 409;
+}
+
+export class PayloadTooLargeError extends ServiceError {
+  readonly status = 413;
+}
+
+export class UnsupportedMediaTypeError extends ServiceError {
+  readonly status = 415;
+}
+
+/** A quota or rate (429); `retryAfterInSeconds` says when it resets. */
+export class RateLimitError extends ServiceError {
+  readonly status = 429;
+}
+
+/** A dependency (storage) that cannot serve us right now; worth retrying later. Details stay in the log. */
+export class ServiceUnavailableError extends ServiceError {
+  readonly status = 503;
+  constructor(message: string, options: ServiceErrorOptions = {}) {
+    super('ServiceUnavailable', message, { retryAfterInSeconds: 5, ...options });
+  }
+}
+
+/** A setting that is missing or wrong; thrown once at start-up, never answered to a client. */
 export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,15 +77,15 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** A dependency (storage, the image provider) that cannot serve us right now; worth retrying later. */
-export class ServiceUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ServiceUnavailableError';
+/** A stored record that does not parse (corrupt, or written by a version that is no longer understood). */
+export class CorruptRecordError extends Error {
+  constructor(what: string, detail: string) {
+    super(`${what} is not a valid record: ${detail}`);
+    this.name = 'CorruptRecordError';
   }
 }
 
-export function ensureError(value: unknown): Error {
+function ensureError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === 'string' ? value : JSON.stringify(value));
 }

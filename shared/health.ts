@@ -25,7 +25,7 @@ export async function checkHealth(services: Services, log: Logger, now: Date = n
   const [storage, imageProvider] = await Promise.all([
     check('Storage does not answer.', log, async () => {
       await services.ensureStorage();
-      await services.jobQueue.getProperties();
+      await services.jobQueue.probe();
     }),
     check('Credentials for the image provider cannot be obtained.', log, () => services.imageProvider.checkCredentials()),
   ]);

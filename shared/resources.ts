@@ -8,7 +8,7 @@ import path from 'node:path';
  */
 const resourcesDir = path.resolve(__dirname, '..', '..', 'shared', 'resources');
 
-export function resourcePath(fileName: string): string {
+function resourcePath(fileName: string): string {
   return path.join(resourcesDir, fileName);
 }
 

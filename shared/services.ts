@@ -1,4 +1,3 @@
-import type { QueueClient } from '@azure/storage-queue';
 import { cloudOf, loadConfig, type AppConfig } from './config/config';
 import { createImageProvider, type ImageProvider } from './provider/imageProvider';
 import { createImageStore, type ImageStore } from './storage/imageStore';
@@ -11,7 +10,9 @@ import { createPseudonyms, type Pseudonyms } from './access/pseudonyms';
 import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './safety/promptScreen';
 import { createCounterStore } from './storage/counterStore';
 import { createIdempotencyStore, type IdempotencyStore } from './access/idempotency';
-import { createProviderPacer, createWaitingLine, type ProviderPacer, type WaitingLine } from './provider/providerPacer';
+import { createProviderPacer, type ProviderPacer } from './provider/pacer';
+import { createWaitingLine, type WaitingLine } from './jobs/waitingLine';
+import { createJobQueue, type JobQueue } from './storage/jobQueue';
 import { createQuotas, type Quotas } from './access/quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
@@ -32,7 +33,7 @@ export interface Services {
   readonly jobs: JobStore;
   readonly images: ImageStore;
   readonly links: SasLinkSigner;
-  readonly jobQueue: QueueClient;
+  readonly jobQueue: JobQueue;
   readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
   readonly idempotency: IdempotencyStore;
@@ -53,7 +54,7 @@ export function createServices(config: AppConfig): Services {
   const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
   const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
   const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
-  const jobQueue = storage.queueService.getQueueClient(storageNames.jobQueue);
+  const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);

@@ -1,31 +1,35 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { RequestError, ServiceUnavailableError } from '../../shared/errors';
+import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { BadRequestError, PayloadTooLargeError, ServiceError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../../shared/errors';
 
-/** HTTP plumbing shared by the HTTP functions: JSON bodies in, Azure-style JSON responses and errors out. */
+/**
+ * HTTP plumbing shared by the HTTP functions, and the one place that maps errors (and CORS) to responses:
+ * JSON bodies in, Azure-style JSON responses and `{ "error": { "code", "message", "target" } }` out.
+ */
 
 /** Job requests are a few hundred bytes; anything far larger is a mistake or an attack. */
-export const maxRequestBodyBytes = 16 * 1024;
+const maxRequestBodyBytes = 16 * 1024;
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
   return { status, jsonBody: body, headers: { 'Cache-Control': 'no-store', ...headers } };
 }
 
-export function errorBody(code: string, message: string, target?: string) {
+function errorBody(code: string, message: string, target?: string) {
   return { error: { code, message, ...(target ? { target } : {}) } };
 }
 
-/** Maps any error to a response; only RequestError details reach the client, 5xx details stay in the log. */
-export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
-  if (error instanceof RequestError) {
+/** Maps any error to a response; only ServiceError details reach the client, 5xx details stay in the log. */
+export function errorResponse(error: unknown, context: Pick<InvocationContext, 'error'>): HttpResponseInit {
+  if (error instanceof ServiceUnavailableError) {
+    context.error(`${error.message} ${String(error.cause)}`);
+    return json(503, errorBody(error.code, `${error.message} Please try again shortly.`), { 'Retry-After': String(error.retryAfterInSeconds ?? 5) });
+  }
+  if (error instanceof ServiceError) {
     const headers: Record<string, string> = {};
     if (error.retryAfterInSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterInSeconds)));
     if (error.status === 401) headers['WWW-Authenticate'] = 'ApiKey header="api-key"';
     return json(error.status, errorBody(error.code, error.message, error.target), headers);
   }
-  if (error instanceof ServiceUnavailableError) {
-    context.error(`${error.message} ${String(error.cause)}`);
-    return json(503, errorBody('ServiceUnavailable', `${error.message} Please try again shortly.`), { 'Retry-After': '5' });
-  }
+  // By name, not class: the blob and queue SDKs may each bring their own copy of RestError.
   if (error instanceof Error && error.name === 'RestError') {
     // Storage failed under us (an outage, throttling): the client can retry; the details stay in the log.
     context.error(`Storage error: ${error.message}`);
@@ -35,23 +39,39 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
   return json(500, errorBody('InternalError', 'An unexpected error occurred. Please try again later.'));
 }
 
-/** Runs a handler and turns whatever it throws into the error shape. */
-export async function respond(
-  context: InvocationContext,
-  handler: () => Promise<HttpResponseInit>,
-): Promise<HttpResponseInit> {
-  try {
-    return await handler();
-  } catch (error) {
-    return errorResponse(error, context);
-  }
+/**
+ * CORS for browsers that poll with a status token: GET needs no preflight, so echoing an allowed Origin is
+ * enough. (In Azure, leave the platform's CORS list empty so these headers reach the browser.)
+ */
+function corsHeaders(request: HttpRequest, allowedOrigins: readonly string[]): Record<string, string> {
+  const origin = request.headers.get('origin');
+  return origin && allowedOrigins.includes(origin) ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
+}
+
+export interface RespondOptions {
+  /** Origins whose pages may read the answer (status reads from a student's browser). */
+  readonly corsAllowedOrigins?: readonly string[];
+}
+
+/** Wraps a handler: whatever it throws becomes the error shape, and CORS headers go on every answer. */
+export function respond(handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>, options: RespondOptions = {}): HttpHandler {
+  return async (request, context) => {
+    let response: HttpResponseInit;
+    try {
+      response = await handler(request, context);
+    } catch (error) {
+      response = errorResponse(error, context);
+    }
+    if (!options.corsAllowedOrigins) return response;
+    return { ...response, headers: { ...(response.headers as Record<string, string> | undefined), ...corsHeaders(request, options.corsAllowedOrigins) } };
+  };
 }
 
 /** Reads a JSON body: 415 for another media type, 413 when too large, 400 when not valid JSON. */
 export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
-    throw new RequestError(415, 'UnsupportedMediaType', "The body must be JSON, sent with 'Content-Type: application/json'.", 'Content-Type');
+    throw new UnsupportedMediaTypeError('UnsupportedMediaType', "The body must be JSON, sent with 'Content-Type: application/json'.", { target: 'Content-Type' });
   }
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > maxRequestBodyBytes) throw tooLarge();
@@ -61,17 +81,17 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new RequestError(400, 'InvalidJson', 'The body is not valid UTF-8 text.', 'body');
+    throw new BadRequestError('InvalidJson', 'The body is not valid UTF-8 text.', { target: 'body' });
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new RequestError(400, 'InvalidJson', 'The body is not valid JSON.', 'body');
+    throw new BadRequestError('InvalidJson', 'The body is not valid JSON.', { target: 'body' });
   }
 }
 
-function tooLarge(): RequestError {
-  return new RequestError(413, 'PayloadTooLarge', `The body must be at most ${maxRequestBodyBytes} bytes.`, 'body');
+function tooLarge(): PayloadTooLargeError {
+  return new PayloadTooLargeError('PayloadTooLarge', `The body must be at most ${maxRequestBodyBytes} bytes.`, { target: 'body' });
 }
 
 /**
@@ -82,13 +102,4 @@ export function jobUrl(request: HttpRequest, jobId: string, publicBaseUrl: strin
   const url = new URL(request.url);
   const routeBase = url.pathname.replace(/\/jobs(\/[^/]*)?\/?$/, '');
   return `${publicBaseUrl ?? url.origin}${publicBaseUrl ? '/api' : routeBase}/jobs/${jobId}`;
-}
-
-/**
- * CORS for browsers that poll with a status token: GET needs no preflight, so echoing an allowed Origin is
- * enough. (In Azure, leave the platform's CORS list empty so these headers reach the browser.)
- */
-export function corsHeaders(request: HttpRequest, allowedOrigins: readonly string[]): Record<string, string> {
-  const origin = request.headers.get('origin');
-  return origin && allowedOrigins.includes(origin) ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : { Vary: 'Origin' };
 }

@@ -1,4 +1,4 @@
-import { RequestError } from '../errors';
+import { NotFoundError, UnauthorizedError } from '../errors';
 import { isJobId, type JobRecord } from '../jobs/job';
 import type { Services } from '../services';
 import { authenticateTenant, type Tenant } from './tenants';
@@ -11,27 +11,27 @@ import { authenticateTenant, type Tenant } from './tenants';
 export type Caller = { readonly kind: 'tenant'; readonly tenant: Tenant } | { readonly kind: 'statusToken'; readonly jobId: string };
 
 const unauthorized = () =>
-  new RequestError(401, 'Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
+  new UnauthorizedError('Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
 
-export function requireTenant(services: Services, apiKey: string | null): Tenant {
+export function requireTenant(services: Pick<Services, 'config'>, apiKey: string | null): Tenant {
   const tenant = authenticateTenant(services.config.tenants, apiKey);
   if (!tenant) throw unauthorized();
   return tenant;
 }
 
 /** The caller of a job route: the API key if one is sent, else the status token. */
-export function callerForJob(services: Services, jobId: string, apiKey: string | null, token: string | null): Caller {
+export function callerForJob(services: Pick<Services, 'config' | 'statusTokens'>, jobId: string, apiKey: string | null, token: string | null): Caller {
   if (apiKey !== null) return { kind: 'tenant', tenant: requireTenant(services, apiKey) };
   if (token !== null && isJobId(jobId) && services.statusTokens.verify(jobId, token)) return { kind: 'statusToken', jobId };
   throw unauthorized();
 }
 
-export function notFound(jobId: string): RequestError {
-  return new RequestError(404, 'NotFound', `There is no job with id '${jobId.slice(0, 64)}'.`, 'id');
+export function notFound(jobId: string): NotFoundError {
+  return new NotFoundError('NotFound', `There is no job with id '${jobId.slice(0, 64)}'.`, { target: 'id' });
 }
 
 /** The job if this caller may see it; otherwise the same 404 as for a job that does not exist. */
-export async function findJob(services: Services, jobId: string, caller: Caller): Promise<JobRecord> {
+export async function findJob(services: Pick<Services, 'jobs'>, jobId: string, caller: Caller): Promise<JobRecord> {
   const job = isJobId(jobId) ? await services.jobs.get(jobId) : undefined;
   const visible =
     job !== undefined && (caller.kind === 'tenant' ? job.tenantId === caller.tenant.id : caller.jobId === job.id);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import { RequestError } from '../errors';
+import { z } from 'zod';
+import { BadRequestError, CorruptRecordError } from '../errors';
 import { isStatus } from '../storage/blobJson';
 
 /**
@@ -20,10 +21,12 @@ export interface IdempotencyStore {
   claim(tenantId: string, key: string, requestHash: string, jobId: string): Promise<IdempotencyRecord>;
 }
 
+const storedKeySchema = z.object({ jobId: z.string(), requestHash: z.string() });
+
 export function parseIdempotencyKey(header: string | null): string | undefined {
   if (header === null) return undefined;
   if (!/^[\x21-\x7E]{1,255}$/.test(header)) {
-    throw new RequestError(400, 'InvalidHeader', 'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice).', 'Idempotency-Key');
+    throw new BadRequestError('InvalidHeader', 'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice).', { target: 'Idempotency-Key' });
   }
   return header;
 }
@@ -46,8 +49,9 @@ export function createIdempotencyStore(container: ContainerClient): IdempotencyS
       } catch (error) {
         if (!isStatus(error, 409)) throw error;
       }
-      const existing = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { jobId: string; requestHash: string };
-      return { jobId: existing.jobId, requestHash: existing.requestHash, fresh: false };
+      const stored = storedKeySchema.safeParse(JSON.parse((await blob.downloadToBuffer()).toString('utf8')));
+      if (!stored.success) throw new CorruptRecordError(`The Idempotency-Key record of tenant ${tenantId}`, stored.error.issues[0]?.message ?? 'invalid');
+      return { jobId: stored.data.jobId, requestHash: stored.data.requestHash, fresh: false };
     },
   };
 }

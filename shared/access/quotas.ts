@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CounterStore } from '../storage/counterStore';
-import { RequestError } from '../errors';
+import { RateLimitError } from '../errors';
 import type { Tenant } from './tenants';
 
 /**
@@ -85,13 +85,9 @@ export function createQuotas(counters: CounterStore): Quotas {
     async countSubmit(tenant, now = new Date()) {
       const { added } = await counters.tryAdd(`${tenant.id}/submits/${minute(now)}`, 1, tenant.quotas.submitsPerMinute);
       if (!added) {
-        throw new RequestError(
-          429,
-          'RateLimited',
-          `Too many submits: at most ${tenant.quotas.submitsPerMinute} a minute. Try again shortly.`,
-          undefined,
-          secondsUntil(nextMinute(now), now),
-        );
+        throw new RateLimitError('RateLimited', `Too many submits: at most ${tenant.quotas.submitsPerMinute} a minute. Try again shortly.`, {
+          retryAfterInSeconds: secondsUntil(nextMinute(now), now),
+        });
       }
     },
 
@@ -110,12 +106,10 @@ export function createQuotas(counters: CounterStore): Quotas {
         }
         if (!added) {
           await release();
-          throw new RequestError(
-            429,
+          throw new RateLimitError(
             'QuotaExceeded',
             `This job would pass ${limit.what} of ${limit.limit} images. It resets at ${limit.resetsOn.toISOString()}.`,
-            undefined,
-            secondsUntil(limit.resetsOn, now),
+            { retryAfterInSeconds: secondsUntil(limit.resetsOn, now) },
           );
         }
         reserved.push(limit);

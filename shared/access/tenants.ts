@@ -7,45 +7,35 @@ import { z } from 'zod';
  * at once, so a key can be rotated without downtime.
  */
 
-export interface TenantQuotas {
-  /** Images one student (the request's `user`) may ask for per UTC day. */
-  readonly imagesPerUserPerDay: number;
-  readonly imagesPerDay: number;
-  readonly imagesPerMonth: number;
-  /** Submits per minute, accepted or not: a brake on runaway clients. */
-  readonly submitsPerMinute: number;
-}
-
-export interface Tenant {
-  readonly id: string;
-  readonly name?: string;
-  readonly apiKeyHashes: readonly string[];
-  readonly quotas: TenantQuotas;
-}
-
-export const defaultQuotas: TenantQuotas = { imagesPerUserPerDay: 20, imagesPerDay: 500, imagesPerMonth: 5_000, submitsPerMinute: 60 };
-
 /** The documented local development key; start-up refuses it in Azure. */
 export const localDevelopmentKey = 'local-dev-key';
 
-const quota = (name: string) => z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000);
+const quota = (name: string, fallback: number) =>
+  z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000).default(fallback);
 
-export const tenantSchema = z.strictObject({
+const tenantQuotasSchema = z.strictObject({
+  /** Images one student (the request's `user`) may ask for per UTC day. */
+  imagesPerUserPerDay: quota('imagesPerUserPerDay', 20),
+  imagesPerDay: quota('imagesPerDay', 500),
+  imagesPerMonth: quota('imagesPerMonth', 5_000),
+  /** Submits per minute, accepted or not: a brake on runaway clients. */
+  submitsPerMinute: quota('submitsPerMinute', 60),
+});
+
+const tenantSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
   name: z.string().max(100).optional(),
   apiKeyHashes: z
     .array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an API key hash looks like sha256:<64 hex digits> (npm run api-key)'))
     .min(1, 'a tenant needs an API key hash')
     .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
-  quotas: z
-    .strictObject({
-      imagesPerUserPerDay: quota('imagesPerUserPerDay').optional(),
-      imagesPerDay: quota('imagesPerDay').optional(),
-      imagesPerMonth: quota('imagesPerMonth').optional(),
-      submitsPerMinute: quota('submitsPerMinute').optional(),
-    })
-    .optional(),
+  quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
 });
+
+export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;
+export type Tenant = z.infer<typeof tenantSchema>;
+
+export const defaultQuotas: TenantQuotas = tenantQuotasSchema.parse({});
 
 export function hashApiKey(key: string): string {
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
@@ -63,12 +53,7 @@ export function parseTenants(json: string): Tenant[] {
     const issue = parsed.error.issues[0];
     throw new Error(`TENANTS${issue?.path.length ? `[${issue.path.join('.')}]` : ''}: ${issue?.message ?? 'invalid'}`);
   }
-  const tenants = parsed.data.map((tenant) => ({
-    id: tenant.id,
-    ...(tenant.name ? { name: tenant.name } : {}),
-    apiKeyHashes: tenant.apiKeyHashes,
-    quotas: { ...defaultQuotas, ...withoutUndefined(tenant.quotas ?? {}) },
-  }));
+  const tenants = parsed.data;
   const ids = tenants.map((t) => t.id);
   const duplicateId = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicateId) throw new Error(`TENANTS: the tenant id ${duplicateId} appears twice`);
@@ -77,9 +62,6 @@ export function parseTenants(json: string): Tenant[] {
   return tenants;
 }
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /**
  * The tenant whose key this is, or undefined. Every stored hash is compared, in constant time, so the

@@ -40,31 +40,6 @@ export function cloudOf(provider: ImageProviderConfig): Cloud {
   return provider.kind;
 }
 
-export interface AppConfig {
-  readonly storage: StorageConfig;
-  readonly imageProvider: ImageProviderConfig;
-  /** A name from the model catalogue, not retired in the configured cloud. */
-  readonly model: string;
-  readonly imageRequestTimeoutInSeconds: number;
-  /** The image deployment's quota; all instances together pace their calls to it. */
-  readonly imageRequestsPerMinute: number;
-  /** How long a job may keep failing with transient errors before it ends as ProviderUnavailable. */
-  readonly jobRetryDeadlineInSeconds: number;
-  readonly sasExpiryInMinutes: number;
-  readonly promptMaxChars: number;
-  readonly maxImagesPerJob: number;
-  readonly extraBlockedTerms: readonly string[];
-  readonly statusRetryAfterInSeconds: number;
-  /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
-  readonly publicBaseUrl?: string;
-  readonly tenants: readonly Tenant[];
-  /** The first signs status tokens; all verify (rotation). */
-  readonly statusTokenSecrets: readonly string[];
-  readonly statusTokenLifetimeInMinutes: number;
-  readonly retentionDays: number;
-  /** Browser origins (the LMS pages) allowed to read job status with a status token. */
-  readonly corsAllowedOrigins: readonly string[];
-}
 
 type Env = Record<string, string | undefined>;
 
@@ -249,6 +224,38 @@ function imageProviderFrom(settings: Settings): ImageProviderConfig {
   };
 }
 
+/** The validated settings as the code uses them: typed names, units in the names, lists split. */
+function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
+  return {
+    storage: storageFrom(settings),
+    imageProvider,
+    /** A name from the model catalogue, not retired in the configured cloud. */
+    model: settings.IMAGE_MODEL,
+    imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
+    /** The image deployment's quota; all instances together pace their calls to it. */
+    imageRequestsPerMinute: settings.IMAGE_REQUESTS_PER_MINUTE,
+    /** How long a job may keep failing with transient errors before it ends as ProviderUnavailable. */
+    jobRetryDeadlineInSeconds: settings.JOB_RETRY_DEADLINE_SECONDS,
+    sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
+    promptMaxChars: settings.PROMPT_MAX_CHARS,
+    maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
+    extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
+    statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
+    /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
+    publicBaseUrl: settings.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    tenants: tenantsFrom(settings),
+    /** The first signs status tokens; all verify (rotation). */
+    statusTokenSecrets: statusSecretsFrom(settings),
+    statusTokenLifetimeInMinutes: settings.STATUS_TOKEN_MINUTES,
+    retentionDays: settings.RETENTION_DAYS,
+    /** Browser origins (the LMS pages) allowed to read job status with a status token. */
+    corsAllowedOrigins: originsFrom(settings),
+  } as const;
+}
+
+/** The configuration type is derived from the settings schema and its mapping, not written beside them. */
+export type AppConfig = Readonly<ReturnType<typeof configFrom>>;
+
 /**
  * Reads and validates every setting; throws a ConfigurationError naming each bad one, and for a model that
  * is retired in the configured cloud (on `now`), naming its replacement.
@@ -266,23 +273,5 @@ export function loadConfig(env: Env = process.env, now: Date = new Date()): AppC
   const imageProvider = imageProviderFrom(settings);
   const lifecycle = lifecycleVerdict(getModel(settings.IMAGE_MODEL), cloudOf(imageProvider), now);
   if (lifecycle.state === 'retired') throw new ConfigurationError(lifecycle.message);
-  return {
-    storage: storageFrom(settings),
-    imageProvider,
-    model: settings.IMAGE_MODEL,
-    imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
-    imageRequestsPerMinute: settings.IMAGE_REQUESTS_PER_MINUTE,
-    jobRetryDeadlineInSeconds: settings.JOB_RETRY_DEADLINE_SECONDS,
-    sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
-    promptMaxChars: settings.PROMPT_MAX_CHARS,
-    maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
-    extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
-    statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
-    ...(settings.PUBLIC_BASE_URL ? { publicBaseUrl: settings.PUBLIC_BASE_URL.replace(/\/+$/, '') } : {}),
-    tenants: tenantsFrom(settings),
-    statusTokenSecrets: statusSecretsFrom(settings),
-    statusTokenLifetimeInMinutes: settings.STATUS_TOKEN_MINUTES,
-    retentionDays: settings.RETENTION_DAYS,
-    corsAllowedOrigins: originsFrom(settings),
-  };
+  return configFrom(settings, imageProvider);
 }

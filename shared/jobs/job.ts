@@ -1,74 +1,115 @@
-import type { JobRequest } from './jobRequest';
-import type { OutputFormat } from '../provider/modelCatalogue';
-import type { JobUsage } from '../provider/pricing';
+import { z } from 'zod';
+import { CorruptRecordError } from '../errors';
+import { outputFormats } from '../provider/modelCatalogue';
+import { jobRequestSchema } from './jobRequest';
 
 /**
- * A job as stored (one JSON blob per job in the `jobs` container). Status values follow the Azure REST API
- * guidelines for long-running operations.
+ * A job as stored (one JSON blob per job in the `jobs` container): a union keyed on `status`, whose
+ * values follow the Azure REST API guidelines for long-running operations. The worker's temporary fields
+ * (its claim, the last retryable error, the wait) exist only while `Running`; `transitions.ts` is the one
+ * module that moves a job from one state to the next. Records are parsed on read, so a corrupt or
+ * unreadable record is a clear error, not a cast.
  */
 
-export const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
+const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
-export const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
+const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
 
 export function isTerminal(status: JobStatus): boolean {
   return terminalStatuses.includes(status);
 }
 
-export interface JobError {
-  readonly code: string;
-  readonly message: string;
+const jobErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
   /** ContentFiltered only: whether the provider blocked the prompt or the picture it made. */
-  readonly source?: 'prompt' | 'output';
+  source: z.enum(['prompt', 'output']).optional(),
   /** ContentFiltered only: the provider's categories (hate, sexual, violence, self_harm, …), where it names them. */
-  readonly categories?: readonly string[];
-}
+  categories: z.array(z.string()).optional(),
+});
+export type JobError = z.infer<typeof jobErrorSchema>;
 
-export interface StoredImage {
-  readonly index: number;
-  readonly blobName: string;
-  readonly width: number;
-  readonly height: number;
-  readonly format: OutputFormat;
-  readonly contentType: string;
-  readonly revisedPrompt?: string;
-}
+const storedImageSchema = z.object({
+  index: z.int().min(0),
+  blobName: z.string(),
+  width: z.number(),
+  height: z.number(),
+  format: z.enum(outputFormats).default('png'),
+  contentType: z.string(),
+  revisedPrompt: z.string().optional(),
+});
+export type StoredImage = z.infer<typeof storedImageSchema>;
 
-export interface JobRecord {
-  readonly id: string;
+const jobUsageSchema = z.object({
+  textInputTokens: z.number(),
+  imageInputTokens: z.number(),
+  outputTokens: z.number(),
+  /** Absent when the catalogue has no price that applies. */
+  estimatedCostUsd: z.number().optional(),
+});
+export type JobUsage = z.infer<typeof jobUsageSchema>;
+
+/** What every job has, whatever its state. */
+export const jobBaseSchema = z.object({
+  id: z.string(),
   /** The tenant (school) that submitted the job; only it may see or delete the job with its key. */
-  readonly tenantId: string;
-  readonly status: JobStatus;
-  readonly createdDateTime: string;
-  readonly lastUpdatedDateTime: string;
-  readonly request: JobRequest;
-  /** The model profile the job was validated against and is generated with. */
-  readonly model: string;
-  readonly metapromptVersion: string;
+  tenantId: z.string(),
+  createdDateTime: z.string(),
+  lastUpdatedDateTime: z.string(),
+  request: jobRequestSchema,
+  /** The catalogue model the job was validated against and is generated with. */
+  model: z.string(),
+  metapromptVersion: z.string(),
   /** How many times a worker has started on this job; more than 1 means a redelivery. */
-  readonly attempts: number;
-  readonly images?: readonly StoredImage[];
-  /** Tokens the provider reported and the estimated cost, once the job succeeded. */
-  readonly usage?: JobUsage;
-  readonly error?: JobError;
+  attempts: z.int().min(0),
+  /** Provider calls started for this job: every one was claimed under an ETag first. */
+  providerCalls: z.int().min(0).optional(),
+  /** Set once the job's message is on the queue; a NotStarted job without it was never enqueued. */
+  enqueuedDateTime: z.string().optional(),
+  /** Place in the waiting line, for the position estimate. */
+  ticket: z.number().optional(),
+});
+export type JobBase = z.infer<typeof jobBaseSchema>;
+
+const runningSchema = jobBaseSchema.extend({
+  status: z.literal('Running'),
+  /** The message whose worker runs the job, and until when its claim holds without renewal. */
+  claim: z.object({ messageId: z.string(), until: z.string() }).optional(),
   /** The last retryable failure, kept so that a job that runs out of retries can say why. */
-  readonly lastError?: JobError;
+  lastError: jobErrorSchema.optional(),
   /**
    * Time spent failing with transient errors: failed calls and the back-off after each, across
    * invocations, but not time spent waiting on the queue. Reset by a successful call; the retry deadline
    * is measured against it.
    */
-  readonly failingForMs?: number;
-  /** Provider calls started for this job: every one was claimed under an ETag first. */
-  readonly providerCalls?: number;
-  /** The message whose worker runs the job, and until when its claim holds without renewal. */
-  readonly claim?: { readonly messageId: string; readonly until: string };
-  /** Set once the job's message is on the queue; a NotStarted job without it was never enqueued. */
-  readonly enqueuedDateTime?: string;
-  /** Place in the waiting line, for the position estimate. */
-  readonly ticket?: number;
-  /** While rate limited: when the next try is due (drives Retry-After). */
-  readonly waitingUntil?: string;
+  failingForMs: z.number().optional(),
+  /** While waiting out a failure: when the next try is due (drives Retry-After). */
+  waitingUntil: z.string().optional(),
+});
+
+const jobRecordSchema = z.discriminatedUnion('status', [
+  jobBaseSchema.extend({ status: z.literal('NotStarted') }),
+  runningSchema,
+  jobBaseSchema.extend({
+    status: z.literal('Succeeded'),
+    images: z.array(storedImageSchema),
+    /** Tokens the provider reported and the estimated cost. */
+    usage: jobUsageSchema.optional(),
+  }),
+  jobBaseSchema.extend({ status: z.literal('Failed'), error: jobErrorSchema }),
+  jobBaseSchema.extend({ status: z.literal('Canceled'), error: jobErrorSchema }),
+]);
+
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+export type RunningJob = Extract<JobRecord, { status: 'Running' }>;
+
+export function parseJobRecord(value: unknown, what = 'A job record'): JobRecord {
+  const parsed = jobRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptRecordError(what, `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
 }
 
 /** Job ids are random UUIDs (122 random bits); anything else cannot name a job. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The message on the `image-jobs` queue: only the job id, so that it stays far below the queue's
  * 64 KiB limit (48 KiB of payload once base64-encoded) whatever the prompt; the job record holds the rest.
  */
-export const jobMessageSchema = z.strictObject({
+const jobMessageSchema = z.strictObject({
   jobId: z.uuid(),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RequestError } from '../errors';
+import { BadRequestError } from '../errors';
 import { characterCount } from '../safety/metaprompt';
 import {
   aspectRatios,
@@ -10,11 +10,9 @@ import {
   orientations,
   sizeForShape,
   sizeProblem,
-  type AspectRatio,
+  outputFormats,
   type Cloud,
   type ModelEntry,
-  type Orientation,
-  type OutputFormat,
 } from '../provider/modelCatalogue';
 
 /**
@@ -23,22 +21,28 @@ import {
  * once from that entry.
  */
 
-export interface JobRequest {
-  readonly prompt: string;
-  readonly n: number;
-  readonly orientation: Orientation;
+/**
+ * A request as accepted and stored on the job: the parser's output, whatever the model. Stored records
+ * are parsed with this schema on read (older records without outputFormat were PNG).
+ */
+export const jobRequestSchema = z.object({
+  prompt: z.string(),
+  n: z.int().min(1),
+  orientation: z.enum(orientations),
   /** As asked for; absent when the shape came from orientation or size. */
-  readonly aspectRatio?: AspectRatio;
+  aspectRatio: z.enum(aspectRatios).optional(),
   /** The size the job gets (on fixed-size models, the nearest to the shape asked for). */
-  readonly size: string;
-  readonly quality?: string;
-  readonly style?: string;
-  readonly outputFormat: OutputFormat;
+  size: z.string(),
+  quality: z.string().optional(),
+  style: z.string().optional(),
+  outputFormat: z.enum(outputFormats).default('png'),
   /** 0-100, for jpeg and webp only. */
-  readonly outputCompression?: number;
-  readonly user?: string;
-  readonly metadata?: Readonly<Record<string, string>>;
-}
+  outputCompression: z.int().min(0).max(100).optional(),
+  user: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export type JobRequest = z.infer<typeof jobRequestSchema>;
 
 export interface JobRequestLimits {
   /** The longest student prompt, in characters; already reduced so that metaprompt + prompt fits the model. */
@@ -46,7 +50,7 @@ export interface JobRequestLimits {
   readonly maxImagesPerJob: number;
 }
 
-export const metadataLimits = { maxEntries: 8, maxKeyChars: 40, maxValueChars: 128 } as const;
+const metadataLimits = { maxEntries: 8, maxKeyChars: 40, maxValueChars: 128 } as const;
 export const userIdPattern = /^[A-Za-z0-9._:@-]{1,64}$/;
 const metadataKeyPattern = new RegExp(`^[A-Za-z0-9_.-]{1,${metadataLimits.maxKeyChars}}$`);
 /**
@@ -61,7 +65,7 @@ const bidiControls = /[\u202A-\u202E\u2066-\u2069]/u;
 const loneSurrogates = /\p{Cs}/u;
 const invisibleFormatCharacters = /\p{Cf}/gu;
 
-export function normalizeText(value: string): string {
+function normalizeText(value: string): string {
   return value.normalize('NFKC').replace(invisibleFormatCharacters, '');
 }
 
@@ -171,34 +175,29 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
   const schema = z.strictObject(fields);
   const allowedFields = Object.keys(fields);
 
-  function toRequestError(body: Record<string, unknown>, issue: z.core.$ZodIssue): RequestError {
+  function toRequestError(body: Record<string, unknown>, issue: z.core.$ZodIssue): BadRequestError {
     if (issue.code === 'unrecognized_keys') {
       const field = issue.keys[0] ?? 'body';
       // Own properties only: a field named constructor or __proto__ must not find Object.prototype's.
       const hint = Object.hasOwn(unsupportedFieldHints, field) ? unsupportedFieldHints[field] : undefined;
-      return new RequestError(
-        400,
-        'UnknownField',
-        hint ?? `Unknown field '${field}'. Allowed fields: ${allowedFields.join(', ')}.`,
-        field,
-      );
+      return new BadRequestError('UnknownField', hint ?? `Unknown field '${field}'. Allowed fields: ${allowedFields.join(', ')}.`, { target: field });
     }
     const field = String(issue.path[0] ?? 'body');
     const target = issue.path.map(String).join('.');
     if (body[field] === undefined) {
-      return new RequestError(400, 'MissingField', `${field} is required`, field);
+      return new BadRequestError('MissingField', `${field} is required`, { target: field });
     }
     if (issue.code === 'custom' && issue.params?.['tooLong'] === true) {
-      return new RequestError(400, 'PromptTooLong', issue.message, field);
+      return new BadRequestError('PromptTooLong', issue.message, { target: field });
     }
-    return new RequestError(400, 'InvalidField', issue.message, target);
+    return new BadRequestError('InvalidField', issue.message, { target });
   }
 
   return {
     allowedFields,
     parse(body: unknown): JobRequest {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new RequestError(400, 'InvalidRequest', 'The request body must be a JSON object.', 'body');
+        throw new BadRequestError('InvalidRequest', 'The request body must be a JSON object.', { target: 'body' });
       }
       const record = body as Record<string, unknown>;
       const parsed = schema.safeParse(record);
@@ -211,21 +210,20 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       }
       const { size, orientation, aspectRatio, ...rest } = parsed.data;
       if (size !== undefined && aspectRatio !== undefined) {
-        throw new RequestError(400, 'InvalidField', 'Give size or aspectRatio, not both: a size already has its aspect ratio.', 'aspectRatio');
+        throw new BadRequestError('InvalidField', 'Give size or aspectRatio, not both: a size already has its aspect ratio.', { target: 'aspectRatio' });
       }
       const shapeOrientation =
         size !== undefined ? orientationOfSize(size) : aspectRatio !== undefined ? orientationOfRatio(aspectRatio) : undefined;
       if (orientation && shapeOrientation && orientation !== shapeOrientation) {
         const field = size !== undefined ? 'size' : 'aspectRatio';
-        throw new RequestError(
-          400,
+        throw new BadRequestError(
           'InvalidField',
           `${field} ${size ?? aspectRatio} is ${shapeOrientation}, which contradicts orientation ${orientation}; give one of them or make them agree`,
-          field,
+          { target: field },
         );
       }
       if (rest.outputCompression !== undefined && (rest.outputFormat === 'png' || !profile.parameters.outputCompression)) {
-        throw new RequestError(400, 'InvalidField', 'outputCompression applies only to outputFormat jpeg or webp.', 'outputCompression');
+        throw new BadRequestError('InvalidField', 'outputCompression applies only to outputFormat jpeg or webp.', { target: 'outputCompression' });
       }
       const finalOrientation = orientation ?? shapeOrientation ?? 'square';
       return {

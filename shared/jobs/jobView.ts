@@ -1,7 +1,6 @@
 import type { Caller } from '../access/callers';
-import type { JobError, JobRecord, JobStatus } from './job';
+import type { JobError, JobRecord, JobStatus, JobUsage } from './job';
 import type { JobRequest } from './jobRequest';
-import type { JobUsage } from '../provider/pricing';
 import type { Services } from '../services';
 
 /** The job as clients see it: the status monitor of an Azure long-running operation. */
@@ -51,7 +50,9 @@ export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, 
   return Math.min(30, Math.max(baseInSeconds, Math.ceil(wait / 3)));
 }
 
-export async function renderJob(services: Services, job: JobRecord, options: RenderOptions): Promise<JobResource> {
+export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'links' | 'images'>;
+
+export async function renderJob(services: ViewServices, job: JobRecord, options: RenderOptions): Promise<JobResource> {
   const now = options.now ?? new Date();
   // A browser holding a status token sees the job, not the LMS's bookkeeping about the student.
   const { user: _user, metadata: _metadata, ...publicRequest } = job.request;
@@ -68,7 +69,7 @@ export async function renderJob(services: Services, job: JobRecord, options: Ren
       : {}),
   };
   if (job.status === 'Failed' || job.status === 'Canceled') {
-    return { ...base, ...(job.error ? { error: job.error } : {}) };
+    return { ...base, error: job.error };
   }
   if (job.status === 'NotStarted' && job.ticket !== undefined) {
     const position = await services.waitingLine.position(job.ticket).catch(() => undefined);
@@ -84,7 +85,7 @@ export async function renderJob(services: Services, job: JobRecord, options: Ren
 
   const expiresOn = new Date(now.getTime() + services.config.sasExpiryInMinutes * 60_000);
   const images = await Promise.all(
-    (job.images ?? []).map(async (image) => ({
+    job.images.map(async (image) => ({
       url: await services.links.linkFor(services.images.containerName, image.blobName, expiresOn),
       expiresOn: expiresOn.toISOString(),
       width: image.width,

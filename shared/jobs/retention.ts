@@ -6,7 +6,7 @@ import type { Services } from '../services';
  * as the Azure lifecycle rule counts). In Azure the storage lifecycle rule does this; locally `npm start`
  * runs it hourly, and `npm run cleanup` on demand.
  */
-export async function deleteExpiredJobs(services: Services, log: Logger, now: Date = new Date()): Promise<number> {
+export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images'>, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
   const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
   let deleted = 0;

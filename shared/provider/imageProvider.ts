@@ -51,12 +51,12 @@ export interface ImageProviderOptions {
   readonly maxRetries: number;
 }
 
-export const cognitiveServicesScope = 'https://cognitiveservices.azure.com/.default';
+const cognitiveServicesScope = 'https://cognitiveservices.azure.com/.default';
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The format the bytes are in, by their signature (never trusting what the answer says). */
-export function imageFormatOf(bytes: Buffer): OutputFormat | undefined {
+function imageFormatOf(bytes: Buffer): OutputFormat | undefined {
   if (bytes.length > 8 && bytes.subarray(0, 8).equals(pngSignature)) return 'png';
   if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (bytes.length > 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
@@ -153,16 +153,4 @@ export class InvalidProviderResponseError extends Error {
     super(`The image provider's answer was not usable: ${detail}`);
     this.name = 'InvalidProviderResponseError';
   }
-}
-
-/** The wait a response asks for, read as the openai client reads it: retry-after-ms, then retry-after. */
-export function requestedRetryDelayInMs(headers: Headers): number | undefined {
-  const milliseconds = parseFloat(headers.get('retry-after-ms') ?? '');
-  if (!Number.isNaN(milliseconds)) return milliseconds;
-  const retryAfter = headers.get('retry-after');
-  if (!retryAfter) return undefined;
-  const seconds = parseFloat(retryAfter);
-  if (!Number.isNaN(seconds)) return seconds * 1000;
-  const date = Date.parse(retryAfter);
-  return Number.isNaN(date) ? undefined : date - Date.now();
 }

@@ -49,7 +49,7 @@ const sizeRuleSchema = z.discriminatedUnion('kind', [
 
 const tokenPrices = z.strictObject({ textInput: z.number().nonnegative(), imageInput: z.number().nonnegative(), imageOutput: z.number().nonnegative() });
 
-export const modelEntrySchema = z.strictObject({
+const modelEntrySchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
   /** What to move to when this model retires; null for the current default. */
   replacement: z.string().nullable(),

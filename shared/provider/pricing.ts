@@ -7,14 +7,6 @@ import type { ModelEntry } from './modelCatalogue';
  * provider's invoice is the truth (cached-input discounts, currency, contract prices).
  */
 
-export interface JobUsage {
-  readonly textInputTokens: number;
-  readonly imageInputTokens: number;
-  readonly outputTokens: number;
-  /** Absent when the catalogue has no price that applies. */
-  readonly estimatedCostUsd?: number;
-}
-
 /** Quality "auto" (what the gpt-image models use when none is given) is priced as medium. */
 const defaultQuality = 'medium';
 

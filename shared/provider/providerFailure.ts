@@ -18,7 +18,13 @@ export type ProviderFailure =
       readonly source?: 'prompt' | 'output';
       readonly categories?: readonly string[];
     }
-  | { readonly retryable: true; readonly code: 'ProviderUnavailable' | 'ProviderRateLimited'; readonly message: string };
+  | {
+      readonly retryable: true;
+      readonly code: 'ProviderUnavailable' | 'ProviderRateLimited';
+      readonly message: string;
+      /** The wait the provider asked for (retry-after-ms, retry-after), if it said. */
+      readonly retryAfterMs?: number;
+    };
 
 export type PermanentFailureCode = 'ContentFiltered' | 'ProviderAuthFailed' | 'ProviderRejected';
 
@@ -48,7 +54,7 @@ const contentFilterCodes = new Set(['content_policy_violation', 'contentFilter',
 /** How the answers say that the picture, not the prompt, was blocked. */
 const outputFilteredMessage = /generated image|output image|image (?:was|has been) filtered|generated content/i;
 
-export function filteredCategories(body: AzureErrorBody | undefined): string[] {
+function filteredCategories(body: AzureErrorBody | undefined): string[] {
   const results = body?.inner_error?.content_filter_results ?? body?.innererror?.content_filter_results ?? {};
   const fromResults = Object.entries(results)
     .filter(([, result]) => result?.filtered === true)
@@ -97,7 +103,9 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
     };
   }
   if (error.status === 429) {
-    return { retryable: true, code: 'ProviderRateLimited', message: 'The image service is busy (rate limited).' };
+    const headers: unknown = error.headers;
+    const retryAfterMs = headers instanceof Headers ? requestedRetryDelayInMs(headers) : undefined;
+    return { retryable: true, code: 'ProviderRateLimited', message: 'The image service is busy (rate limited).', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
   if (error.status === 408 || error.status === 409 || error.status >= 500) {
     return { retryable: true, code: 'ProviderUnavailable', message: `The image service answered ${error.status}.` };
@@ -107,4 +115,16 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
     code: 'ProviderRejected',
     message: `The image service rejected the request: ${body?.message ?? error.message}`,
   };
+}
+
+/** The wait a response asks for, read as the openai client reads it: retry-after-ms, then retry-after. */
+export function requestedRetryDelayInMs(headers: Headers): number | undefined {
+  const milliseconds = parseFloat(headers.get('retry-after-ms') ?? '');
+  if (!Number.isNaN(milliseconds)) return milliseconds;
+  const retryAfter = headers.get('retry-after');
+  if (!retryAfter) return undefined;
+  const seconds = parseFloat(retryAfter);
+  if (!Number.isNaN(seconds)) return seconds * 1000;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : date - Date.now();
 }

@@ -30,7 +30,7 @@ const lookalikes: Record<string, string> = {
 const leet: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '€': 'e' };
 
 /** Folds width, case, accents, invisible characters and look-alike letters. */
-export function foldText(text: string): string {
+function foldText(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
@@ -76,7 +76,7 @@ function joinedLetters(words: string[]): string[] {
   return joined;
 }
 
-export function parseTermList(text: string): string[] {
+function parseTermList(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())

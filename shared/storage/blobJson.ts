@@ -1,18 +1,22 @@
 import { RestError, type BlockBlobClient } from '@azure/storage-blob';
 
-/** Small JSON blobs read and written under ETag conditions: job records and counters. */
+/**
+ * Small JSON blobs read and written under ETag conditions: job records and counters. `updateJsonBlob` is
+ * the one read-modify-write loop: of two writers that read the same version, one wins and the other
+ * re-reads and applies its change to the newer value, so nothing is ever overwritten blindly.
+ */
 
 export function isStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
 }
 
-/** The blob's JSON and the ETag of that very content (one download gives both), or undefined if absent. */
-export async function readJsonBlob<T>(blob: BlockBlobClient): Promise<{ value: T; etag: string } | undefined> {
+/** The blob's JSON (unparsed as to shape) and the ETag of that very content, or undefined if absent. */
+export async function readJsonBlob(blob: BlockBlobClient): Promise<{ value: unknown; etag: string } | undefined> {
   try {
     const response = await blob.download();
     const chunks: Buffer[] = [];
     for await (const chunk of response.readableStreamBody ?? []) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T, etag: response.etag ?? '' };
+    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown, etag: response.etag ?? '' };
   } catch (error) {
     if (isStatus(error, 404)) return undefined;
     throw error;
@@ -32,4 +36,37 @@ export async function writeJsonBlob(
     ...(metadata ? { metadata } : {}),
     conditions,
   });
+}
+
+export interface JsonUpdate<T> {
+  /** Parses what is stored (throws on a corrupt record). */
+  parse(value: unknown): T;
+  /** The next value, or undefined for "no change". `current` is undefined when the blob does not exist. */
+  change(current: T | undefined): T | undefined;
+  /** Blob metadata for the value written. */
+  metadata?(value: T): Record<string, string>;
+  readonly maxAttempts: number;
+  /** A short pause between attempts spreads out writers that keep colliding. */
+  readonly backoff?: (attempt: number) => Promise<void>;
+}
+
+/**
+ * Applies `change` under the blob's ETag (or create-only when absent), retrying on a lost race.
+ * Returns what is stored afterwards (the new value, or the current one when `change` made none).
+ */
+export async function updateJsonBlob<T>(blob: BlockBlobClient, update: JsonUpdate<T>): Promise<{ value: T | undefined; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const found = await readJsonBlob(blob);
+    const current = found ? update.parse(found.value) : undefined;
+    const next = update.change(current);
+    if (next === undefined) return { value: current, changed: false };
+    try {
+      await writeJsonBlob(blob, next, found ? { ifMatch: found.etag } : { ifNoneMatch: '*' }, update.metadata?.(next));
+      return { value: next, changed: true };
+    } catch (error) {
+      // 412: changed since we read it; 409: created since we read it. Read again and re-apply.
+      if (!(isStatus(error, 412) || isStatus(error, 409)) || attempt >= update.maxAttempts) throw error;
+      await update.backoff?.(attempt);
+    }
+  }
 }

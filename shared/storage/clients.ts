@@ -21,7 +21,7 @@ export function createCredential(clientId: string | undefined): TokenCredential 
  * prompt 503, not a minute of SDK back-off: a few quick retries, each try bounded. The SDK defaults are
  * 4 tries with delays up to 120 s and no per-try timeout.
  */
-export const storageRetryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 30_000 };
+const storageRetryOptions = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: 30_000 };
 
 export function createStorageClients(config: StorageConfig): StorageClients {
   const options = { retryOptions: storageRetryOptions };

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
-import type { JobRecord } from '../jobs/job';
+import { parseJobRecord, type JobRecord } from '../jobs/job';
+import { readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
 
 /**
  * Job records as JSON blobs, one per job. Every change is a read-modify-write guarded by the blob's ETag,
@@ -33,38 +33,27 @@ const maxUpdateAttempts = 10;
 
 export function createJobStore(container: ContainerClient): JobStore {
   const blobFor = (id: string) => container.getBlockBlobClient(`${id}.json`);
-
-  async function read(id: string): Promise<{ job: JobRecord; etag: string } | undefined> {
-    const found = await readJsonBlob<JobRecord>(blobFor(id));
-    return found && { job: found.value, etag: found.etag };
-  }
-
-  async function write(job: JobRecord, conditions: { ifMatch?: string; ifNoneMatch?: string }): Promise<void> {
-    // Listed with the blob, so a sweep finds stranded jobs without reading every record.
-    await writeJsonBlob(blobFor(job.id), job, conditions, { status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
-  }
+  const parse = (value: unknown) => parseJobRecord(value);
+  // Listed with the blob, so a sweep finds stranded jobs without reading every record.
+  const metadata = (job: JobRecord) => ({ status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
 
   return {
     async create(job) {
-      await write(job, { ifNoneMatch: '*' });
+      await writeJsonBlob(blobFor(job.id), job, { ifNoneMatch: '*' }, metadata(job));
     },
     async get(id) {
-      return (await read(id))?.job;
+      const found = await readJsonBlob(blobFor(id));
+      return found && parseJobRecord(found.value, `Job ${id}`);
     },
     async update(id, change) {
-      for (let attempt = 1; ; attempt++) {
-        const current = await read(id);
-        if (!current) return undefined;
-        const next = change(current.job);
-        if (!next) return current.job;
-        try {
-          await write(next, { ifMatch: current.etag });
-          return next;
-        } catch (error) {
-          // 412: someone else saved first; apply our change again to what they saved.
-          if (!isStatus(error, 412) || attempt >= maxUpdateAttempts) throw error;
-        }
-      }
+      // A job that does not exist stays absent: the change is never asked to create one.
+      const { value } = await updateJsonBlob<JobRecord>(blobFor(id), {
+        parse,
+        change: (current) => (current ? change(current) : undefined),
+        metadata,
+        maxAttempts: maxUpdateAttempts,
+      });
+      return value;
     },
     async delete(id) {
       await blobFor(id).deleteIfExists();

@@ -86,6 +86,19 @@ describe('infra/ and the code agree', () => {
     assert.ok(read('infra/main.parameters.json').includes(`\${AZURE_OPENAI_LOCATION=${location}}`));
   });
 
+  it('sets every app setting a binding expression (%NAME%) in functions/ names, in infra/ and the local example', () => {
+    const functionsDir = path.join(projectDir, 'functions');
+    const source = readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).map((f) => read(`functions/${f}`)).join('\n');
+    const names = [...source.matchAll(/'%([A-Za-z_][A-Za-z0-9_]*)%'/g)].map((m) => m[1] ?? '');
+    assert.ok(names.includes('SWEEP_SCHEDULE'));
+    const example = (JSON.parse(read('local.settings.example.json')) as { Values: Record<string, string> }).Values;
+    for (const name of names) {
+      assert.ok(isSetByInfra(name), `${name} is not set by infra/`);
+      assert.ok(name in example, `${name} is not in local.settings.example.json`);
+      assert.ok(documented.has(name), `${name} is missing from the README's settings table`);
+    }
+  });
+
   for (const name of settingNames) {
     it(`setting ${name} is documented, and set by infra/ or defaulted`, () => {
       assert.ok(documented.has(name), `${name} is missing from the README's settings table`);

@@ -5,8 +5,8 @@ import { loadConfig } from '../../shared/config/config';
 import type { JobRecord } from '../../shared/jobs/job';
 import { createServices } from '../../shared/services';
 import { consoleLogger } from '../../shared/logger';
-import { repairStrandedJobs } from '../../shared/jobs/sweep';
-import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
+import { repairStrandedJobs } from '../../shared/jobs/recovery';
+import { startHostProcess, startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
 
 /** Every accepted job ends once: faults at the image service's HTTP boundary, crashes, duplicates, cancels. */
 describe('reliability', () => {
@@ -187,11 +187,17 @@ describe('reliability', () => {
     return id;
   }
 
-  it('enqueues a job that a crash left stored but never queued, when its status is read', async () => {
-    const id = await strandJob();
-    const job = await stack.waitForJob(id);
-    assert.equal(job.status, 'Succeeded');
-    assert.equal(callsFor(id).length, 1);
+  it('enqueues a job that a crash left stored but never queued, by the sweepJobs timer', async () => {
+    // A host whose sweep runs every second (SWEEP_SCHEDULE is a binding expression); the stack's runs every 5 minutes.
+    const sweeper = await startHostProcess({ ...stack.env, SWEEP_SCHEDULE: '* * * * * *' });
+    try {
+      const id = await strandJob();
+      const job = await stack.waitForJob(id);
+      assert.equal(job.status, 'Succeeded');
+      assert.equal(callsFor(id).length, 1);
+    } finally {
+      await sweeper.kill();
+    }
   });
 
   it('enqueues stranded jobs in the sweep, even if nobody reads their status', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RequestError } from '../../../shared/errors';
+import { BadRequestError } from '../../../shared/errors';
 import { createJobRequestParser } from '../../../shared/jobs/jobRequest';
 import { getModel } from '../../../shared/provider/modelCatalogue';
 
@@ -11,11 +11,11 @@ const dalle3 = createJobRequestParser(getModel('dall-e-3'), 'azure-openai', limi
 const gptImage2 = createJobRequestParser(getModel('gpt-image-2'), 'azure-openai', limits);
 const gptImage2OpenAi = createJobRequestParser(getModel('gpt-image-2'), 'openai', limits);
 
-function rejection(parse: () => unknown): RequestError {
+function rejection(parse: () => unknown): BadRequestError {
   try {
     parse();
   } catch (error) {
-    assert.ok(error instanceof RequestError, `expected a RequestError, got ${String(error)}`);
+    assert.ok(error instanceof BadRequestError, `expected a BadRequestError, got ${String(error)}`);
     return error;
   }
   assert.fail('expected the request to be refused');
