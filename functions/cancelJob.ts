@@ -10,8 +10,8 @@ export function cancelJobHandler(services: Services): HttpHandler {
   return respond(async (request, context) => {
     const tenant = requireTenant(services, request.headers.get('api-key'));
     const caller = { kind: 'tenant', tenant } as const;
-    const job = await cancelJob(services, await findJob(services, request.params['id'] ?? '', caller), context);
-    return json(200, await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config.publicBaseUrl) }));
+    const job = await cancelJob(services, tenant, await findJob(services, request.params['id'] ?? '', caller), context);
+    return json(200, await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) }));
   });
 }
 

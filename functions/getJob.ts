@@ -14,7 +14,7 @@ export function getJobHandler(services: Services): HttpHandler {
       const id = request.params['id'] ?? '';
       const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'));
       const job = await findJob(services, id, caller);
-      const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config.publicBaseUrl) });
+      const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
       const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds);
       return json(200, body, retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
     },

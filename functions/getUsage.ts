@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { BadRequestError } from '../shared/errors';
-import { userIdPattern } from '../shared/jobs/jobRequest';
+import { userIdSchema } from '../shared/jobs/jobRequest';
 import { getServices, type Services } from '../shared/services';
 import { json, respond } from './lib/http';
 
@@ -10,9 +10,8 @@ export function getUsageHandler(services: Services): HttpHandler {
   return respond(async (request) => {
     const tenant = requireTenant(services, request.headers.get('api-key'));
     const user = request.query.get('user') ?? undefined;
-    if (user !== undefined && !userIdPattern.test(user)) {
-      throw new BadRequestError('InvalidField', 'user must be an opaque student id of 1 to 64 letters, digits or . _ : @ -', { target: 'user' });
-    }
+    const checked = user === undefined ? undefined : userIdSchema.safeParse(user);
+    if (checked && !checked.success) throw new BadRequestError('InvalidField', checked.error.issues[0]?.message ?? 'user is not valid', { target: 'user' });
     return json(200, await services.quotas.usage(tenant, user));
   });
 }

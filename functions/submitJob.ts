@@ -19,7 +19,7 @@ export function submitJobHandler(services: Services): HttpHandler {
       ...(idempotencyKey ? { idempotencyKey } : {}),
       log: context,
     });
-    const location = jobUrl(request, job.id, services.config.publicBaseUrl);
+    const location = jobUrl(request, job.id, services.config);
     return json(202, await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl: location }), {
       'Operation-Location': location,
       'Retry-After': String(services.config.statusRetryAfterInSeconds),

@@ -48,6 +48,11 @@ export class ConflictError extends ServiceError {
   readonly status = 409;
 }
 
+/** Something that existed and was erased on purpose, and stays erased. */
+export class GoneError extends ServiceError {
+  readonly status = 410;
+}
+
 export class PayloadTooLargeError extends ServiceError {
   readonly status = 413;
 }

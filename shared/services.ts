@@ -59,6 +59,8 @@ export function createServices(config: AppConfig): Services {
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);
   const counters = createCounterStore(usageContainer);
+  // Keyed with the first status-token secret: the same secret family signs links and names students.
+  const pseudonyms = createPseudonyms(config.statusTokenSecrets[0] ?? '');
   // One budget per deployment: every instance calling it shares its quota.
   const budgetName = config.imageProvider.kind === 'azure-openai' ? config.imageProvider.deployment : profile.name;
 
@@ -95,12 +97,12 @@ export function createServices(config: AppConfig): Services {
       // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
       maxRetries: 0,
     }),
-    quotas: createQuotas(counters),
+    quotas: createQuotas(counters, pseudonyms),
     idempotency: createIdempotencyStore(idempotencyContainer),
     pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
     waitingLine: createWaitingLine(counters, budgetName),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
-    pseudonyms: createPseudonyms(config.statusTokenSecrets[0] ?? ''),
+    pseudonyms,
     ensureStorage,
     metapromptFor(version) {
       let found = metaprompts.get(version);

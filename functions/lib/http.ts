@@ -73,6 +73,11 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError('UnsupportedMediaType', "The body must be JSON, sent with 'Content-Type: application/json'.", { target: 'Content-Type' });
   }
+  // JSON is UTF-8 (RFC 8259); a body declared in another charset would be read wrongly, so it is refused.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new UnsupportedMediaTypeError('UnsupportedMediaType', `The body must be JSON in UTF-8; charset ${charset.slice(0, 40)} is not accepted.`, { target: 'Content-Type' });
+  }
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > maxRequestBodyBytes) throw tooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
@@ -94,12 +99,24 @@ function tooLarge(): PayloadTooLargeError {
   return new PayloadTooLargeError('PayloadTooLarge', `The body must be at most ${maxRequestBodyBytes} bytes.`, { target: 'body' });
 }
 
+/** Hosts a local stack answers on; any port. */
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 /**
- * The absolute URL of a job (its Operation-Location), from the URL of a request to a /jobs route, so the
- * route prefix and host stay whatever the client used (or PUBLIC_BASE_URL behind a rewriting proxy).
+ * The absolute URL of a job (its Operation-Location and status URL). With PUBLIC_BASE_URL set (a proxy or
+ * custom domain in front) that base; otherwise the request's own origin, but only when it is a host this
+ * app serves (its Azure host name, WEBSITE_HOSTNAME, or loopback locally), so a client-sent Host header
+ * is never reflected into a link; a malformed Host is a 400.
  */
-export function jobUrl(request: HttpRequest, jobId: string, publicBaseUrl: string | undefined): string {
+export function jobUrl(request: HttpRequest, jobId: string, config: { readonly publicBaseUrl?: string | undefined; readonly serviceHostname?: string | undefined }): string {
+  if (config.publicBaseUrl) return `${config.publicBaseUrl}/api/jobs/${jobId}`;
+  if (!URL.canParse(request.url)) throw new BadRequestError('InvalidHost', 'The Host header is not a valid host name.', { target: 'Host' });
   const url = new URL(request.url);
+  const served = loopbackHosts.has(url.hostname) || (config.serviceHostname !== undefined && url.hostname === config.serviceHostname.toLowerCase());
+  if (!served) {
+    if (!config.serviceHostname) throw new BadRequestError('InvalidHost', `This service does not answer to the host ${url.host.slice(0, 100)}.`, { target: 'Host' });
+    return `https://${config.serviceHostname}/api/jobs/${jobId}`;
+  }
   const routeBase = url.pathname.replace(/\/jobs(\/[^/]*)?\/?$/, '');
-  return `${publicBaseUrl ?? url.origin}${publicBaseUrl ? '/api' : routeBase}/jobs/${jobId}`;
+  return `${url.origin}${routeBase}/jobs/${jobId}`;
 }

@@ -22,7 +22,12 @@ export function requireTenant(services: Pick<Services, 'config'>, apiKey: string
 /** The caller of a job route: the API key if one is sent, else the status token. */
 export function callerForJob(services: Pick<Services, 'config' | 'statusTokens'>, jobId: string, apiKey: string | null, token: string | null): Caller {
   if (apiKey !== null) return { kind: 'tenant', tenant: requireTenant(services, apiKey) };
-  if (token !== null && isJobId(jobId) && services.statusTokens.verify(jobId, token)) return { kind: 'statusToken', jobId };
+  const verdict = token !== null && isJobId(jobId) ? services.statusTokens.check(jobId, token) : 'invalid';
+  if (verdict === 'valid') return { kind: 'statusToken', jobId };
+  if (verdict === 'expired') {
+    // Its own code, so a student's page can say so kindly instead of asking for an API key.
+    throw new UnauthorizedError('StatusUrlExpired', 'This link has expired. Ask for a new one (open the picture again from the learning platform).');
+  }
   throw unauthorized();
 }
 

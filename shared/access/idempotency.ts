@@ -19,6 +19,12 @@ export interface IdempotencyRecord {
 
 export interface IdempotencyStore {
   claim(tenantId: string, key: string, requestHash: string, jobId: string): Promise<IdempotencyRecord>;
+  /**
+   * Remembers that a job was erased (deleted by its tenant, or by retention), so a retried key cannot bring
+   * it back. The tombstone holds only the job id and lives as long as the keys (the same lifecycle rule).
+   */
+  markErased(jobId: string): Promise<void>;
+  isErased(jobId: string): Promise<boolean>;
 }
 
 const storedKeySchema = z.object({ jobId: z.string(), requestHash: z.string() });
@@ -52,6 +58,14 @@ export function createIdempotencyStore(container: ContainerClient): IdempotencyS
       const stored = storedKeySchema.safeParse(JSON.parse((await blob.downloadToBuffer()).toString('utf8')));
       if (!stored.success) throw new CorruptRecordError(`The Idempotency-Key record of tenant ${tenantId}`, stored.error.issues[0]?.message ?? 'invalid');
       return { jobId: stored.data.jobId, requestHash: stored.data.requestHash, fresh: false };
+    },
+    async markErased(jobId) {
+      await container.getBlockBlobClient(`erased/${jobId}`).upload('', 0).catch((error: unknown) => {
+        if (!isStatus(error, 409)) throw error;
+      });
+    },
+    async isErased(jobId) {
+      return container.getBlockBlobClient(`erased/${jobId}`).exists();
     },
   };
 }

@@ -8,6 +8,8 @@ import { createHmac } from 'node:crypto';
 export interface Pseudonyms {
   /** The provider's `safety_identifier`: one per student of one tenant (or per tenant without a student). */
   safetyIdentifier(tenantId: string, user: string | undefined): string;
+  /** The student's part of a quota counter's blob name: blob names are listed, so never the raw id. */
+  counterKey(tenantId: string, user: string): string;
 }
 
 export function createPseudonyms(secret: string): Pseudonyms {
@@ -15,5 +17,6 @@ export function createPseudonyms(secret: string): Pseudonyms {
     createHmac('sha256', secret).update([label, ...parts].join('\n')).digest('hex').slice(0, 32);
   return {
     safetyIdentifier: (tenantId, user) => `edu4all-${pseudonym('safety-identifier', tenantId, user ?? '')}`,
+    counterKey: (tenantId, user) => pseudonym('quota-counter', tenantId, user),
   };
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { CounterStore } from '../storage/counterStore';
+import type { Pseudonyms } from './pseudonyms';
 import { RateLimitError } from '../errors';
 import type { Tenant } from './tenants';
 
@@ -33,6 +33,8 @@ export interface Quotas {
   /** Reserves `images` for the tenant (and the student); throws 429 QuotaExceeded if any limit would pass. */
   reserveImages(tenant: Tenant, user: string | undefined, images: number, now?: Date): Promise<{ release(): Promise<void> }>;
   usage(tenant: Tenant, user: string | undefined, now?: Date): Promise<Usage>;
+  /** Gives back images reserved at `reservedOn` (a job canceled before any provider call). */
+  refundImages(tenant: Tenant, user: string | undefined, images: number, reservedOn: Date): Promise<void>;
   /** Adds a succeeded job's estimated cost to the tenant's day and month. */
   recordSpend(tenantId: string, costUsd: number, now?: Date): Promise<void>;
 }
@@ -48,10 +50,6 @@ const nextMonth = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.get
 const nextMinute = (now: Date) => new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
 const secondsUntil = (then: Date, now: Date) => Math.max(1, Math.ceil((then.getTime() - now.getTime()) / 1000));
 
-/** Student ids are the LMS's opaque ids; they are hashed before they become blob names. */
-function userKey(user: string): string {
-  return createHash('sha256').update(user).digest('hex').slice(0, 32);
-}
 
 function spendCounters(tenantId: string, now: Date): [string, string] {
   return [`${tenantId}/spend/day/${day(now)}`, `${tenantId}/spend/month/${month(now)}`];
@@ -64,7 +62,7 @@ interface Limit {
   readonly what: string;
 }
 
-export function createQuotas(counters: CounterStore): Quotas {
+export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Quotas {
   function imageLimits(tenant: Tenant, user: string | undefined, now: Date): Limit[] {
     const limits: Limit[] = [
       { counter: `${tenant.id}/day/${day(now)}`, limit: tenant.quotas.imagesPerDay, resetsOn: nextDay(now), what: "the school's daily image quota" },
@@ -72,7 +70,7 @@ export function createQuotas(counters: CounterStore): Quotas {
     ];
     if (user) {
       limits.unshift({
-        counter: `${tenant.id}/user/${userKey(user)}/day/${day(now)}`,
+        counter: `${tenant.id}/user/${pseudonyms.counterKey(tenant.id, user)}/day/${day(now)}`,
         limit: tenant.quotas.imagesPerUserPerDay,
         resetsOn: nextDay(now),
         what: "this student's daily image quota",
@@ -136,6 +134,10 @@ export function createQuotas(counters: CounterStore): Quotas {
         month: await spend(monthLimit, monthCounter),
         ...(userLimit && user ? { user: { id: user, ...(await period(userLimit)) } } : {}),
       };
+    },
+
+    async refundImages(tenant, user, images, reservedOn) {
+      for (const limit of imageLimits(tenant, user, reservedOn)) await counters.tryAdd(limit.counter, -images, Number.MAX_SAFE_INTEGER);
     },
 
     async recordSpend(tenantId, costUsd, now = new Date()) {

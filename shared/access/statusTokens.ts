@@ -8,6 +8,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export interface StatusTokens {
   create(jobId: string, now?: Date): { token: string; expiresOn: Date };
+  /** Whether the token is a genuine one for this job and still valid, or genuine but expired. */
+  check(jobId: string, token: string, now?: Date): 'valid' | 'expired' | 'invalid';
   verify(jobId: string, token: string, now?: Date): boolean;
 }
 
@@ -23,18 +25,25 @@ export function createStatusTokens(secrets: readonly string[], lifetimeInMinutes
       const expiry = Math.floor(now.getTime() / 1000) + lifetimeInMinutes * 60;
       return { token: `${expiry}.${sign(signing, jobId, expiry).toString('base64url')}`, expiresOn: new Date(expiry * 1000) };
     },
-    verify(jobId, token, now = new Date()) {
-      const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
-      if (!match) return false;
+    check(jobId, token, now = new Date()) {
+      // Canonical form only: an expiry without leading zeros, and the one base64url spelling of the
+      // signature (the last character carries two unused bits that must be zero).
+      const match = /^([1-9]\d{0,11})\.([A-Za-z0-9_-]{43})$/.exec(token);
+      if (!match) return 'invalid';
       const expiry = Number(match[1]);
-      if (expiry * 1000 <= now.getTime()) return false;
-      const presented = Buffer.from(match[2] ?? '', 'base64url');
-      let valid = false;
+      const signature = match[2] ?? '';
+      const presented = Buffer.from(signature, 'base64url');
+      if (presented.toString('base64url') !== signature) return 'invalid';
+      let genuine = false;
       for (const secret of secrets) {
         const expected = sign(secret, jobId, expiry);
-        if (expected.length === presented.length && timingSafeEqual(expected, presented)) valid = true;
+        if (expected.length === presented.length && timingSafeEqual(expected, presented)) genuine = true;
       }
-      return valid;
+      if (!genuine) return 'invalid';
+      return expiry * 1000 <= now.getTime() ? 'expired' : 'valid';
+    },
+    verify(jobId, token, now = new Date()) {
+      return this.check(jobId, token, now) === 'valid';
     },
   };
 }

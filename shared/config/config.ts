@@ -119,6 +119,8 @@ const settingsSchema = z.object({
   CORS_ALLOWED_ORIGINS: optionalText,
   // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
   WEBSITE_SITE_NAME: optionalText,
+  // Set by App Service in Azure: the app's own host name, the one Host that links may be built from.
+  WEBSITE_HOSTNAME: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, 'WEBSITE_HOSTNAME must be a host name').optional()),
 });
 
 type Settings = z.infer<typeof settingsSchema>;
@@ -243,6 +245,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
     /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
     publicBaseUrl: settings.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    /** The host name App Service gives the app (WEBSITE_HOSTNAME); links are built from it, never from a client's Host. */
+    serviceHostname: settings.WEBSITE_HOSTNAME,
     tenants: tenantsFrom(settings),
     /** The first signs status tokens; all verify (rotation). */
     statusTokenSecrets: statusSecretsFrom(settings),

@@ -51,7 +51,20 @@ export interface JobRequestLimits {
 }
 
 const metadataLimits = { maxEntries: 8, maxKeyChars: 40, maxValueChars: 128 } as const;
-export const userIdPattern = /^[A-Za-z0-9._:@-]{1,64}$/;
+const userIdPattern = /^[A-Za-z0-9._:@-]{1,64}$/;
+const emailLike = /^[^@]+@[^@]+\.[A-Za-z]{2,}$/;
+/** International (+31…, 0031…) or Dutch national (06…) numbers, with or without separators. */
+const phoneLike = /^(?:(?:\+|00)\d{8,15}|0[1-9]\d{8})$/;
+
+/** A student id as the LMS gives it: opaque, never an e-mail address or phone number (children's data). */
+export const userIdSchema = z
+  .string({ error: 'user must be a string' })
+  // Contact details first: they deserve their own message, whatever else is wrong with them.
+  .refine((value) => !emailLike.test(value), 'user looks like an e-mail address: send the LMS\'s opaque student id instead, never contact details')
+  .refine((value) => !phoneLike.test(value.replace(/[\s.:()-]/g, '')), 'user looks like a phone number: send the LMS\'s opaque student id instead, never contact details')
+  .regex(userIdPattern, 'user must be an opaque student id of 1 to 64 letters, digits or . _ : @ -');
+/** Keys that name Object.prototype's members. */
+const reservedKeys = new Set(['__proto__', 'constructor', 'prototype']);
 const metadataKeyPattern = new RegExp(`^[A-Za-z0-9_.-]{1,${metadataLimits.maxKeyChars}}$`);
 /**
  * Hostile text: rejected, not repaired, where it can only be a trick or a broken client: control
@@ -149,16 +162,10 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       .min(0, 'outputCompression must be a whole number from 0 to 100')
       .max(100, 'outputCompression must be a whole number from 0 to 100')
       .optional(),
-    user: z
-      .string({ error: 'user must be a string' })
-      .regex(userIdPattern, 'user must be an opaque student id of 1 to 64 letters, digits or . _ : @ -')
-      .optional(),
+    user: userIdSchema.optional(),
     metadata: z
       .record(
-        z.string().regex(
-          metadataKeyPattern,
-          `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`,
-        ),
+        z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
         z
           .string({ error: 'metadata values must be strings' })
           .pipe(safeText('metadata values'))
@@ -200,6 +207,12 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
         throw new BadRequestError('InvalidRequest', 'The request body must be a JSON object.', { target: 'body' });
       }
       const record = body as Record<string, unknown>;
+      // Names every JavaScript object has would be dropped or misread on the way: refused, not repaired.
+      const metadata = Object.hasOwn(record, 'metadata') ? record['metadata'] : undefined;
+      const reserved = typeof metadata === 'object' && metadata !== null ? Object.keys(metadata).find((key) => reservedKeys.has(key)) : undefined;
+      if (reserved !== undefined) {
+        throw new BadRequestError('InvalidField', `metadata key ${reserved} is reserved; use another name`, { target: `metadata.${reserved}` });
+      }
       const parsed = schema.safeParse(record);
       if (!parsed.success) {
         // Unknown fields first: they usually explain the other errors (a misspelt field is also "missing").

@@ -6,12 +6,13 @@ import type { Services } from '../services';
  * as the Azure lifecycle rule counts). In Azure the storage lifecycle rule does this; locally `npm start`
  * runs it hourly, and `npm run cleanup` on demand.
  */
-export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images'>, log: Logger, now: Date = new Date()): Promise<number> {
+export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency'>, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
   const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
   let deleted = 0;
   for await (const job of services.jobs.list()) {
     if (job.lastModified.getTime() >= cutoff) continue;
+    await services.idempotency.markErased(job.id);
     await services.images.deleteAll(job.id);
     await services.jobs.delete(job.id);
     deleted++;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from '../access/callers';
 import { hashRequest } from '../access/idempotency';
 import type { Tenant } from '../access/tenants';
-import { BadRequestError, ConflictError, ServiceUnavailableError } from '../errors';
+import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { JobRecord } from './job';
@@ -60,6 +60,11 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       const existing = await services.jobs.get(record.jobId);
       // The client retries because it never saw an answer: the first attempt may have stopped before its enqueue.
       if (existing) return repairNeverEnqueued(services, existing, log, Number.MAX_SAFE_INTEGER);
+      if (await services.idempotency.isErased(record.jobId)) {
+        throw new GoneError('JobErased', 'The job this Idempotency-Key made was deleted, and stays deleted. Send a new Idempotency-Key to make a new job.', {
+          target: 'Idempotency-Key',
+        });
+      }
       // The first attempt failed before its job was stored: finish it now, under the same id.
       id = record.jobId;
     }
@@ -104,11 +109,22 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
  * Cancels a job that has not finished. The change is made under the job's ETag, and the worker claims
  * every provider call under the same ETag, so no call starts after a cancel is accepted.
  */
-export async function cancelJob(services: Pick<Services, 'jobs' | 'images'>, job: JobRecord, log: Logger): Promise<JobRecord> {
-  const current = await services.jobs.update(job.id, (found) => cancel(found, Date.now()));
+export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'quotas'>, tenant: Tenant, job: JobRecord, log: Logger): Promise<JobRecord> {
+  let canceledNow = false;
+  const current = await services.jobs.update(job.id, (found) => {
+    const next = cancel(found, Date.now());
+    canceledNow = next !== undefined;
+    return next;
+  });
   if (!current) throw notFound(job.id);
   if (current.status !== 'Canceled') {
     throw new ConflictError('NotCancelable', `The job has already finished (${current.status}).`, { target: 'id' });
+  }
+  if (canceledNow && !current.providerCalls) {
+    // Nothing was spent on it (no provider call can start after the cancel): the quota is given back.
+    await services.quotas.refundImages(tenant, current.request.user, current.request.n, new Date(current.createdDateTime)).catch((error: unknown) => {
+      log.warn(`Job ${job.id}: its quota could not be given back: ${String(error)}`);
+    });
   }
   // Images a running worker already saved are never returned; remove them now (the worker does too).
   await services.images.deleteAll(job.id);
@@ -117,7 +133,9 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images'>, job
 }
 
 /** Erases a job at once (right to erasure): its images first, then its record. */
-export async function deleteJob(services: Pick<Services, 'jobs' | 'images'>, job: JobRecord, log: Logger): Promise<void> {
+export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency'>, job: JobRecord, log: Logger): Promise<void> {
+  // The tombstone first: a retried Idempotency-Key must not re-create the job, however the delete ends.
+  await services.idempotency.markErased(job.id);
   await services.images.deleteAll(job.id);
   await services.jobs.delete(job.id);
   // A worker that was generating when the record vanished removes what it saved (see processing.ts).

@@ -32,6 +32,7 @@ const notSetInAzure: Record<string, string> = {
   PROMPT_BLOCKED_TERMS_EXTRA: 'optional school-specific additions',
   PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
   WEBSITE_SITE_NAME: 'set by App Service itself',
+  WEBSITE_HOSTNAME: 'set by App Service itself',
 };
 
 function readmeSettings(): Map<string, string> {

@@ -56,6 +56,21 @@ describe('status tokens', () => {
     }
   });
 
+  it('accepts only the canonical spelling of a token, and tells an expired one from a forged one', () => {
+    const now = new Date('2026-11-25T10:00:00Z');
+    const { token } = tokens.create(jobId, now);
+    const [expiry, mac] = token.split('.') as [string, string];
+    assert.equal(tokens.check(jobId, `0${expiry}.${mac}`, now), 'invalid', 'a leading zero in the expiry');
+    const last = mac.at(-1) ?? 'A';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const twins = [...alphabet].filter((c) => c !== last && Buffer.from(`${mac.slice(0, -1)}${c}`, 'base64url').equals(Buffer.from(mac, 'base64url')));
+    assert.ok(twins.length > 0, 'the last character has spellings that decode to the same bytes');
+    for (const twin of twins) assert.equal(tokens.check(jobId, `${expiry}.${mac.slice(0, -1)}${twin}`, now), 'invalid', twin);
+    assert.equal(tokens.check(jobId, token, now), 'valid');
+    assert.equal(tokens.check(jobId, token, new Date(now.getTime() + 48 * 3600_000)), 'expired');
+    assert.equal(tokens.check('another-job', token, new Date(now.getTime() + 48 * 3600_000)), 'invalid', 'expired and forged is forged');
+  });
+
   it('keeps verifying after a secret rotation', () => {
     const { token } = tokens.create(jobId);
     const rotated = createStatusTokens(['second-secret-of-at-least-32-characters', 'first-secret-of-at-least-32-characters!'], 60);
