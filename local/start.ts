@@ -6,8 +6,8 @@ import { consoleLogger } from '../shared/logger';
 import { defaultModelName } from '../shared/provider/modelCatalogue';
 import { deleteExpiredJobs } from '../shared/jobs/retention';
 import { createServices } from '../shared/services';
-import { startAzurite, type Azurite } from './azurite';
-import { startImageService, type FaultRule, type ImageService } from './imageService';
+import { startAzurite, type Azurite } from './azurite/azurite';
+import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
 
 /**

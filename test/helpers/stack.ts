@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { startAzurite, type Azurite } from '../../local/azurite';
-import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
+import { startAzurite, type Azurite } from '../../local/azurite/azurite';
+import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService/imageService';
 import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */

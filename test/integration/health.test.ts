@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { developmentConnectionString } from '../../local/azurite';
+import { developmentConnectionString } from '../../local/azurite/azurite';
 import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../helpers/stack';
 
 /** A port on this machine that nothing listens on. */
