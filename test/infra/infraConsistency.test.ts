@@ -6,7 +6,7 @@ import { settingNames } from '../../shared/config/config';
 import { defaultModelName, getModel, modelCatalogue } from '../../shared/provider/modelCatalogue';
 import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
 import { storageNames } from '../../shared/storage/storageNames';
-import { projectDir } from '../helpers/stack';
+import { projectDir } from '../../local/harness/stack';
 
 /**
  * Keeps infra/ and the code honest with each other. The Bicep compiler cannot be installed here, so this

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { developmentConnectionString } from '../../local/azurite/azurite';
-import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../helpers/stack';
+import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../../local/harness/stack';
 
 /** A port on this machine that nothing listens on. */
 async function closedPort(): Promise<number> {

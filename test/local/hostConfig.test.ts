@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileRoute, expandEntryPoints } from '../../local/functionsHost';
 import { parseTimeSpan, readHostSettings } from '../../local/hostConfig';
-import { projectDir } from '../helpers/stack';
+import { projectDir } from '../../local/harness/stack';
 
 describe('local host configuration', () => {
   it('parses host.json TimeSpans', () => {
