@@ -46,7 +46,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const timers: TimerTrigger[] = [];
   const leaseInSeconds = options.leaseInSeconds ?? 30;
   for (const fn of registry.functions.values()) {
-    const trigger = triggerBindingOf(fn);
+    const trigger = triggerBindingOf(fn, env);
     const type = String(trigger.binding.type).toLowerCase();
     if (type === 'httptrigger') {
       routes.push(createHttpRoute(fn, trigger, settings.routePrefix));
