@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RegisteredFunction, RpcHttpData, RpcInvocationResponse, RpcTypedData } from './functionsCore';
 import type { Invoke } from './invoke';
-import { writeLog } from './log';
+import { describeError, writeLog } from './log';
 import { stringProperty, type TriggerBinding } from './triggerBinding';
 
 /**
@@ -23,6 +23,12 @@ export interface HttpTriggerServerOptions {
   readonly port: number;
   readonly hostname?: string;
   readonly routePrefix: string;
+  /**
+   * How long a client may take to send the request headers (20 s by default) and the whole request
+   * (60 s), as a production front end limits them, so slow or stalled connections are not kept open.
+   */
+  readonly headersTimeoutInMs?: number;
+  readonly requestTimeoutInMs?: number;
 }
 
 export interface HttpTriggerServer {
@@ -33,7 +39,18 @@ export interface HttpTriggerServer {
   closeAllConnections(): void;
 }
 
-const maxHttpBodyBytes = 1024 * 1024;
+/** The API takes small JSON bodies; anything over this is refused with 413. */
+const maxBodyBytes = 1024 * 1024;
+/**
+ * A refused body is still read (and dropped), up to this much or this long, before the 413 is sent and the
+ * connection closed: closing with unread bytes resets the connection, and the reset can reach Node's fetch
+ * before it has read the answer ("fetch failed", one 2 MB request in three here). Past these bounds the
+ * 413 goes out anyway.
+ */
+const maxDrainBytes = 8 * 1024 * 1024;
+const maxDrainTimeInMs = 5_000;
+const defaultHeadersTimeoutInMs = 20_000;
+const defaultRequestTimeoutInMs = 60_000;
 
 /** Compiles a Functions route template ("jobs/{id}", "{name?}", "{id:int}", "{*rest}") to a regex. */
 export function compileRoute(routePrefix: string, template: string): { pattern: RegExp; paramNames: string[] } {
@@ -91,15 +108,35 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-async function readRequestBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxHttpBodyBytes) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+type RequestBody = { readonly tooLarge: false; readonly bytes: Buffer } | { readonly tooLarge: true };
+
+function readRequestBody(req: http.IncomingMessage): Promise<RequestBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const settle = (body: RequestBody) => {
+      clearTimeout(drainTimer);
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      resolve(body);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      drainTimer ??= setTimeout(() => settle({ tooLarge: true }), maxDrainTimeInMs);
+      if (size > maxDrainBytes) settle({ tooLarge: true });
+    };
+    const onEnd = () => settle(size > maxBodyBytes ? { tooLarge: true } : { tooLarge: false, bytes: Buffer.concat(chunks) });
+    const onError = (error: Error) => {
+      clearTimeout(drainTimer);
+      reject(error);
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
@@ -121,9 +158,17 @@ function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
       const allowed = [...new Set(matches.flatMap(({ route }) => route.methods ?? []))];
       return sendJson(res, 405, { error: { code: 'MethodNotAllowed', message: `${method} is not allowed here; use ${allowed.join(', ')}.` } }, { Allow: allowed.join(', ') });
     }
-    const body = await readRequestBody(req);
-    if (body === undefined) {
-      return sendJson(res, 413, { error: { code: 'PayloadTooLarge', message: 'The request body is too large.' } });
+    let body: RequestBody;
+    try {
+      body = await readRequestBody(req);
+    } catch (error) {
+      // The client went away, or the request timeout cut it off: there is no one left to answer.
+      writeLog('host', 'warning', `${method} ${url.pathname}: the request ended before its body arrived (${describeError(error)}).`);
+      return;
+    }
+    if (body.tooLarge) {
+      // Closed, because the rest of an over-long body may still be on its way.
+      return sendJson(res, 413, { error: { code: 'PayloadTooLarge', message: 'The request body is too large.' } }, { Connection: 'close' });
     }
     const params: Record<string, string> = {};
     found.route.paramNames.forEach((name, i) => {
@@ -138,7 +183,7 @@ function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
       method,
       url: url.toString(),
       headers,
-      body: { bytes: body },
+      body: { bytes: body.bytes },
       params,
       query: Object.fromEntries(url.searchParams),
     };
@@ -159,8 +204,20 @@ function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
 
 /** Serves the HTTP routes on options.port (0 picks a free one) until closed. */
 export async function startHttpServer(routes: readonly HttpRoute[], invoke: Invoke, options: HttpTriggerServerOptions): Promise<HttpTriggerServer> {
+  const headersTimeout = options.headersTimeoutInMs ?? defaultHeadersTimeoutInMs;
+  const requestTimeout = options.requestTimeoutInMs ?? defaultRequestTimeoutInMs;
+  if (!(headersTimeout > 0 && requestTimeout >= headersTimeout)) {
+    throw new Error(`The HTTP timeouts need 0 < headersTimeoutInMs <= requestTimeoutInMs (got ${headersTimeout} and ${requestTimeout}).`);
+  }
   const handleHttp = createHttpHandler(routes, invoke);
-  const server = http.createServer((req, res) => {
+  const serverOptions: http.ServerOptions = {
+    headersTimeout,
+    requestTimeout,
+    // Node checks both timeouts only every connectionsCheckingInterval (30 s by default), which would let
+    // a 20 s limit run to 50 s.
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeout / 4)),
+  };
+  const server = http.createServer(serverOptions, (req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
       writeLog('host', 'error', String(error));
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalError', message: 'An unexpected error occurred.' } });
