@@ -21,4 +21,22 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
+  {
+    // What is deployed (functions/, shared/) must not lean on what only runs, tests or measures it locally:
+    // .funcignore leaves local/, test/, bench/ and chaos/ out of the package, so such an import breaks in Azure.
+    files: ['functions/**/*.ts', 'shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/local', '**/local/**', '**/test', '**/test/**', '**/bench', '**/bench/**', '**/chaos', '**/chaos/**'],
+              message: 'functions/ and shared/ are deployed; local/, test/, bench/ and chaos/ are not. Move what both need into shared/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

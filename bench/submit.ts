@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { storageNames } from '../shared/storage/storageNames';
-import { startStack, tenantA } from '../test/helpers/stack';
+import { startStack, tenantA } from '../local/harness/stack';
 
 /**
  * `npm run bench`: how fast the service accepts jobs, against a baseline measured in the same run on the

@@ -1,4 +1,4 @@
-import { runChaos } from '../test/helpers/chaos';
+import { runChaos } from '../local/harness/chaos';
 
 /**
  * `npm run chaos [-- --jobs 300 --hosts 2 --kill-every-ms 3000 --seed 1]`: the full chaos run. Prints one

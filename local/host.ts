@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startFunctionsHost } from './functionsHost';
+import { startFunctionsHost } from './host/functionsHost';
 import { applyLocalSettings } from './settings';
 
 /**

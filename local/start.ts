@@ -1,13 +1,14 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../shared/config/config';
 import { consoleLogger } from '../shared/logger';
 import { defaultModelName } from '../shared/provider/modelCatalogue';
 import { deleteExpiredJobs } from '../shared/jobs/retention';
 import { createServices } from '../shared/services';
-import { startAzurite, type Azurite } from './azurite';
-import { startImageService, type FaultRule, type ImageService } from './imageService';
+import { startAzurite, type Azurite } from './azurite/azurite';
+import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
 
 /**
@@ -25,6 +26,38 @@ function localPort(urlText: string | undefined): number | undefined {
   return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
 
+/** Says which port is taken and what to do, instead of a bare EADDRINUSE from deep inside a child. */
+async function requireFreePort(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is in use. Another npm start may still be running: stop it (Ctrl-C in its terminal), or find the process with \`lsof -i :${port}\`.`
+            : `port ${port} (${what}) cannot be used: ${error.message}`,
+        ),
+      );
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+/** What npm start started, so every way out stops all of it. */
+const started: { azurite?: Azurite; imageService?: ImageService; host?: ChildProcess } = {};
+
+async function stopStarted(): Promise<void> {
+  const { host } = started;
+  if (host && host.exitCode === null && host.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      host.once('exit', () => resolve());
+      host.kill('SIGTERM');
+    });
+  }
+  await started.imageService?.close().catch(() => undefined);
+  await started.azurite?.stop().catch(() => undefined);
+}
+
 async function main(): Promise<void> {
   const settingsFile = path.join(projectDir, settingsFileName);
   if (!existsSync(settingsFile)) {
@@ -39,26 +72,39 @@ async function main(): Promise<void> {
   if (added.length > 0) console.log(`Using ${exampleSettingsFileName}'s values for settings missing from ${settingsFileName}: ${added.join(', ')}`);
   const env = process.env;
 
-  let azurite: Azurite | undefined;
-  if (env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true') {
-    azurite = await startAzurite({ location: path.join(projectDir, '.azurite'), blobPort: 10000, queuePort: 10001, tablePort: 10002, quiet: true });
-    console.log(`Azurite: blob ${azurite.blobUrl}, queue ${azurite.queueUrl} (data in .azurite/)`);
+  // Everything is checked before anything starts, so a bad setting or a taken port leaves nothing running.
+  const config = loadConfig();
+  let rules: FaultRule[];
+  try {
+    rules = JSON.parse(env['LOCAL_IMAGE_RULES'] ?? '[]') as FaultRule[];
+  } catch {
+    throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/imageService.ts).');
   }
-
-  let imageService: ImageService | undefined;
+  const useAzurite = env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true';
   const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
+  const port = Number(env['FUNCTIONS_PORT'] ?? 7071);
+  if (useAzurite) {
+    for (const [azuritePort, what] of [[10000, 'Azurite blob'], [10001, 'Azurite queue'], [10002, 'Azurite table']] as const) await requireFreePort(azuritePort, what);
+  }
+  if (imagePort !== undefined) await requireFreePort(imagePort, 'the local image service');
+  await requireFreePort(port, 'the Functions host; set FUNCTIONS_PORT to use another');
+
+  if (useAzurite) {
+    started.azurite = await startAzurite({ location: path.join(projectDir, '.azurite'), blobPort: 10000, queuePort: 10001, tablePort: 10002, quiet: true });
+    console.log(`Azurite: blob ${started.azurite.blobUrl}, queue ${started.azurite.queueUrl} (data in .azurite/)`);
+  }
   if (imagePort !== undefined) {
-    imageService = await startImageService({
+    started.imageService = await startImageService({
       port: imagePort,
       defaultModel: env['IMAGE_MODEL'] ?? defaultModelName,
       latencyMs: Number(env['LOCAL_IMAGE_LATENCY_MS'] ?? 0),
-      rules: JSON.parse(env['LOCAL_IMAGE_RULES'] ?? '[]') as FaultRule[],
+      rules,
     });
-    console.log(`Local image service (placeholder PNGs): ${imageService.url}`);
+    console.log(`Local image service (placeholder pictures): ${started.imageService.url}`);
   }
 
   // Azure's lifecycle rule deletes old jobs and images; locally this does, at start and every hour.
-  const services = createServices(loadConfig());
+  const services = createServices(config);
   const retention = () => {
     deleteExpiredJobs(services, consoleLogger).catch((error: unknown) => {
       console.error(`Retention cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -68,23 +114,13 @@ async function main(): Promise<void> {
   const retentionTimer = setInterval(retention, 60 * 60_000);
   retentionTimer.unref();
 
-  const port = Number(env['FUNCTIONS_PORT'] ?? 7071);
-  const host = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'host.js'), '--port', String(port)], {
-    stdio: 'inherit',
-    env,
-  });
+  const host = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'host.js'), '--port', String(port)], { stdio: 'inherit', env });
+  started.host = host;
 
   let stopping = false;
   async function stopAll(exitCode: number): Promise<never> {
     stopping = true;
-    if (host.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        host.once('exit', () => resolve());
-        host.kill('SIGTERM');
-      });
-    }
-    await imageService?.close();
-    await azurite?.stop();
+    await stopStarted();
     process.exit(exitCode);
   }
   host.once('exit', (code) => {
@@ -103,7 +139,8 @@ async function main(): Promise<void> {
   console.log(`\nEdu4All Image Jobs: http://localhost:${port}/api  (health: http://localhost:${port}/api/health). Ctrl-C stops.\n`);
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stopStarted();
   process.exit(1);
 });

@@ -11,8 +11,7 @@ import { jobRequestSchema } from './jobRequest';
  * unreadable record is a clear error, not a cast.
  */
 
-const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
-export type JobStatus = (typeof jobStatuses)[number];
+export type JobStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
 const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
 
 export function isTerminal(status: JobStatus): boolean {

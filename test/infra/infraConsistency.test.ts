@@ -6,7 +6,7 @@ import { settingNames } from '../../shared/config/config';
 import { defaultModelName, getModel, modelCatalogue } from '../../shared/provider/modelCatalogue';
 import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
 import { storageNames } from '../../shared/storage/storageNames';
-import { projectDir } from '../helpers/stack';
+import { projectDir } from '../../local/harness/stack';
 
 /**
  * Keeps infra/ and the code honest with each other. The Bicep compiler cannot be installed here, so this
@@ -159,12 +159,12 @@ describe('infra/ and the code agree', () => {
   // Each role the identity gets, with the code that needs it: a role whose reason disappears from the code,
   // or a role granted without a reason here, fails this test.
   const neededRoles: Array<{ role: string; id: string; evidence: [file: string, text: string] }> = [
-    { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/blobJson.ts', '.upload('] },
-    { role: 'Storage Queue Data Contributor', id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', evidence: ['shared/jobSubmission.ts', 'sendMessage('] },
-    { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/sasLinks.ts', 'getUserDelegationKey('] },
-    { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
+    { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/storage/blobJson.ts', '.upload('] },
+    { role: 'Storage Queue Data Contributor', id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', evidence: ['shared/storage/jobQueue.ts', 'sendMessage('] },
+    { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/storage/sasLinks.ts', 'getUserDelegationKey('] },
+    { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/provider/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
     { role: 'Monitoring Metrics Publisher', id: '3913510d-42f4-4e42-8a64-420c390055eb', evidence: ['infra/app/api.bicep', 'Authorization=AAD'] },
-    { role: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', evidence: ['shared/config.ts', 'STATUS_TOKEN_SECRETS'] },
+    { role: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', evidence: ['shared/config/config.ts', 'STATUS_TOKEN_SECRETS'] },
   ];
 
   for (const { role, id, evidence } of neededRoles) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runChaos } from '../helpers/chaos';
+import { runChaos } from '../../local/harness/chaos';
 
 /** The small chaos run inside npm test; `npm run chaos` runs the full one (300 jobs). */
 describe('chaos (small)', () => {

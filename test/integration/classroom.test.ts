@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type JsonObject, type Stack } from '../helpers/stack';
+import { startStack, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /**
  * A classroom presses "generate" at once. The deployment's quota is small, so every instance paces its

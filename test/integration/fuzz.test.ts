@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { storageNames } from '../../shared/storage/storageNames';
-import { seededRandom } from '../helpers/random';
-import { startStack, tenantA, type Stack } from '../helpers/stack';
+import { seededRandom } from '../../local/harness/random';
+import { startStack, tenantA, type Stack } from '../../local/harness/stack';
 
 /**
  * 1,200 generated malformed or hostile requests (bodies, headers, methods, paths, ids, tokens) against the

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { developmentConnectionString } from '../../local/azurite';
-import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../helpers/stack';
+import { developmentConnectionString } from '../../local/azurite/azurite';
+import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../../local/harness/stack';
 
 /** A port on this machine that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -24,6 +24,7 @@ describe('health when storage is down', () => {
       AZURE_OPENAI_API_KEY: 'test-key',
       TENANTS: tenantsSetting(),
       STATUS_TOKEN_SECRETS: statusTokenSecret,
+      SWEEP_SCHEDULE: '0 */5 * * * *',
     });
     try {
       const response = await fetch(`${host.url}/api/health`);

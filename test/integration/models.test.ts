@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startHostProcess, startStack, statusTokenSecret, tenantsSetting, type Stack } from '../helpers/stack';
+import { startHostProcess, startStack, statusTokenSecret, tenantsSetting, type Stack } from '../../local/harness/stack';
 
 /**
  * The model is a setting: a retired one stops start-up with the way out, and a fixed-size model that Azure

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { storageNames } from '../../shared/storage/storageNames';
-import { startStack, tenantA, type JsonObject, type Stack } from '../helpers/stack';
+import { startStack, tenantA, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /** The whole pipeline through the local host, a real Azurite and the local image service (gpt-image-2, the default). */
 describe('job pipeline (gpt-image-2)', () => {

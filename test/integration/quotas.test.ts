@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, tenantA, tenantB, tenantsSetting, type Stack } from '../helpers/stack';
+import { startStack, tenantA, tenantB, tenantsSetting, type Stack } from '../../local/harness/stack';
 
 /** Quotas in images and a submit rate, exact under concurrent submits and across restarts. */
 describe('quotas and rate limits', () => {

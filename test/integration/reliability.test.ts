@@ -6,7 +6,7 @@ import type { JobRecord } from '../../shared/jobs/job';
 import { createServices } from '../../shared/services';
 import { consoleLogger } from '../../shared/logger';
 import { repairStrandedJobs } from '../../shared/jobs/recovery';
-import { startHostProcess, startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
+import { startHostProcess, startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /** Every accepted job ends once: faults at the image service's HTTP boundary, crashes, duplicates, cancels. */
 describe('reliability', () => {

@@ -5,7 +5,7 @@ import { consoleLogger } from '../../shared/logger';
 import { deleteExpiredJobs } from '../../shared/jobs/retention';
 import { createServices } from '../../shared/services';
 import { storageNames } from '../../shared/storage/storageNames';
-import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../helpers/stack';
+import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /** Who may see and do what: API keys, tenants, status tokens, CORS, erasure, retention, logs. */
 describe('access control', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from '../helpers/stack';
+import { startStack, type Stack } from '../../local/harness/stack';
 
 /** Two host processes on one Azurite share a burst: every job is done, and done once. */
 describe('two hosts sharing one queue', () => {

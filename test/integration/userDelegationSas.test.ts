@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { startAzurite, type Azurite } from '../../local/azurite';
+import { startAzurite, type Azurite } from '../../local/azurite/azurite';
 
 const run = promisify(execFile);
 

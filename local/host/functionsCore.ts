@@ -6,75 +6,132 @@ import Module from 'node:module';
  * "test mode": every registration arrives here with its normalised binding metadata, so the local host
  * runs exactly the functions Azure would, from the same code, with no second list of routes.
  * Only the parts of the worker's contract the library uses are implemented.
+ *
+ * The types below keep the names and shapes of the library's own declaration of that module
+ * (`types-core/index.d.ts` in Azure/azure-functions-nodejs-library). The npm package does not ship that
+ * file (its `files` are dist/, src/ and types/), so it cannot be imported; this is the subset the local
+ * host uses, with `unknown` where the declaration says `any`.
  */
 
-export type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
+export type RpcLogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
+export type RpcLogCategory = 'user' | 'system' | 'customMetric';
 
-export interface BindingInfo {
+/**
+ * One binding of a registered function. The library sends more than the declared type/direction: the
+ * binding's own properties (`route`, `methods`, `queueName`, `connection`, `schedule`, …), hence the index.
+ */
+export interface RpcBindingInfo {
   readonly type?: string | null;
   readonly direction?: 'in' | 'out' | 'inout' | null;
   readonly [property: string]: unknown;
 }
 
+/** What `registerFunction` receives: the name and the bindings by binding name. */
 export interface FunctionMetadata {
   readonly name: string;
-  readonly bindings: Readonly<Record<string, BindingInfo>>;
+  readonly bindings: Readonly<Record<string, RpcBindingInfo>>;
 }
 
 export type FunctionCallback = (...args: unknown[]) => unknown;
 
-export interface TypedData {
+export interface RpcTypedData {
   string?: string | null;
   json?: string | null;
   bytes?: Uint8Array | null;
-  http?: HttpData | null;
+  http?: RpcHttpData | null;
 }
 
-export interface HttpData {
+export interface RpcHttpData {
   method?: string | null;
   url?: string | null;
   headers?: Record<string, string> | null;
-  body?: TypedData | null;
+  body?: RpcTypedData | null;
   params?: Record<string, string> | null;
   query?: Record<string, string> | null;
   statusCode?: string | null;
 }
 
-export interface InvocationRequest {
-  invocationId?: string | null;
-  functionId?: string | null;
-  inputData?: { name?: string | null; data?: TypedData | null }[] | null;
-  triggerMetadata?: Record<string, TypedData> | null;
+export interface RpcParameterBinding {
+  name?: string | null;
+  data?: RpcTypedData | null;
 }
 
-export interface InvocationResponse {
+export interface RpcInvocationRequest {
   invocationId?: string | null;
-  outputData?: { name?: string | null; data?: TypedData | null }[] | null;
-  returnValue?: TypedData | null;
+  functionId?: string | null;
+  inputData?: RpcParameterBinding[] | null;
+  triggerMetadata?: Record<string, RpcTypedData> | null;
 }
+
+export interface RpcInvocationResponse {
+  invocationId?: string | null;
+  outputData?: RpcParameterBinding[] | null;
+  returnValue?: RpcTypedData | null;
+}
+
+export type InvocationState = 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
 
 export interface CoreInvocationContext {
   invocationId: string;
-  request: InvocationRequest;
+  request: RpcInvocationRequest;
   metadata: FunctionMetadata;
-  state?: 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
-  log(level: LogLevel, category: 'user' | 'system' | 'customMetric', message: string): void;
+  state?: InvocationState;
+  log(level: RpcLogLevel, category: RpcLogCategory, message: string): void;
+}
+
+export interface InvocationArguments {
+  context: unknown;
+  inputs: unknown[];
 }
 
 export interface InvocationModel {
-  getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
+  getArguments(): Promise<InvocationArguments>;
   invokeFunction(context: unknown, inputs: unknown[], callback: FunctionCallback): Promise<unknown>;
-  getResponse(context: unknown, result: unknown): Promise<InvocationResponse>;
+  getResponse(context: unknown, result: unknown): Promise<RpcInvocationResponse>;
 }
 
 export interface ProgrammingModel {
   readonly name: string;
   readonly version: string;
-  getInvocationModel(coreContext: CoreInvocationContext): InvocationModel;
+  getInvocationModel(coreContext: CoreInvocationContext): InvocationModel | Promise<InvocationModel>;
 }
 
-export type HookName = 'preInvocation' | 'postInvocation' | 'appStart' | 'appTerminate';
-export type HookCallback = (context: Record<string, unknown>) => void | Promise<void>;
+export type HookData = Record<string, unknown>;
+
+export interface HookContext {
+  readonly hookData: HookData;
+  readonly appHookData: HookData;
+}
+
+export interface PreInvocationContext extends HookContext {
+  readonly invocationContext: unknown;
+  inputs: unknown[];
+  functionCallback: FunctionCallback;
+}
+
+export interface PostInvocationContext extends HookContext {
+  readonly invocationContext: unknown;
+  inputs: unknown[];
+  result: unknown;
+  error: unknown;
+}
+
+export interface AppStartContext extends HookContext {
+  functionAppDirectory: string;
+}
+
+export type AppTerminateContext = HookContext;
+
+/** The context each hook receives, by hook name. */
+export interface HookContexts {
+  preInvocation: PreInvocationContext;
+  postInvocation: PostInvocationContext;
+  appStart: AppStartContext;
+  appTerminate: AppTerminateContext;
+}
+
+export type HookName = keyof HookContexts;
+export type HookCallback<Context extends HookContext = HookContext> = (context: Context) => unknown;
 
 export interface RegisteredFunction {
   readonly metadata: FunctionMetadata;
@@ -94,14 +151,18 @@ class Disposable {
 /** What the host reads back: the registered functions, the programming model and the hooks. */
 export interface FunctionsCoreRegistry {
   readonly functions: Map<string, RegisteredFunction>;
-  readonly hooks: Record<HookName, Set<HookCallback>>;
+  readonly hooks: { readonly [Name in HookName]: Set<HookCallback<HookContexts[Name]>> };
   programmingModel(): ProgrammingModel;
-  log(level: LogLevel, message: string): void;
+  log(level: RpcLogLevel, message: string): void;
 }
 
-export function installFunctionsCore(log: (level: LogLevel, message: string) => void): FunctionsCoreRegistry {
+function isHookName(name: string, hooks: FunctionsCoreRegistry['hooks']): name is HookName {
+  return Object.hasOwn(hooks, name);
+}
+
+export function installFunctionsCore(log: (level: RpcLogLevel, message: string) => void): FunctionsCoreRegistry {
   const functions = new Map<string, RegisteredFunction>();
-  const hooks: Record<HookName, Set<HookCallback>> = {
+  const hooks: FunctionsCoreRegistry['hooks'] = {
     preInvocation: new Set(),
     postInvocation: new Set(),
     appStart: new Set(),
@@ -118,9 +179,11 @@ export function installFunctionsCore(log: (level: LogLevel, message: string) => 
       functions.set(metadata.name, { metadata, callback });
       return new Disposable(() => functions.delete(metadata.name));
     },
-    registerHook(name: HookName, callback: HookCallback): Disposable {
+    // The name arrives as a plain string at run time, so the callback is typed for the base context,
+    // which every hook's own context extends.
+    registerHook(name: string, callback: HookCallback): Disposable {
+      if (!isHookName(name, hooks)) throw new Error(`Unknown hook "${name}"`);
       const set = hooks[name];
-      if (!set) throw new Error(`Unknown hook "${name}"`);
       set.add(callback);
       return new Disposable(() => set.delete(callback));
     },
@@ -130,7 +193,7 @@ export function installFunctionsCore(log: (level: LogLevel, message: string) => 
     getProgrammingModel(): ProgrammingModel | undefined {
       return model;
     },
-    log(level: LogLevel, _category: string, message: string): void {
+    log(level: RpcLogLevel, _category: RpcLogCategory, message: string): void {
       log(level, message);
     },
   };

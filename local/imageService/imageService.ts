@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../shared/provider/modelCatalogue';
+import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
 import { renderPlaceholder, studentText } from './placeholderImage';
 
 /**

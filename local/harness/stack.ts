@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { startAzurite, type Azurite } from '../../local/azurite';
-import { startImageService, type ImageService, type ImageServiceOptions } from '../../local/imageService';
+import { startAzurite, type Azurite } from '../azurite/azurite';
+import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
 import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
@@ -19,11 +19,12 @@ export function tenantsSetting(quotas: Partial<TenantQuotas> = {}): string {
 }
 
 /**
- * The one helper that integration tests share: a real Azurite, the local image service and one or more
- * local Functions host processes, all on free ports, torn down by stop(). Faults are injected only at the
- * image service's HTTP boundary.
+ * The one stack that the integration tests, the chaos run and the benchmark share: a real Azurite, the
+ * local image service and one or more local Functions host processes, all on free ports, torn down by
+ * stop(). Faults are injected only at the image service's HTTP boundary.
  */
 
+/** This file runs as dist/local/harness/stack.js: three levels below the project. */
 export const projectDir = path.resolve(__dirname, '..', '..', '..');
 
 export interface HostProcess {
@@ -136,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
     IMAGE_REQUESTS_PER_MINUTE: '100000',
+    SWEEP_SCHEDULE: '0 */5 * * * *',
     ...options.env,
   };
   const hosts: HostProcess[] = [];

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileRoute, expandEntryPoints } from '../../local/functionsHost';
-import { parseTimeSpan, readHostSettings } from '../../local/hostConfig';
-import { projectDir } from '../helpers/stack';
+import { projectDir } from '../../../local/harness/stack';
+import { parseTimeSpan, readHostSettings } from '../../../local/host/hostConfig';
 
 describe('local host configuration', () => {
   it('parses host.json TimeSpans', () => {
@@ -25,23 +24,5 @@ describe('local host configuration', () => {
     });
     assert.equal(overridden.queues.maxDequeueCount, 2);
     assert.equal(overridden.queues.visibilityTimeoutInMs, 0);
-  });
-
-  it('compiles route templates as the Functions host does', () => {
-    const { pattern, paramNames } = compileRoute('api', 'jobs/{id}');
-    assert.deepEqual(paramNames, ['id']);
-    assert.equal(pattern.exec('/api/jobs/abc')?.[1], 'abc');
-    assert.equal(pattern.exec('/API/Jobs/abc/')?.[1], 'abc');
-    assert.equal(pattern.test('/api/jobs'), false);
-    assert.equal(pattern.test('/api/jobs/a/b'), false);
-    const optional = compileRoute('api', 'items/{id:int?}');
-    assert.equal(optional.pattern.test('/api/items'), true);
-    assert.equal(optional.pattern.exec('/api/items/7')?.[1], '7');
-  });
-
-  it('expands package.json main to the compiled function files', () => {
-    const files = expandEntryPoints(projectDir, 'dist/functions/*.js').map((file) => file.slice(projectDir.length + 1));
-    assert.ok(files.includes('dist/functions/submitJob.js'));
-    assert.ok(files.every((file) => /^dist\/functions\/[^/]+\.js$/.test(file)));
   });
 });

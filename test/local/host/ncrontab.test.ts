@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nextOccurrence, parseNcrontab } from '../../local/ncrontab';
+import { nextOccurrence, parseNcrontab } from '../../../local/host/ncrontab';
 
 describe('NCRONTAB timer schedules (local host)', () => {
   const next = (expression: string, after: string) => nextOccurrence(parseNcrontab(expression), new Date(after)).toISOString();

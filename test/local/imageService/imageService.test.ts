@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startImageService, type ImageService } from '../../local/imageService';
+import { startImageService, type ImageService } from '../../../local/imageService/imageService';
 import { APIError } from 'openai';
-import { createImageProvider, type ImageProvider } from '../../shared/provider/imageProvider';
-import { getModel } from '../../shared/provider/modelCatalogue';
-import { classifyProviderFailure, requestedRetryDelayInMs } from '../../shared/provider/providerFailure';
+import { createImageProvider, type ImageProvider } from '../../../shared/provider/imageProvider';
+import { getModel } from '../../../shared/provider/modelCatalogue';
+import { classifyProviderFailure, requestedRetryDelayInMs } from '../../../shared/provider/providerFailure';
 
 /**
  * The local image service through the real `openai` client, and what each fault at that HTTP boundary
