@@ -39,6 +39,10 @@ export class UnauthorizedError extends ServiceError {
   readonly status = 401;
 }
 
+export class ForbiddenError extends ServiceError {
+  readonly status = 403;
+}
+
 /** Also what another tenant's job looks like, so ids cannot be probed. */
 export class NotFoundError extends ServiceError {
   readonly status = 404;

@@ -54,7 +54,7 @@ export interface RespondOptions {
 }
 
 /** Wraps a handler: whatever it throws becomes the error shape, and CORS headers go on every answer. */
-export function respond(handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>, options: RespondOptions = {}): HttpHandler {
+export function respond(handler: (request: HttpRequest, context: InvocationContext) => HttpResponseInit | Promise<HttpResponseInit>, options: RespondOptions = {}): HttpHandler {
   return async (request, context) => {
     let response: HttpResponseInit;
     try {

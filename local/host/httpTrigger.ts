@@ -157,10 +157,12 @@ function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
     const matches = routes
       .map((route) => ({ route, match: route.pattern.exec(pathname) }))
       .filter((candidate) => candidate.match !== null);
-    if (matches.length === 0) return sendJson(res, 404, { error: { code: 'NotFound', message: `No function serves ${url.pathname}.` } });
     const found = matches.find(({ route }) => !route.methods || route.methods.includes(method));
+    // A route that only answers CORS preflights (OPTIONS) everywhere does not make a path exist.
+    const serving = matches.filter(({ route }) => !route.methods || route.methods.some((m) => m !== 'OPTIONS'));
+    if (!found && serving.length === 0) return sendJson(res, 404, { error: { code: 'NotFound', message: `No function serves ${url.pathname}.` } });
     if (!found) {
-      const allowed = [...new Set(matches.flatMap(({ route }) => route.methods ?? []))];
+      const allowed = [...new Set(serving.flatMap(({ route }) => route.methods ?? []))];
       return sendJson(res, 405, { error: { code: 'MethodNotAllowed', message: `${method} is not allowed here; use ${allowed.join(', ')}.` } }, { Allow: allowed.join(', ') });
     }
     let body: RequestBody;

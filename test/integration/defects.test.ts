@@ -14,7 +14,7 @@ import { startStack, tenantA, type Stack } from '../../local/harness/stack';
 describe('defects found by a newcomer and an attacker', () => {
   let stack: Stack;
   before(async () => {
-    stack = await startStack({ env: { IMAGE_REQUESTS_PER_MINUTE: '1' } });
+    stack = await startStack({ env: { IMAGE_REQUESTS_PER_MINUTE: '1', CORS_ALLOWED_ORIGINS: 'https://lms.example.org' } });
   });
   after(async () => {
     await stack?.stop();
@@ -112,5 +112,27 @@ describe('defects found by a newcomer and an attacker', () => {
     assert.match(((await response.json()) as { error: { message: string } }).error.message, /utf-16/);
     const utf8 = await stack.submit(JSON.stringify({ prompt: 'a cat' }), { 'content-type': 'application/json; charset=UTF-8' });
     assert.equal(utf8.status, 202);
+  });
+
+  it('answers CORS preflights: status reads for allowed origins, a reason for everything else', async () => {
+    const preflight = (path: string, origin: string, method: string, requestHeaders?: string) =>
+      fetch(`${stack.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': method, ...(requestHeaders ? { 'access-control-request-headers': requestHeaders } : {}) },
+      });
+    const path = '/api/jobs/0b6d2f4e-5b7a-4c1e-9f7d-1b2c3d4e5f60';
+    const ok = await preflight(path, 'https://lms.example.org', 'GET', 'content-type');
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://lms.example.org');
+    assert.match(ok.headers.get('access-control-allow-methods') ?? '', /GET/);
+    const post = await preflight('/api/jobs', 'https://lms.example.org', 'POST', 'api-key, content-type');
+    assert.equal(post.status, 403);
+    assert.equal(((await post.json()) as { error: { code: string } }).error.code, 'CorsMethodNotAllowed');
+    const key = await preflight(path, 'https://lms.example.org', 'GET', 'api-key');
+    assert.equal(((await key.json()) as { error: { code: string } }).error.code, 'CorsHeaderNotAllowed');
+    const foreign = await preflight(path, 'https://evil.example', 'GET');
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    assert.equal((await fetch(`${stack.url}/api/no-such-route`)).status, 404, 'a preflight route does not make every path exist');
   });
 });
