@@ -79,6 +79,7 @@ var jobsContainerName = 'jobs'
 var imagesContainerName = 'images'
 var usageContainerName = 'usage'
 var idempotencyContainerName = 'idempotency'
+var uploadsContainerName = 'uploads'
 var openAiApiVersion = '2025-04-01-preview'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -136,6 +137,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: imagesContainerName }
         { name: usageContainerName }
         { name: idempotencyContainerName }
+        { name: uploadsContainerName }
       ]
     }
   }
@@ -153,6 +155,8 @@ module storageData 'app/storage-data.bicep' = {
       { name: 'delete-old-quota-counters', containers: [usageContainerName], days: 62 }
       // Idempotency keys must live at least 24 hours.
       { name: 'delete-old-idempotency-keys', containers: [idempotencyContainerName], days: 2 }
+      // Uploaded pictures (children's photos) are needed only until their edit job has run: a day at most.
+      { name: 'delete-old-uploads', containers: [uploadsContainerName], days: 1 }
     ]
   }
 }

@@ -13,6 +13,7 @@ import { createIdempotencyStore, type IdempotencyStore } from './access/idempote
 import { createProviderPacer, type ProviderPacer } from './provider/pacer';
 import { createWaitingLine, type WaitingLine } from './jobs/waitingLine';
 import { createJobQueue, type JobQueue } from './storage/jobQueue';
+import { createUploadStore, type UploadStore } from './storage/uploadStore';
 import { createQuotas, type Quotas } from './access/quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
@@ -32,6 +33,7 @@ export interface Services {
   readonly requestParser: JobRequestParser;
   readonly jobs: JobStore;
   readonly images: ImageStore;
+  readonly uploads: UploadStore;
   readonly links: SasLinkSigner;
   readonly jobQueue: JobQueue;
   readonly imageProvider: ImageProvider;
@@ -54,6 +56,7 @@ export function createServices(config: AppConfig): Services {
   const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
   const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
   const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
+  const uploadsContainer = storage.blobService.getContainerClient(storageNames.uploadsContainer);
   const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
@@ -71,6 +74,7 @@ export function createServices(config: AppConfig): Services {
       imagesContainer.createIfNotExists(),
       usageContainer.createIfNotExists(),
       idempotencyContainer.createIfNotExists(),
+      uploadsContainer.createIfNotExists(),
       jobQueue.createIfNotExists(),
     ]).then(
       () => undefined,
@@ -87,9 +91,10 @@ export function createServices(config: AppConfig): Services {
     profile,
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
-    requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob }),
+    requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: createJobStore(jobsContainer),
     images: createImageStore(imagesContainer),
+    uploads: createUploadStore(uploadsContainer),
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
     imageProvider: createImageProvider(config.imageProvider, profile, {

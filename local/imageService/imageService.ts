@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
+import sharp from 'sharp';
+import { imageFormatOf } from '../../shared/provider/imageProvider';
 import { renderPlaceholder, studentText } from './placeholderImage';
 
 /**
@@ -73,7 +75,8 @@ interface ActiveRule extends FaultRule {
   remaining: number;
 }
 
-const maxBodyBytes = 1024 * 1024;
+/** Edits carry up to 16 pictures; generation bodies are a few KiB. */
+const maxBodyBytes = 64 * 1024 * 1024;
 
 function openAiError(status: number, message: string, param?: string, code?: string) {
   return { status, body: { error: { message, type: 'invalid_request_error', param: param ?? null, code: code ?? null } } };
@@ -147,6 +150,24 @@ export function checkImageRequest(model: ModelEntry, cloud: Cloud, body: Record<
   const safetyIdentifier = body['safety_identifier'];
   if (safetyIdentifier !== undefined && (typeof safetyIdentifier !== 'string' || safetyIdentifier.length > 64)) {
     return openAiError(400, "'safety_identifier' must be a string of at most 64 characters", 'safety_identifier');
+  }
+  return undefined;
+}
+
+/** The provider's limits on an edit's pictures: up to 16 of PNG, JPEG or WebP; a PNG mask with alpha, the first picture's size. */
+async function checkEditInputs(model: ModelEntry, edit: { images: Buffer[]; mask?: Buffer }): Promise<{ status: number; body: unknown } | undefined> {
+  if (!model.parameters.edits) return openAiError(400, `The model ${model.name} does not support image edits.`, 'model', 'unsupported_operation');
+  if (edit.images.length < 1 || edit.images.length > 16) return openAiError(400, "'image' must be 1 to 16 images", 'image');
+  const sizes = [];
+  for (const bytes of edit.images) {
+    if (!imageFormatOf(bytes)) return openAiError(400, 'Invalid image file: each image must be a png, webp or jpg file.', 'image', 'invalid_image_format');
+    const metadata = await sharp(bytes).metadata();
+    sizes.push(`${metadata.width}x${metadata.height}`);
+  }
+  if (edit.mask) {
+    const metadata = imageFormatOf(edit.mask) === 'png' ? await sharp(edit.mask).metadata() : undefined;
+    if (!metadata?.hasAlpha) return openAiError(400, "Invalid mask: the mask must be a png with an alpha channel.", 'mask', 'invalid_mask');
+    if (`${metadata.width}x${metadata.height}` !== sizes[0]) return openAiError(400, `Invalid mask: it must be the size of the first image (${sizes[0]}).`, 'mask', 'invalid_mask');
   }
   return undefined;
 }
@@ -252,7 +273,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     res.end(text);
   }
 
-  async function readBody(req: http.IncomingMessage): Promise<string> {
+  async function readBytes(req: http.IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -260,7 +281,30 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       if (size > maxBodyBytes) throw new Error('body too large');
       chunks.push(chunk as Buffer);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
+  }
+  const readBody = async (req: http.IncomingMessage) => (await readBytes(req)).toString('utf8');
+
+  /**
+   * An edit's multipart body, as the openai client sends it: the parameters as text fields (numbers parsed
+   * back), the pictures as `image` or `image[]` files and an optional `mask` file.
+   */
+  async function readEditBody(req: http.IncomingMessage): Promise<{ body: Record<string, unknown>; images: Buffer[]; mask?: Buffer }> {
+    const form = await new Request('http://local/', { method: 'POST', headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: await readBytes(req) }).formData();
+    const body: Record<string, unknown> = {};
+    const images: Buffer[] = [];
+    let mask: Buffer | undefined;
+    for (const [name, value] of form.entries()) {
+      if (typeof value !== 'string') {
+        const bytes = Buffer.from(await value.arrayBuffer());
+        if (name === 'mask') mask = bytes;
+        else if (name === 'image' || name === 'image[]') images.push(bytes);
+        else body[name] = '(file)';
+        continue;
+      }
+      body[name] = ['n', 'output_compression', 'partial_images'].includes(name) && /^\d+$/.test(value) ? Number(value) : value;
+    }
+    return { body, images, ...(mask ? { mask } : {}) };
   }
 
   async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
@@ -281,7 +325,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     return send(res, 404, { error: { code: 'NotFound', message: 'Unknown control route' } });
   }
 
-  async function handleGeneration(req: http.IncomingMessage, res: http.ServerResponse, url: URL, deployment: string | undefined) {
+  async function handleGeneration(req: http.IncomingMessage, res: http.ServerResponse, url: URL, deployment: string | undefined, operation: 'generations' | 'edits') {
     if (deployment !== undefined && !url.searchParams.get('api-version')) {
       return send(res, 404, { error: { code: '404', message: 'Resource not found' } });
     }
@@ -292,17 +336,25 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       });
     }
     let body: Record<string, unknown>;
+    let edit: { images: Buffer[]; mask?: Buffer } | undefined;
     try {
-      const parsed: unknown = JSON.parse(await readBody(req));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
+      if (operation === 'edits') {
+        const { body: fields, ...pictures } = await readEditBody(req);
+        body = fields;
+        edit = pictures;
+      } else {
+        const parsed: unknown = JSON.parse(await readBody(req));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        body = parsed as Record<string, unknown>;
+      }
     } catch {
-      return send(res, 400, openAiError(400, 'The body must be a JSON object.').body);
+      return send(res, 400, openAiError(400, operation === 'edits' ? 'The body must be multipart/form-data.' : 'The body must be a JSON object.').body);
     }
     const prompt = typeof body['prompt'] === 'string' ? body['prompt'] : '';
     const n = typeof body['n'] === 'number' ? body['n'] : 1;
     const size = typeof body['size'] === 'string' ? body['size'] : '1024x1024';
-    const { prompt: _prompt, n: _n, size: _size, ...parameters } = body;
+    const { prompt: _prompt, n: _n, size: _size, ...fields } = body;
+    const parameters = edit ? { ...fields, images: edit.images.length, mask: edit.mask !== undefined } : fields;
     const cloud: Cloud = deployment === undefined ? 'openai' : 'azure-openai';
     const record = (status: number, fault?: Fault['kind']) =>
       recorded.push({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
@@ -351,7 +403,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
     }
     const profile = modelFor(deployment, body['model']);
-    const invalid = checkImageRequest(profile, cloud, body);
+    const invalid = checkImageRequest(profile, cloud, body) ?? (edit ? await checkEditInputs(profile, edit) : undefined);
     if (invalid) {
       record(invalid.status);
       return send(res, invalid.status, invalid.body);
@@ -389,11 +441,11 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const azure = /^\/openai\/deployments\/([^/]+)\/images\/generations$/.exec(url.pathname);
+    const azure = /^\/openai\/deployments\/([^/]+)\/images\/(generations|edits)$/.exec(url.pathname);
     const work = url.pathname.startsWith('/_control/')
       ? handleControl(req, res, url.pathname)
-      : req.method === 'POST' && (azure || url.pathname === '/v1/images/generations')
-        ? handleGeneration(req, res, url, azure ? decodeURIComponent(azure[1] ?? '') : undefined)
+      : req.method === 'POST' && (azure || url.pathname === '/v1/images/generations' || url.pathname === '/v1/images/edits')
+        ? handleGeneration(req, res, url, azure ? decodeURIComponent(azure[1] ?? '') : undefined, (azure?.[2] ?? /\/v1\/images\/(generations|edits)$/.exec(url.pathname)?.[1]) === 'edits' ? 'edits' : 'generations')
         : Promise.resolve(send(res, 404, { error: { code: '404', message: 'Resource not found' } }));
     work.catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: { code: 'InternalServerError', message: String(error) } });

@@ -109,6 +109,8 @@ const settingsSchema = z.object({
   SAS_EXPIRY_MINUTES: integer('SAS_EXPIRY_MINUTES', 1, 1440, 60),
   PROMPT_MAX_CHARS: integer('PROMPT_MAX_CHARS', 1, 32_000, 1000),
   MAX_IMAGES_PER_JOB: integer('MAX_IMAGES_PER_JOB', 1, 10, 4),
+  // gpt-image-2 takes up to 16 input images per edit; each is a child's picture to check, store and erase.
+  MAX_EDIT_IMAGES: integer('MAX_EDIT_IMAGES', 1, 16, 4),
   PROMPT_BLOCKED_TERMS_EXTRA: optionalText,
   STATUS_RETRY_AFTER_SECONDS: integer('STATUS_RETRY_AFTER_SECONDS', 1, 60, 2),
   PUBLIC_BASE_URL: optionalText.pipe(url('PUBLIC_BASE_URL').optional()),
@@ -241,6 +243,7 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
     promptMaxChars: settings.PROMPT_MAX_CHARS,
     maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
+    maxEditImages: settings.MAX_EDIT_IMAGES,
     extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
     statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
     /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */

@@ -36,6 +36,8 @@ const storedImageSchema = z.object({
   format: z.enum(outputFormats).default('png'),
   contentType: z.string(),
   revisedPrompt: z.string().optional(),
+  /** A small WebP for galleries and listings. */
+  thumbnail: z.object({ blobName: z.string(), width: z.number(), height: z.number() }).optional(),
 });
 export type StoredImage = z.infer<typeof storedImageSchema>;
 
@@ -67,6 +69,15 @@ export const jobBaseSchema = z.object({
   enqueuedDateTime: z.string().optional(),
   /** Place in the waiting line, for the position estimate. */
   ticket: z.number().optional(),
+  /** Edits and variations: where the pictures they start from are stored, resolved when the job was accepted. */
+  sources: z
+    .object({
+      images: z.array(z.object({ container: z.string(), blobName: z.string() })),
+      mask: z.object({ container: z.string(), blobName: z.string() }).optional(),
+      /** Uploads the job uses, deleted with it. */
+      uploadIds: z.array(z.string()),
+    })
+    .optional(),
 });
 export type JobBase = z.infer<typeof jobBaseSchema>;
 

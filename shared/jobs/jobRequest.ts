@@ -25,8 +25,23 @@ import {
  * A request as accepted and stored on the job: the parser's output, whatever the model. Stored records
  * are parsed with this schema on read (older records without outputFormat were PNG).
  */
+/** A picture a job starts from: one of the tenant's earlier job images, or an upload (POST /api/uploads). */
+export const imageRefSchema = z.union([
+  z.strictObject({ jobId: z.uuid({ error: 'jobId must be a job id' }), index: z.int({ error: 'index must be a whole number from 0 to 9' }).min(0).max(9) }),
+  z.strictObject({ uploadId: z.uuid({ error: 'uploadId must be an upload id from POST /api/uploads' }) }),
+], { error: 'an image is { "jobId", "index" } (an earlier job\'s image) or { "uploadId" } (an upload)' });
+export type ImageRef = z.infer<typeof imageRefSchema>;
+
+export const jobKinds = ['generate', 'edit', 'variation'] as const;
+
 export const jobRequestSchema = z.object({
+  /** edit (images + prompt, optional mask) or variation (one image, made again); absent: generate (text to image). */
+  kind: z.enum(['edit', 'variation']).optional(),
   prompt: z.string(),
+  /** edit and variation: the pictures the job starts from (a variation has exactly one). */
+  images: z.array(imageRefSchema).optional(),
+  /** edit: a PNG upload, transparent where the picture may change, the size of the first image. */
+  mask: z.strictObject({ uploadId: z.uuid() }).optional(),
   n: z.int().min(1),
   orientation: z.enum(orientations),
   /** As asked for; absent when the shape came from orientation or size. */
@@ -43,11 +58,15 @@ export const jobRequestSchema = z.object({
 });
 
 export type JobRequest = z.infer<typeof jobRequestSchema>;
+/** What the parser gives back: a variation may leave its prompt to the picture it starts from. */
+export type ParsedJobRequest = Omit<JobRequest, 'prompt'> & { prompt?: string };
 
 export interface JobRequestLimits {
   /** The longest student prompt, in characters; already reduced so that metaprompt + prompt fits the model. */
   readonly promptMaxChars: number;
   readonly maxImagesPerJob: number;
+  /** The most input images an edit may name (MAX_EDIT_IMAGES). */
+  readonly maxEditImages: number;
 }
 
 const metadataLimits = { maxEntries: 8, maxKeyChars: 40, maxValueChars: 128 } as const;
@@ -100,7 +119,7 @@ const unsupportedFieldHints: Record<string, string> = {
 };
 
 export interface JobRequestParser {
-  parse(body: unknown): JobRequest;
+  parse(body: unknown): ParsedJobRequest;
   readonly allowedFields: readonly string[];
 }
 
@@ -123,7 +142,8 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
             message: `prompt is too long: at most ${limits.promptMaxChars} characters are allowed`,
             params: { tooLong: true },
           }),
-      ),
+      )
+      .optional(),
     n: z
       .int({ error: `n must be a whole number from 1 to ${maxN}` })
       .min(1, `n must be a whole number from 1 to ${maxN}`)
@@ -162,6 +182,14 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       .min(0, 'outputCompression must be a whole number from 0 to 100')
       .max(100, 'outputCompression must be a whole number from 0 to 100')
       .optional(),
+    kind: z.enum(jobKinds, { error: `kind must be one of ${oneOf(jobKinds)}` }).default('generate'),
+    images: z
+      .array(imageRefSchema, { error: 'images must be a list of { "jobId", "index" } or { "uploadId" }' })
+      .min(1, `images must name 1 to ${limits.maxEditImages} pictures`)
+      .max(limits.maxEditImages, `images must name 1 to ${limits.maxEditImages} pictures`)
+      .optional(),
+    image: imageRefSchema.optional(),
+    mask: z.strictObject({ uploadId: z.uuid({ error: 'mask.uploadId must be an upload id from POST /api/uploads' }) }, { error: 'mask is { "uploadId" } of a PNG upload' }).optional(),
     user: userIdSchema.optional(),
     metadata: z
       .record(
@@ -202,7 +230,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
 
   return {
     allowedFields,
-    parse(body: unknown): JobRequest {
+    parse(body: unknown): ParsedJobRequest {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new BadRequestError('InvalidRequest', 'The request body must be a JSON object.', { target: 'body' });
       }
@@ -221,7 +249,11 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
         );
         throw toRequestError(record, issues[0] as z.core.$ZodIssue);
       }
-      const { size, orientation, aspectRatio, ...rest } = parsed.data;
+      const { size, orientation, aspectRatio, image, images, mask, kind, ...rest } = parsed.data;
+      const inputs = kindInputs(kind, { image, images, mask, prompt: rest.prompt });
+      if (kind !== 'generate' && !profile.parameters.edits) {
+        throw new BadRequestError('UnsupportedKind', `kind ${kind} needs a model with edits; ${profile.name} has none.`, { target: 'kind' });
+      }
       if (size !== undefined && aspectRatio !== undefined) {
         throw new BadRequestError('InvalidField', 'Give size or aspectRatio, not both: a size already has its aspect ratio.', { target: 'aspectRatio' });
       }
@@ -241,12 +273,42 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       const finalOrientation = orientation ?? shapeOrientation ?? 'square';
       return {
         ...withoutUndefined(rest),
+        // Absent means generate, so a text-to-image job reads as it always did.
+        ...(kind !== 'generate' ? { kind } : {}),
+        ...inputs,
         orientation: finalOrientation,
         ...(aspectRatio ? { aspectRatio } : {}),
         size: size ?? sizeForShape(profile, { orientation: finalOrientation, ...(aspectRatio ? { aspectRatio } : {}) }),
       };
     },
   };
+}
+
+/**
+ * What each kind takes: generate a prompt and no pictures; edit a prompt, 1 to N pictures and an optional
+ * mask; variation one picture (`image`) and, if it likes, a prompt (else its source's). Stored as `images`.
+ */
+function kindInputs(
+  kind: (typeof jobKinds)[number],
+  fields: { image?: ImageRef | undefined; images?: ImageRef[] | undefined; mask?: { uploadId: string } | undefined; prompt?: string | undefined },
+): Pick<JobRequest, 'images' | 'mask'> {
+  const refuse = (field: string, message: string) => new BadRequestError(fields[field as keyof typeof fields] === undefined ? 'MissingField' : 'InvalidField', message, { target: field });
+  if (kind !== 'variation' && fields.prompt === undefined) throw refuse('prompt', 'prompt is required');
+  if (kind === 'generate') {
+    for (const field of ['images', 'image', 'mask'] as const) {
+      if (fields[field] !== undefined) throw refuse(field, `${field} belongs to kind edit or variation; this job is kind generate`);
+    }
+    return {};
+  }
+  if (kind === 'edit') {
+    if (fields.image !== undefined) throw refuse('image', 'an edit names its pictures in images (a list); image is for kind variation');
+    if (!fields.images) throw refuse('images', 'an edit needs images: 1 or more of { "jobId", "index" } or { "uploadId" }');
+    return { images: fields.images, ...(fields.mask ? { mask: fields.mask } : {}) };
+  }
+  if (fields.images !== undefined) throw refuse('images', 'a variation starts from one picture: give it as image');
+  if (fields.mask !== undefined) throw refuse('mask', 'a variation has no mask; use kind edit to change part of a picture');
+  if (!fields.image) throw refuse('image', 'a variation needs image: { "jobId", "index" } or { "uploadId" }');
+  return { images: [fields.image] };
 }
 
 function withoutUndefined<T extends object>(value: T): T {

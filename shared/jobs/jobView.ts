@@ -32,6 +32,8 @@ export interface ImageResource {
   readonly height: number;
   readonly contentType: string;
   readonly revisedPrompt?: string;
+  /** A small WebP (at most 256x256) for galleries, with its own read-only link. */
+  readonly thumbnail?: { readonly url: string; readonly width: number; readonly height: number };
 }
 
 export interface RenderOptions {
@@ -92,6 +94,15 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
       height: image.height,
       contentType: image.contentType,
       ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
+      ...(image.thumbnail
+        ? {
+            thumbnail: {
+              url: await services.links.linkFor(services.images.containerName, image.thumbnail.blobName, expiresOn),
+              width: image.thumbnail.width,
+              height: image.thumbnail.height,
+            },
+          }
+        : {}),
     })),
   );
   return { ...base, result: { images }, ...(job.usage && options.caller.kind === 'tenant' ? { usage: job.usage } : {}) };

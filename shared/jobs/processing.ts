@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { Logger } from '../logger';
 import type { GenerationResult } from '../provider/imageProvider';
 import { findModel, parseSize } from '../provider/modelCatalogue';
@@ -7,6 +8,7 @@ import type { Services } from '../services';
 import type { ListedImage } from '../storage/imageStore';
 import { isTerminal, type JobError, type JobRecord, type JobUsage } from './job';
 import { parseJobMessage } from './jobMessage';
+import { loadSourcePictures } from './sources';
 import { decide, decideSlotWait, defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCallSucceeded, recordWait, start, type Outcome, type Worker } from './transitions';
 
@@ -21,7 +23,7 @@ import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCa
 
 export type WorkerServices = Pick<
   Services,
-  'config' | 'profile' | 'jobs' | 'images' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor'
+  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor'
 >;
 
 export interface ProcessContext {
@@ -89,6 +91,12 @@ export async function processJob(services: WorkerServices, input: unknown, conte
   const saved = new Set((await services.images.list(jobId)).map((image) => image.index));
   const missing = Array.from({ length: request.n }, (_, index) => index).filter((index) => !saved.has(index));
   let transientFailures = 0;
+  // Edits and variations: their pictures, checked by content before anything is spent on them.
+  const pictures = started.sources ? await loadSourcePictures(services, started.sources) : undefined;
+  if (pictures && 'code' in pictures) {
+    await apply((job) => finish(job, { status: 'Failed', error: pictures }, now()));
+    return log.warn(`Job ${jobId}: failed with ${pictures.code} (its input pictures).`);
+  }
 
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
     let generated: GenerationResult | undefined;
@@ -106,7 +114,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
       }
       const callStartedAt = now();
       try {
-        generated = await services.imageProvider.generate({
+        const call = {
           prompt,
           n: batch.length,
           size: request.size,
@@ -115,7 +123,10 @@ export async function processJob(services: WorkerServices, input: unknown, conte
           outputFormat: request.outputFormat,
           ...(request.outputCompression !== undefined ? { outputCompression: request.outputCompression } : {}),
           safetyIdentifier: services.pseudonyms.safetyIdentifier(started.tenantId, request.user),
-        });
+        };
+        generated = pictures
+          ? await services.imageProvider.edit({ ...call, images: pictures.images, ...(pictures.mask ? { mask: pictures.mask } : {}) })
+          : await services.imageProvider.generate(call);
       } catch (error) {
         const failure = classifyProviderFailure(error);
         if (failure.code === 'ProviderRateLimited') transientFailures = 0;
@@ -146,15 +157,18 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     const { usage } = generated;
     const firstIndex = batch[0] ?? 0;
     await Promise.all(
-      generated.images.map((image, offset) =>
-        services.images.save(jobId, batch[offset] ?? firstIndex + offset, image.bytes, {
+      generated.images.map(async (image, offset) => {
+        const index = batch[offset] ?? firstIndex + offset;
+        await services.images.save(jobId, index, image.bytes, {
           width,
           height,
           format: request.outputFormat,
           ...(image.revisedPrompt ? { revisedPrompt: image.revisedPrompt } : {}),
           ...(usage ? { call: { firstIndex, usage } } : {}),
-        }),
-      ),
+        });
+        const thumbnail = await makeThumbnail(image.bytes);
+        await services.images.saveThumbnail(jobId, index, thumbnail.data, thumbnail);
+      }),
     );
     if (transientFailures > 0) {
       transientFailures = 0;
@@ -166,7 +180,11 @@ export async function processJob(services: WorkerServices, input: unknown, conte
 
 /** Ends a job whose images are all saved: Succeeded with its usage, or cleaned up if it was canceled or deleted meanwhile. */
 async function complete(services: WorkerServices, job: JobRecord, log: Logger, now: () => number): Promise<void> {
-  const listed = (await services.images.list(job.id)).filter((image) => image.index < job.request.n);
+  const listed = await Promise.all(
+    (await services.images.list(job.id))
+      .filter((image) => image.index < job.request.n)
+      .map(async (image) => (image.thumbnail ? image : { ...image, thumbnail: await thumbnailFor(services, job.id, image) })),
+  );
   const images = listed.map(({ call: _call, ...image }) => image);
   const usage = jobUsage(services, job, listed);
   const outcome: Outcome = { status: 'Succeeded', images, usage };
@@ -209,6 +227,21 @@ function jobUsage(services: Pick<Services, 'profile'>, job: JobRecord, images: r
     calls.size > 0 ? tokens : undefined,
   );
   return { ...tokens, ...(cost !== undefined ? { estimatedCostUsd: cost } : {}) };
+}
+
+/** A thumbnail a crash kept from being made with its image (a redelivery does not make the image again). */
+async function thumbnailFor(services: WorkerServices, jobId: string, image: ListedImage): Promise<ListedImage['thumbnail']> {
+  const bytes = await services.images.read(image.blobName);
+  if (!bytes) return undefined;
+  const thumbnail = await makeThumbnail(bytes);
+  await services.images.saveThumbnail(jobId, image.index, thumbnail.data, thumbnail);
+  return { blobName: `${jobId}/${image.index}.thumb.webp`, width: thumbnail.width, height: thumbnail.height };
+}
+
+/** Thumbnails fit in 256x256: enough for a gallery or a class overview, a few KiB each. */
+async function makeThumbnail(bytes: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(bytes).resize(256, 256, { fit: 'inside' }).webp({ quality: 70 }).toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,12 +1,13 @@
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { uploadLifetimeInMs } from '../storage/uploadStore';
 
 /**
- * Deletes job records and their images once they are older than the retention period (by last change,
+ * Deletes job records and their images (and uploads after a day) once they are older than the retention period (by last change,
  * as the Azure lifecycle rule counts). In Azure the storage lifecycle rule does this; locally `npm start`
  * runs it hourly, and `npm run cleanup` on demand.
  */
-export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency'>, log: Logger, now: Date = new Date()): Promise<number> {
+export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency' | 'uploads'>, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
   const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
   let deleted = 0;
@@ -18,5 +19,8 @@ export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage'
     deleted++;
   }
   if (deleted > 0) log.log(`Retention: deleted ${deleted} jobs older than ${services.config.retentionDays} days, with their images.`);
+  // Uploads (children's photos) live a day, used or not, as the Azure lifecycle rule keeps them.
+  const uploads = await services.uploads.deleteOlderThan(new Date(now.getTime() - uploadLifetimeInMs));
+  if (uploads > 0) log.log(`Retention: deleted ${uploads} uploads older than a day.`);
   return deleted;
 }

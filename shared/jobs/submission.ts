@@ -6,6 +6,8 @@ import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } fr
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { JobRecord } from './job';
+import type { JobRequest } from './jobRequest';
+import { resolveSources } from './sources';
 import { repairNeverEnqueued } from './recovery';
 import { cancel, markEnqueued } from './transitions';
 
@@ -27,7 +29,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
 /** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
@@ -39,7 +41,9 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
   await services.quotas.countSubmit(tenant);
-  const request = services.requestParser.parse(await options.readBody());
+  const parsed = services.requestParser.parse(await options.readBody());
+  const resolved = await resolveSources(services, tenant, parsed);
+  const request: JobRequest = { ...parsed, prompt: resolved?.prompt ?? parsed.prompt ?? '' };
   const screen = services.promptScreen.screen(request.prompt);
   if (screen.blocked) {
     throw new BadRequestError(
@@ -71,6 +75,12 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   }
 
   const reservation = await services.quotas.reserveImages(tenant, request.user, request.n);
+  try {
+    await resolved?.claim(id);
+  } catch (error) {
+    await reservation.release().catch(() => undefined);
+    throw error;
+  }
   const ticket = await services.waitingLine.join().catch(() => undefined);
   const now = new Date().toISOString();
   const job: JobRecord = {
@@ -84,6 +94,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     metapromptVersion: services.metaprompt.version,
     attempts: 0,
     ...(ticket !== undefined ? { ticket } : {}),
+    ...(resolved ? { sources: resolved.sources } : {}),
   };
   try {
     await services.jobs.create(job);
@@ -133,10 +144,12 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'qu
 }
 
 /** Erases a job at once (right to erasure): its images first, then its record. */
-export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency'>, job: JobRecord, log: Logger): Promise<void> {
+export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency' | 'uploads'>, job: JobRecord, log: Logger): Promise<void> {
   // The tombstone first: a retried Idempotency-Key must not re-create the job, however the delete ends.
   await services.idempotency.markErased(job.id);
   await services.images.deleteAll(job.id);
+  // Uploads are children's pictures: they go with the job that used them.
+  for (const uploadId of job.sources?.uploadIds ?? []) await services.uploads.delete(job.tenantId, uploadId);
   await services.jobs.delete(job.id);
   // A worker that was generating when the record vanished removes what it saved (see processing.ts).
   log.log(`Job ${job.id} deleted by tenant ${job.tenantId}.`);

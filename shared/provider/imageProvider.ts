@@ -1,6 +1,7 @@
 import { getBearerTokenProvider, type TokenCredential } from '@azure/identity';
-import OpenAI, { AzureOpenAI } from 'openai';
-import type { ImageGenerateParamsNonStreaming } from 'openai/resources/images';
+import OpenAI, { AzureOpenAI, toFile } from 'openai';
+import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
+import { contentTypes, fileExtensions } from './modelCatalogue';
 import type { ImageProviderConfig } from '../config/config';
 import { createCredential } from '../storage/clients';
 import type { ModelEntry, OutputFormat } from './modelCatalogue';
@@ -40,8 +41,16 @@ export interface GenerationResult {
   readonly usage?: TokenUsage;
 }
 
+/** An edit: the same parameters, plus the pictures to start from and an optional mask. */
+export interface ImageEditRequest extends ImageGenerationRequest {
+  readonly images: readonly { readonly bytes: Buffer; readonly format: OutputFormat }[];
+  /** A PNG the size of the first image, transparent where the picture may change. */
+  readonly mask?: Buffer;
+}
+
 export interface ImageProvider {
   generate(request: ImageGenerationRequest): Promise<GenerationResult>;
+  edit(request: ImageEditRequest): Promise<GenerationResult>;
   /** Throws when the provider's credentials cannot be obtained (used by the health check). */
   checkCredentials(): Promise<void>;
 }
@@ -56,7 +65,7 @@ const cognitiveServicesScope = 'https://cognitiveservices.azure.com/.default';
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The format the bytes are in, by their signature (never trusting what the answer says). */
-function imageFormatOf(bytes: Buffer): OutputFormat | undefined {
+export function imageFormatOf(bytes: Buffer): OutputFormat | undefined {
   if (bytes.length > 8 && bytes.subarray(0, 8).equals(pngSignature)) return 'png';
   if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   if (bytes.length > 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
@@ -112,32 +121,26 @@ export function createImageProvider(
         // Not `user` (deprecated): a keyed hash that names no student.
         ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
       };
-      const response = await client.images.generate(params);
-      const images = (response.data ?? []).map((item) => {
-        if (!item.b64_json) throw new InvalidProviderResponseError('an image came without b64_json data');
-        const bytes = Buffer.from(item.b64_json, 'base64');
-        const format = imageFormatOf(bytes);
-        if (format !== request.outputFormat) {
-          throw new InvalidProviderResponseError(`an image is ${format ?? 'not an image'}, not the ${request.outputFormat} asked for`);
-        }
-        return { bytes, ...(item.revised_prompt ? { revisedPrompt: item.revised_prompt } : {}) };
-      });
-      if (images.length !== request.n) {
-        throw new InvalidProviderResponseError(`asked for ${request.n} images, got ${images.length}`);
-      }
-      const usage = response.usage;
-      return {
-        images,
-        ...(usage
-          ? {
-              usage: {
-                textInputTokens: usage.input_tokens_details?.text_tokens ?? usage.input_tokens,
-                imageInputTokens: usage.input_tokens_details?.image_tokens ?? 0,
-                outputTokens: usage.output_tokens,
-              },
-            }
-          : {}),
+      return resultOf(await client.images.generate(params), request);
+    },
+    async edit(request) {
+      const { parameters } = profile;
+      const params: ImageEditParamsNonStreaming = {
+        model: modelParameter,
+        prompt: request.prompt,
+        image: await Promise.all(
+          request.images.map((image, i) => toFile(image.bytes, `image-${i}.${fileExtensions[image.format]}`, { type: contentTypes[image.format] })),
+        ),
+        ...(request.mask ? { mask: await toFile(request.mask, 'mask.png', { type: 'image/png' }) } : {}),
+        n: request.n,
+        size: request.size,
+        ...(request.quality ? { quality: request.quality as ImageEditParamsNonStreaming['quality'] } : {}),
+        ...(parameters.outputFormat ? { output_format: request.outputFormat } : {}),
+        ...(parameters.outputCompression && request.outputCompression !== undefined ? { output_compression: request.outputCompression } : {}),
+        // The edits endpoint has no moderation parameter: the provider's default (auto) applies.
+        ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
       };
+      return resultOf(await client.images.edit(params), request);
     },
     async checkCredentials() {
       if (credential) {
@@ -145,6 +148,35 @@ export function createImageProvider(
         if (!token) throw new Error('no token for the Azure OpenAI scope');
       }
     },
+  };
+}
+
+/** The images of an answer, checked: base64 of the format asked for, as many as asked for; and the usage. */
+function resultOf(response: ImagesResponse, request: ImageGenerationRequest): GenerationResult {
+  const images = (response.data ?? []).map((item) => {
+    if (!item.b64_json) throw new InvalidProviderResponseError('an image came without b64_json data');
+    const bytes = Buffer.from(item.b64_json, 'base64');
+    const format = imageFormatOf(bytes);
+    if (format !== request.outputFormat) {
+      throw new InvalidProviderResponseError(`an image is ${format ?? 'not an image'}, not the ${request.outputFormat} asked for`);
+    }
+    return { bytes, ...(item.revised_prompt ? { revisedPrompt: item.revised_prompt } : {}) };
+  });
+  if (images.length !== request.n) {
+    throw new InvalidProviderResponseError(`asked for ${request.n} images, got ${images.length}`);
+  }
+  const usage = response.usage;
+  return {
+    images,
+    ...(usage
+      ? {
+          usage: {
+            textInputTokens: usage.input_tokens_details?.text_tokens ?? usage.input_tokens,
+            imageInputTokens: usage.input_tokens_details?.image_tokens ?? 0,
+            outputTokens: usage.output_tokens,
+          },
+        }
+      : {}),
   };
 }
 

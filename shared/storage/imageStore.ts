@@ -28,8 +28,12 @@ export interface ImageStore {
   readonly containerName: string;
   /** Saves one image unless it already exists. */
   save(jobId: string, index: number, bytes: Buffer, details: ImageDetails): Promise<void>;
-  /** The images saved for a job so far, by index. */
+  /** Saves an image's thumbnail (a small WebP) unless it exists. */
+  saveThumbnail(jobId: string, index: number, webp: Buffer, size: { width: number; height: number }): Promise<void>;
+  /** The images saved for a job so far, by index, with their thumbnails where made. */
   list(jobId: string): Promise<ListedImage[]>;
+  /** One image's bytes (an earlier job's picture an edit starts from), or undefined if it is gone. */
+  read(blobName: string): Promise<Buffer | undefined>;
   deleteAll(jobId: string): Promise<void>;
 }
 
@@ -38,6 +42,7 @@ export interface ImageStore {
 const maxMetadataValueChars = 7_000;
 const formatByExtension = new Map(outputFormats.map((format) => [fileExtensions[format], format]));
 const imageBlobName = /\/(\d+)\.([a-z]+)$/;
+const thumbnailBlobName = /\/(\d+)\.thumb\.webp$/;
 
 export function createImageStore(container: ContainerClient): ImageStore {
   return {
@@ -63,9 +68,34 @@ export function createImageStore(container: ContainerClient): ImageStore {
         if (!isStatus(error, 409)) throw error;
       }
     },
+    async saveThumbnail(jobId, index, webp, size) {
+      try {
+        await container.getBlockBlobClient(`${jobId}/${index}.thumb.webp`).uploadData(webp, {
+          blobHTTPHeaders: { blobContentType: 'image/webp', blobCacheControl: 'private, max-age=3600' },
+          metadata: { width: String(size.width), height: String(size.height) },
+          conditions: { ifNoneMatch: '*' },
+        });
+      } catch (error) {
+        if (!isStatus(error, 409)) throw error;
+      }
+    },
+    async read(blobName) {
+      try {
+        return await container.getBlobClient(blobName).downloadToBuffer();
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    },
     async list(jobId) {
       const images: ListedImage[] = [];
+      const thumbnails = new Map<number, NonNullable<ListedImage['thumbnail']>>();
       for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/`, includeMetadata: true })) {
+        const thumbnail = thumbnailBlobName.exec(blob.name);
+        if (thumbnail) {
+          thumbnails.set(Number(thumbnail[1]), { blobName: blob.name, width: Number(blob.metadata?.['width']), height: Number(blob.metadata?.['height']) });
+          continue;
+        }
         const match = imageBlobName.exec(blob.name);
         const format = match ? formatByExtension.get(match[2] ?? '') : undefined;
         if (!match || !format) continue;
@@ -90,7 +120,12 @@ export function createImageStore(container: ContainerClient): ImageStore {
             : {}),
         });
       }
-      return images.sort((a, b) => a.index - b.index);
+      return images
+        .map((image) => {
+          const thumbnail = thumbnails.get(image.index);
+          return thumbnail ? { ...image, thumbnail } : image;
+        })
+        .sort((a, b) => a.index - b.index);
     },
     async deleteAll(jobId) {
       for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/` })) {

@@ -13,7 +13,13 @@ import {
  * identity they are user-delegation SAS, so no account key is ever needed.
  */
 export interface SasLinkSigner {
+  /** A read-only link to one blob. */
   linkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
+  /**
+   * A create-only link to one blob that does not exist yet: it can write that blob once and nothing else
+   * (no read, no overwrite, no list, no other blob). For uploads, so pictures never pass through the app.
+   */
+  uploadLinkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
 }
 
 /** Starts a link's validity a little in the past so a client whose clock runs behind can use it at once. */
@@ -43,25 +49,28 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
     return delegationKey.key;
   }
 
+  async function sign(containerName: string, blobName: string, expiresOn: Date, permissions: 'r' | 'c'): Promise<string> {
+    const values = {
+      containerName,
+      blobName,
+      permissions: BlobSASPermissions.parse(permissions),
+      startsOn: new Date(Date.now() - clockSkewInMs),
+      expiresOn,
+      protocol,
+    };
+    const query = sharedKey
+      ? generateBlobSASQueryParameters(values, sharedKey)
+      : generateBlobSASQueryParameters(
+          values,
+          await userDelegationKeyValidUntil(expiresOn),
+          blobService.accountName,
+        );
+    const blobUrl = blobService.getContainerClient(containerName).getBlobClient(blobName).url;
+    return `${blobUrl}?${query.toString()}`;
+  }
+
   return {
-    async linkFor(containerName, blobName, expiresOn) {
-      const values = {
-        containerName,
-        blobName,
-        permissions: BlobSASPermissions.parse('r'),
-        startsOn: new Date(Date.now() - clockSkewInMs),
-        expiresOn,
-        protocol,
-      };
-      const query = sharedKey
-        ? generateBlobSASQueryParameters(values, sharedKey)
-        : generateBlobSASQueryParameters(
-            values,
-            await userDelegationKeyValidUntil(expiresOn),
-            blobService.accountName,
-          );
-      const blobUrl = blobService.getContainerClient(containerName).getBlobClient(blobName).url;
-      return `${blobUrl}?${query.toString()}`;
-    },
+    linkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'r'),
+    uploadLinkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'c'),
   };
 }

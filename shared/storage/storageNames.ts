@@ -9,4 +9,6 @@ export const storageNames = {
   usageContainer: 'usage',
   /** Idempotency-Key records, one per tenant and key. */
   idempotencyContainer: 'idempotency',
+  /** Pictures the LMS uploads for edits, `{tenant}/{uploadId}`; unused ones are deleted after a day. */
+  uploadsContainer: 'uploads',
 } as const;

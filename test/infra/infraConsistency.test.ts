@@ -138,7 +138,7 @@ describe('infra/ and the code agree', () => {
   it('creates every container the code uses, with the retention rule over them', () => {
     const containers = /containers: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
     const rules = /lifecycleRules: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
-    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer, storageNames.idempotencyContainer]) {
+    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer, storageNames.idempotencyContainer, storageNames.uploadsContainer]) {
       const variable = bicepVarFor(container);
       assert.match(containers, new RegExp(`name: ${variable}\\b`), `container ${container} is not created`);
       assert.match(rules, new RegExp(`containers: \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no lifecycle rule`);

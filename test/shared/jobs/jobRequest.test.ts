@@ -4,7 +4,7 @@ import { BadRequestError } from '../../../shared/errors';
 import { createJobRequestParser } from '../../../shared/jobs/jobRequest';
 import { getModel } from '../../../shared/provider/modelCatalogue';
 
-const limits = { promptMaxChars: 100, maxImagesPerJob: 4 };
+const limits = { promptMaxChars: 100, maxImagesPerJob: 4, maxEditImages: 4 };
 // Parsers are pure: the retired models' entries still describe their rules (fixed sizes, dall-e-3's style).
 const gptImage = createJobRequestParser(getModel('gpt-image-1'), 'azure-openai', limits);
 const dalle3 = createJobRequestParser(getModel('dall-e-3'), 'azure-openai', limits);
@@ -76,6 +76,14 @@ describe('job request validation', () => {
     { name: 'user that is an e-mail address', body: { prompt: 'a cat', user: 'jan.jansen@school.nl' }, code: 'InvalidField', target: 'user', message: /e-mail address.*opaque student id/ },
     { name: 'user that is a phone number', body: { prompt: 'a cat', user: '+31612345678' }, code: 'InvalidField', target: 'user', message: /phone number/ },
     { name: 'user that is a Dutch mobile number', body: { prompt: 'a cat', user: '06-12345678' }, code: 'InvalidField', target: 'user', message: /phone number/ },
+    { name: 'kind unknown', body: { prompt: 'a cat', kind: 'inpaint' }, code: 'InvalidField', target: 'kind', message: /generate, edit, variation/, parser: gptImage2 },
+    { name: 'an edit without images', body: { kind: 'edit', prompt: 'a hat' }, code: 'MissingField', target: 'images', parser: gptImage2 },
+    { name: 'an edit without a prompt', body: { kind: 'edit', images: [{ uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' }] }, code: 'MissingField', target: 'prompt', parser: gptImage2 },
+    { name: 'an edit with too many images', body: { kind: 'edit', prompt: 'a hat', images: Array.from({ length: 5 }, () => ({ uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' })) }, code: 'InvalidField', target: 'images', message: /1 to 4 pictures/, parser: gptImage2 },
+    { name: 'an image that is neither a job image nor an upload', body: { kind: 'variation', image: { url: 'https://example.org/cat.png' } }, code: 'InvalidField', target: 'image', message: /jobId.*uploadId/, parser: gptImage2 },
+    { name: 'images on a generate job', body: { prompt: 'a cat', images: [{ uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' }] }, code: 'InvalidField', target: 'images', message: /kind generate/, parser: gptImage2 },
+    { name: 'a variation with a mask', body: { kind: 'variation', image: { uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' }, mask: { uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' } }, code: 'InvalidField', target: 'mask', parser: gptImage2 },
+    { name: 'an edit on a model without edits', body: { kind: 'edit', prompt: 'a hat', images: [{ uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' }] }, code: 'UnsupportedKind', target: 'kind', message: /dall-e-3 has none/, parser: dalle3 },
     { name: 'a field named constructor', body: { prompt: 'a cat', constructor: 1 }, code: 'UnknownField', target: 'constructor', message: /Unknown field 'constructor'/ },
     { name: 'a field named toString', body: { prompt: 'a cat', toString: 1 }, code: 'UnknownField', target: 'toString', message: /Unknown field 'toString'/ },
     { name: 'aspectRatio unknown', body: { prompt: 'a cat', aspectRatio: '5:4' }, code: 'InvalidField', target: 'aspectRatio', message: /1:1, 4:3, 3:2, 16:9, 3:4, 2:3, 9:16/, parser: gptImage2 },
@@ -153,6 +161,15 @@ describe('job request validation', () => {
     assert.equal(gptImage2OpenAi.parse({ prompt: 'a cat', outputFormat: 'webp' }).outputFormat, 'webp');
   });
 
+  it('stores an edit and a variation with their pictures; a generate job reads as before', () => {
+    const upload = { uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' };
+    const edit = gptImage2.parse({ kind: 'edit', prompt: 'give the bunny a hat', images: [upload], mask: upload });
+    assert.deepEqual([edit.kind, edit.images, edit.mask], ['edit', [upload], upload]);
+    const variation = gptImage2.parse({ kind: 'variation', image: { jobId: '0b6d2f4e-5b7a-4c1e-9f7d-1b2c3d4e5f60', index: 1 } });
+    assert.deepEqual([variation.kind, variation.images, variation.prompt], ['variation', [{ jobId: '0b6d2f4e-5b7a-4c1e-9f7d-1b2c3d4e5f60', index: 1 }], undefined]);
+    assert.equal('kind' in gptImage2.parse({ prompt: 'a cat', kind: 'generate' }), false);
+  });
+
   it('derives the orientation from a model-native size', () => {
     const request = dalle3.parse({ prompt: 'a cat', size: '1024x1792' });
     assert.equal(request.orientation, 'portrait');
@@ -179,6 +196,6 @@ describe('job request validation', () => {
   });
 
   it('counts characters, not UTF-16 units, against the prompt limit', () => {
-    assert.equal(gptImage.parse({ prompt: '🐶'.repeat(100) }).prompt.length, 200);
+    assert.equal(gptImage.parse({ prompt: '🐶'.repeat(100) }).prompt?.length, 200);
   });
 });

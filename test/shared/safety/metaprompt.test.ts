@@ -38,10 +38,10 @@ describe('metaprompt', () => {
       const profile = getModel(name);
       const room = profile.maxPromptChars - metaprompt.overheadChars;
       assert.ok(room > 1000, `${name} leaves ${room} characters`);
-      const parser = createJobRequestParser(profile, 'azure-openai', { promptMaxChars: room, maxImagesPerJob: 4 });
+      const parser = createJobRequestParser(profile, 'azure-openai', { promptMaxChars: room, maxImagesPerJob: 4, maxEditImages: 4 });
       const longest = 'é'.repeat(room);
       const request = parser.parse({ prompt: longest, orientation: 'landscape' });
-      assert.ok(characterCount(metaprompt.compose(request.prompt, request.orientation)) <= profile.maxPromptChars);
+      assert.ok(characterCount(metaprompt.compose(request.prompt ?? '', request.orientation)) <= profile.maxPromptChars);
       assert.throws(() => parser.parse({ prompt: `${longest}x` }), /too long/);
     }
   });

@@ -1,0 +1,122 @@
+import sharp from 'sharp';
+import type { Tenant } from '../access/tenants';
+import { BadRequestError } from '../errors';
+import type { Services } from '../services';
+import { maxUploadBytes, uploadLifetimeInMs } from '../storage/uploadStore';
+import type { JobBase, JobError } from './job';
+import { imageFormatOf } from '../provider/imageProvider';
+import type { OutputFormat } from '../provider/modelCatalogue';
+import type { ImageRef, ParsedJobRequest } from './jobRequest';
+
+/**
+ * The pictures an edit or a variation starts from, checked when the job is accepted: an earlier image must
+ * be one of this tenant's succeeded jobs' (another tenant's looks the same as a missing one), an upload must
+ * have been written, be younger than a day and not used by another job. The pictures' content (type,
+ * size, dimensions, the mask's alpha) is checked by the worker before any provider call.
+ */
+
+export type SourceServices = Pick<Services, 'jobs' | 'uploads'>;
+type Sources = NonNullable<JobBase['sources']>;
+
+/** A variation of an upload with no prompt of its own gets this one. */
+const variationPrompt = 'A new version of this picture, in the same style.';
+
+export interface ResolvedSources {
+  readonly sources: Sources;
+  /** The prompt to use: the request's, or for a variation without one, its source job's. */
+  readonly prompt: string;
+  /** Marks the uploads as used by the job; throws if another job has one. */
+  claim(jobId: string): Promise<void>;
+}
+
+export async function resolveSources(services: SourceServices, tenant: Tenant, request: ParsedJobRequest, now = Date.now()): Promise<ResolvedSources | undefined> {
+  if (!request.images) return undefined;
+  const field = (i: number) => (request.kind === 'variation' ? 'image' : `images[${i}]`);
+  const uploadIds: string[] = [];
+  let inheritedPrompt: string | undefined;
+
+  async function upload(uploadId: string, target: string) {
+    const found = await services.uploads.describe(tenant.id, uploadId);
+    if (!found) throw new BadRequestError('UploadNotFound', `${target}: upload ${uploadId} was not written, or it expired and was deleted. PUT the file to its uploadUrl first.`, { target });
+    if (now - found.lastModified.getTime() > uploadLifetimeInMs) throw new BadRequestError('UploadExpired', `${target}: upload ${uploadId} is older than a day; upload the picture again.`, { target });
+    if (found.sizeInBytes > maxUploadBytes) throw new BadRequestError('UploadTooLarge', `${target}: the upload is ${found.sizeInBytes} bytes; at most ${maxUploadBytes} are allowed.`, { target });
+    if (uploadIds.includes(uploadId)) throw new BadRequestError('UploadAlreadyUsed', `${target}: upload ${uploadId} is named twice; each upload serves once.`, { target });
+    uploadIds.push(uploadId);
+    return { container: services.uploads.containerName, blobName: services.uploads.blobName(tenant.id, uploadId) };
+  }
+
+  async function resolve(ref: ImageRef, target: string) {
+    if ('uploadId' in ref) return upload(ref.uploadId, target);
+    const job = await services.jobs.get(ref.jobId);
+    const image = job?.tenantId === tenant.id && job.status === 'Succeeded' ? job.images.find((candidate) => candidate.index === ref.index) : undefined;
+    if (!job || !image) {
+      throw new BadRequestError('ImageNotFound', `${target}: job ${ref.jobId} has no picture ${ref.index} that this school can use (it must be one of its succeeded jobs).`, { target });
+    }
+    inheritedPrompt ??= job.request.prompt;
+    return { container: 'images', blobName: image.blobName };
+  }
+
+  const images = [];
+  for (const [i, ref] of request.images.entries()) images.push(await resolve(ref, field(i)));
+  const mask = request.mask ? await upload(request.mask.uploadId, 'mask.uploadId') : undefined;
+  return {
+    sources: { images, ...(mask ? { mask } : {}), uploadIds },
+    prompt: request.prompt ?? inheritedPrompt ?? variationPrompt,
+    async claim(jobId) {
+      for (const uploadId of uploadIds) {
+        if (!(await services.uploads.claim(tenant.id, uploadId, jobId))) {
+          throw new BadRequestError('UploadAlreadyUsed', `Upload ${uploadId} is used by another job already; each upload serves one job.`, { target: request.mask?.uploadId === uploadId ? 'mask.uploadId' : 'images' });
+        }
+      }
+    },
+  };
+}
+
+/** The inputs of an edit, checked by content before any provider call. */
+export interface SourcePictures {
+  readonly images: { readonly bytes: Buffer; readonly format: OutputFormat }[];
+  readonly mask?: Buffer;
+}
+
+/** Input pictures smaller or larger than this on a side are refused (the model works from 64 px up; 4096 is far above any school photo). */
+const minSide = 64;
+const maxSide = 4096;
+
+/**
+ * Reads the job's input pictures and checks them by content, not name: a PNG, JPEG or WebP within the
+ * size and dimension limits; a mask must be a PNG with an alpha channel, the size of the first image.
+ * Returns the pictures, or the error that ends the job (a bad upload never reaches the provider).
+ */
+export async function loadSourcePictures(services: Pick<Services, 'uploads' | 'images'>, sources: Sources): Promise<SourcePictures | JobError> {
+  const read = (ref: { container: string; blobName: string }) =>
+    ref.container === services.uploads.containerName ? services.uploads.read(ref.blobName) : services.images.read(ref.blobName);
+  const images: SourcePictures['images'][number][] = [];
+  const sizes: { width: number; height: number }[] = [];
+  for (const [i, ref] of sources.images.entries()) {
+    const bytes = await read(ref);
+    if (!bytes) return { code: 'InputImageGone', message: `Input picture ${i + 1} is no longer stored (deleted, or the upload expired).` };
+    if (bytes.length > maxUploadBytes) return { code: 'InputImageTooLarge', message: `Input picture ${i + 1} is ${bytes.length} bytes; at most ${maxUploadBytes} are allowed.` };
+    const format = imageFormatOf(bytes);
+    if (!format) return { code: 'UnsupportedImageType', message: `Input picture ${i + 1} is not a PNG, JPEG or WebP image (checked by its content).` };
+    const metadata = await sharp(bytes).metadata().catch(() => undefined);
+    const width = metadata?.width ?? 0;
+    const height = metadata?.height ?? 0;
+    if (!metadata) return { code: 'UnsupportedImageType', message: `Input picture ${i + 1} cannot be read as an image.` };
+    if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide) {
+      return { code: 'InvalidImageDimensions', message: `Input picture ${i + 1} is ${width}x${height}; each side must be from ${minSide} to ${maxSide} pixels.` };
+    }
+    images.push({ bytes, format });
+    sizes.push({ width, height });
+  }
+  if (!sources.mask) return { images };
+  const mask = await read(sources.mask);
+  if (!mask) return { code: 'InputImageGone', message: 'The mask is no longer stored (deleted, or the upload expired).' };
+  const metadata = imageFormatOf(mask) === 'png' ? await sharp(mask).metadata().catch(() => undefined) : undefined;
+  if (!metadata) return { code: 'InvalidMask', message: 'The mask must be a PNG image (checked by its content).' };
+  if (!metadata.hasAlpha) return { code: 'InvalidMask', message: 'The mask must have an alpha channel: transparent where the picture may change.' };
+  const first = sizes[0];
+  if (first && (metadata.width !== first.width || metadata.height !== first.height)) {
+    return { code: 'MaskSizeMismatch', message: `The mask is ${metadata.width}x${metadata.height}; it must be the size of the first picture, ${first.width}x${first.height}.` };
+  }
+  return { images, mask };
+}

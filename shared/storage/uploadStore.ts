@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { ContainerClient } from '@azure/storage-blob';
+import { isStatus } from './blobJson';
+
+/**
+ * Pictures the LMS uploads for edits, as blobs `{tenant}/{uploadId}` in the uploads container. The client
+ * writes them straight to storage through a create-only, one-blob SAS link, so a picture never passes
+ * through the app's memory as a request body. An upload serves one job: claiming it writes a marker blob
+ * create-only, so a second job naming it is refused. Unused uploads are deleted after a day (a lifecycle
+ * rule in Azure, the retention cleanup locally), used ones with their job (children's photos).
+ */
+
+/** The largest upload a job accepts (the provider's own limit is higher). */
+export const maxUploadBytes = 20 * 1024 * 1024;
+/** An upload older than this is expired (and soon deleted). */
+export const uploadLifetimeInMs = 24 * 60 * 60_000;
+
+export interface UploadStore {
+  readonly containerName: string;
+  /** A new upload id and the blob it is to be written to. */
+  create(tenantId: string): { id: string; blobName: string };
+  blobName(tenantId: string, uploadId: string): string;
+  /** The upload's size and age, if it was written. */
+  describe(tenantId: string, uploadId: string): Promise<{ sizeInBytes: number; lastModified: Date } | undefined>;
+  /** Marks the upload as used by a job; false when another job has it already. */
+  claim(tenantId: string, uploadId: string, jobId: string): Promise<boolean>;
+  read(blobName: string): Promise<Buffer | undefined>;
+  /** Deletes an upload and its claim (gone already is fine). */
+  delete(tenantId: string, uploadId: string): Promise<void>;
+  /** Uploads (and claims) older than `before`, for the local retention cleanup. */
+  deleteOlderThan(before: Date): Promise<number>;
+}
+
+export function createUploadStore(container: ContainerClient): UploadStore {
+  const blobName = (tenantId: string, uploadId: string) => `${tenantId}/${uploadId}`;
+  const ignoreMissing = (error: unknown) => {
+    if (!isStatus(error, 404)) throw error;
+  };
+  return {
+    containerName: container.containerName,
+    create(tenantId) {
+      const id = randomUUID();
+      return { id, blobName: blobName(tenantId, id) };
+    },
+    blobName,
+    async describe(tenantId, uploadId) {
+      try {
+        const properties = await container.getBlobClient(blobName(tenantId, uploadId)).getProperties();
+        return { sizeInBytes: properties.contentLength ?? 0, lastModified: properties.lastModified ?? new Date(0) };
+      } catch (error) {
+        ignoreMissing(error);
+        return undefined;
+      }
+    },
+    async claim(tenantId, uploadId, jobId) {
+      const body = JSON.stringify({ jobId });
+      try {
+        await container.getBlockBlobClient(`${blobName(tenantId, uploadId)}.claim`).upload(body, Buffer.byteLength(body), { conditions: { ifNoneMatch: '*' } });
+        return true;
+      } catch (error) {
+        if (isStatus(error, 409)) return false;
+        throw error;
+      }
+    },
+    async read(name) {
+      try {
+        return await container.getBlobClient(name).downloadToBuffer();
+      } catch (error) {
+        ignoreMissing(error);
+        return undefined;
+      }
+    },
+    async delete(tenantId, uploadId) {
+      await container.deleteBlob(blobName(tenantId, uploadId)).catch(ignoreMissing);
+      await container.deleteBlob(`${blobName(tenantId, uploadId)}.claim`).catch(ignoreMissing);
+    },
+    async deleteOlderThan(before) {
+      let deleted = 0;
+      for await (const blob of container.listBlobsFlat()) {
+        if ((blob.properties.lastModified?.getTime() ?? 0) >= before.getTime()) continue;
+        await container.deleteBlob(blob.name).catch(ignoreMissing);
+        deleted++;
+      }
+      return deleted;
+    },
+  };
+}
