@@ -5,7 +5,7 @@ import { findModel, parseSize } from '../provider/modelCatalogue';
 import { addUsage, estimateCostUsd, noUsage } from '../provider/pricing';
 import { classifyProviderFailure } from '../provider/providerFailure';
 import type { Services } from '../services';
-import type { ListedImage } from '../storage/imageStore';
+import { thumbnailBlobNameFor, type ListedImage } from '../storage/imageStore';
 import { isTerminal, type JobError, type JobRecord, type JobUsage } from './job';
 import { parseJobMessage } from './jobMessage';
 import { loadSourcePictures } from './sources';
@@ -235,7 +235,7 @@ async function thumbnailFor(services: WorkerServices, jobId: string, image: List
   if (!bytes) return undefined;
   const thumbnail = await makeThumbnail(bytes);
   await services.images.saveThumbnail(jobId, image.index, thumbnail.data, thumbnail);
-  return { blobName: `${jobId}/${image.index}.thumb.webp`, width: thumbnail.width, height: thumbnail.height };
+  return { blobName: thumbnailBlobNameFor(jobId, image.index), width: thumbnail.width, height: thumbnail.height };
 }
 
 /** Thumbnails fit in 256x256: enough for a gallery or a class overview, a few KiB each. */

@@ -42,7 +42,13 @@ export interface ImageStore {
 const maxMetadataValueChars = 7_000;
 const formatByExtension = new Map(outputFormats.map((format) => [fileExtensions[format], format]));
 const imageBlobName = /\/(\d+)\.([a-z]+)$/;
-const thumbnailBlobName = /\/(\d+)\.thumb\.webp$/;
+/**
+ * Thumbnails sit beside the job's folder (`{jobId}.thumbs/{index}.webp`), not in it, so `{jobId}/` holds
+ * exactly the job's pictures; a listing by the bare job id (a UUID, so no other job shares the prefix)
+ * finds both.
+ */
+const thumbnailBlobName = /\.thumbs\/(\d+)\.webp$/;
+export const thumbnailBlobNameFor = (jobId: string, index: number) => `${jobId}.thumbs/${index}.webp`;
 
 export function createImageStore(container: ContainerClient): ImageStore {
   return {
@@ -70,7 +76,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     },
     async saveThumbnail(jobId, index, webp, size) {
       try {
-        await container.getBlockBlobClient(`${jobId}/${index}.thumb.webp`).uploadData(webp, {
+        await container.getBlockBlobClient(thumbnailBlobNameFor(jobId, index)).uploadData(webp, {
           blobHTTPHeaders: { blobContentType: 'image/webp', blobCacheControl: 'private, max-age=3600' },
           metadata: { width: String(size.width), height: String(size.height) },
           conditions: { ifNoneMatch: '*' },
@@ -90,7 +96,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     async list(jobId) {
       const images: ListedImage[] = [];
       const thumbnails = new Map<number, NonNullable<ListedImage['thumbnail']>>();
-      for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/`, includeMetadata: true })) {
+      for await (const blob of container.listBlobsFlat({ prefix: jobId, includeMetadata: true })) {
         const thumbnail = thumbnailBlobName.exec(blob.name);
         if (thumbnail) {
           thumbnails.set(Number(thumbnail[1]), { blobName: blob.name, width: Number(blob.metadata?.['width']), height: Number(blob.metadata?.['height']) });
@@ -128,7 +134,8 @@ export function createImageStore(container: ContainerClient): ImageStore {
         .sort((a, b) => a.index - b.index);
     },
     async deleteAll(jobId) {
-      for await (const blob of container.listBlobsFlat({ prefix: `${jobId}/` })) {
+      // The pictures and their thumbnails (see thumbnailBlobNameFor).
+      for await (const blob of container.listBlobsFlat({ prefix: jobId })) {
         await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: unknown) => {
           if (!isStatus(error, 404)) throw error;
         });
