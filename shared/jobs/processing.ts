@@ -194,12 +194,12 @@ async function complete(services: WorkerServices, job: JobRecord, log: Logger, n
     await services.images.deleteAll(job.id);
     log.log(`Job ${job.id}: deleted while running; its images were removed.`);
   } else if (finished.status === 'Succeeded') {
+    log.log(`Job ${job.id}: succeeded with ${images.length} ${images.length === 1 ? 'image' : 'images'}.`);
     if (usage.estimatedCostUsd) {
       await services.quotas.recordSpend(job.tenantId, usage.estimatedCostUsd).catch((error: unknown) => {
         log.warn(`Job ${job.id}: its cost could not be added to the tenant's spend: ${String(error)}`);
       });
     }
-    log.log(`Job ${job.id}: succeeded with ${images.length} ${images.length === 1 ? 'image' : 'images'}.`);
   } else if (finished.status === 'Canceled') {
     await services.images.deleteAll(job.id);
     log.log(`Job ${job.id}: canceled while running; its images were removed.`);
