@@ -18,6 +18,11 @@ import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
 import { createStorageClients } from './storage/clients';
 import { storageNames } from './storage/storageNames';
+import { createJobIndex, type JobIndex } from './storage/jobIndex';
+import { createWebhookQueue, type WebhookQueue } from './storage/webhookQueue';
+import { createJobEvents, observeJobStore, type JobEvents } from './jobs/jobEvents';
+import { queueWebhookFor } from './webhooks/delivery';
+import { consoleLogger } from './logger';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -30,7 +35,12 @@ export interface Services {
   readonly metaprompt: Metaprompt;
   readonly promptScreen: PromptScreen;
   readonly requestParser: JobRequestParser;
+  /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
+  /** The listing index (Table storage), beside the records. */
+  readonly jobIndex: JobIndex;
+  readonly jobEvents: JobEvents;
+  readonly webhookQueue: WebhookQueue;
   readonly images: ImageStore;
   readonly links: SasLinkSigner;
   readonly jobQueue: JobQueue;
@@ -55,6 +65,9 @@ export function createServices(config: AppConfig): Services {
   const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
   const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
   const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
+  const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
+  const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
+  const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);
@@ -72,6 +85,8 @@ export function createServices(config: AppConfig): Services {
       usageContainer.createIfNotExists(),
       idempotencyContainer.createIfNotExists(),
       jobQueue.createIfNotExists(),
+      webhookQueue.createIfNotExists(),
+      jobIndex.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -88,7 +103,10 @@ export function createServices(config: AppConfig): Services {
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob }),
-    jobs: createJobStore(jobsContainer),
+    jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
+    jobIndex,
+    jobEvents,
+    webhookQueue,
     images: createImageStore(imagesContainer),
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
