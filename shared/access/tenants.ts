@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 /** The documented local development key; start-up refuses it in Azure. */
 export const localDevelopmentKey = 'local-dev-key';
+/** The demo tenant's webhook secret in local.settings.example.json; start-up refuses it in Azure. */
+export const localDevelopmentWebhookSecret = 'whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItYXp1cmU=';
 
 const quota = (name: string, fallback: number) =>
   z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000).default(fallback);

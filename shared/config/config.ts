@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
 import { lifecycleVerdict } from '../provider/modelLifecycle';
-import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from '../access/tenants';
+import { hashApiKey, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
 export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';
@@ -182,6 +182,9 @@ function tenantsFrom(settings: Settings): Tenant[] {
   const developmentHash = hashApiKey(localDevelopmentKey);
   if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.apiKeyHashes.includes(developmentHash))) {
     throw new ConfigurationError(`TENANTS holds the local development key '${localDevelopmentKey}', which must never be used in Azure.`);
+  }
+  if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.webhook?.secrets.includes(localDevelopmentWebhookSecret))) {
+    throw new ConfigurationError('TENANTS holds the local development webhook secret, which must never be used in Azure (npm run webhook-secret makes a new one).');
   }
   return tenants;
 }
