@@ -1,5 +1,5 @@
 import { app, type HttpHandler } from '@azure/functions';
-import { checkHealth } from '../shared/health';
+import { checkHealth, type HealthResponse } from '../shared/health';
 import { getServices, type Services } from '../shared/services';
 import { json, respond } from './lib/http';
 
@@ -7,11 +7,12 @@ import { json, respond } from './lib/http';
 export function healthHandler(services: Services): HttpHandler {
   return respond(async (_request, context) => {
     const report = await checkHealth(services, context);
-    return json(report.healthy ? 200 : 503, {
+    const body: HealthResponse = {
       status: report.healthy ? 'Healthy' : 'Unhealthy',
       checks: report.checks,
-      ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
-    });
+      ...(report.warnings.length > 0 ? { warnings: [...report.warnings] } : {}),
+    };
+    return json(report.healthy ? 200 : 503, body);
   });
 }
 

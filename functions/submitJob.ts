@@ -17,6 +17,7 @@ export function submitJobHandler(services: Services): HttpHandler {
     const job = await submitJob(services, tenant, {
       readBody: () => readJsonBody(request),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      jobUrlFor: (id) => jobUrl(request, id, services.config),
       log: context,
     });
     const location = jobUrl(request, job.id, services.config);

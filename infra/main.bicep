@@ -75,6 +75,9 @@ var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-$
 // The names the code uses (shared/storageNames.ts); a test checks that they match.
 var jobQueueName = 'image-jobs'
 var poisonQueueName = 'image-jobs-poison'
+var webhookQueueName = 'webhook-deliveries'
+var webhookPoisonQueueName = 'webhook-deliveries-poison'
+var jobIndexTableName = 'jobindex'
 var jobsContainerName = 'jobs'
 var imagesContainerName = 'images'
 var usageContainerName = 'usage'
@@ -148,7 +151,8 @@ module storageData 'app/storage-data.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
-    queueNames: [jobQueueName, poisonQueueName]
+    queueNames: [jobQueueName, poisonQueueName, webhookQueueName, webhookPoisonQueueName]
+    tableNames: [jobIndexTableName]
     lifecycleRules: [
       { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: retentionDays }
       // Quota counters are needed for a month at most; 62 days covers any month.

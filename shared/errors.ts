@@ -5,6 +5,18 @@
  * the one place that maps errors to responses).
  */
 
+import { z } from 'zod';
+
+/** Every error answer's body (functions/lib/http.ts); a schema, so the OpenAPI document is made from it. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().meta({ description: 'Stable and machine-readable (InvalidField, NotFound, QuotaExceeded, …).' }),
+    message: z.string().meta({ description: 'For a person; may change.' }),
+    target: z.string().optional().meta({ description: 'The field, header or query parameter concerned.' }),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
 export interface ServiceErrorOptions {
   /** The field or header the error concerns. */
   readonly target?: string;

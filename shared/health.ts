@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { cloudOf } from './config/config';
 import { errorMessage } from './errors';
 import { lifecycleVerdict } from './provider/modelLifecycle';
@@ -10,6 +11,16 @@ export interface HealthReport {
   /** Things to act on soon that do not make the service unhealthy yet (a model near its retirement). */
   readonly warnings: readonly string[];
 }
+
+const checkSchema = z.object({ ok: z.boolean(), message: z.string().optional() });
+
+/** GET /api/health's answer (functions/health.ts); a schema, so the OpenAPI document is made from it. */
+export const healthResponseSchema = z.object({
+  status: z.enum(['Healthy', 'Unhealthy']),
+  checks: z.object({ storage: checkSchema, imageProvider: checkSchema, model: checkSchema }),
+  warnings: z.array(z.string()).optional().meta({ description: 'Things to act on soon, such as a model near its retirement date.' }),
+});
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
 const checkTimeoutInMs = 5_000;
 

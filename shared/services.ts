@@ -19,6 +19,11 @@ import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
 import { createStorageClients } from './storage/clients';
 import { storageNames } from './storage/storageNames';
+import { createJobIndex, type JobIndex } from './storage/jobIndex';
+import { createWebhookQueue, type WebhookQueue } from './storage/webhookQueue';
+import { createJobEvents, observeJobStore, type JobEvents } from './jobs/jobEvents';
+import { queueWebhookFor } from './webhooks/delivery';
+import { consoleLogger } from './logger';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -31,7 +36,12 @@ export interface Services {
   readonly metaprompt: Metaprompt;
   readonly promptScreen: PromptScreen;
   readonly requestParser: JobRequestParser;
+  /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
+  /** The listing index (Table storage), beside the records. */
+  readonly jobIndex: JobIndex;
+  readonly jobEvents: JobEvents;
+  readonly webhookQueue: WebhookQueue;
   readonly images: ImageStore;
   readonly uploads: UploadStore;
   readonly links: SasLinkSigner;
@@ -58,6 +68,9 @@ export function createServices(config: AppConfig): Services {
   const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
   const uploadsContainer = storage.blobService.getContainerClient(storageNames.uploadsContainer);
   const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
+  const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
+  const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
+  const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);
@@ -76,6 +89,8 @@ export function createServices(config: AppConfig): Services {
       idempotencyContainer.createIfNotExists(),
       uploadsContainer.createIfNotExists(),
       jobQueue.createIfNotExists(),
+      webhookQueue.createIfNotExists(),
+      jobIndex.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -92,7 +107,10 @@ export function createServices(config: AppConfig): Services {
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
-    jobs: createJobStore(jobsContainer),
+    jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
+    jobIndex,
+    jobEvents,
+    webhookQueue,
     images: createImageStore(imagesContainer),
     uploads: createUploadStore(uploadsContainer),
     links: createSasLinkSigner(storage.blobService),

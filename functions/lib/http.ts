@@ -1,5 +1,5 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { BadRequestError, PayloadTooLargeError, ServiceError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../../shared/errors';
+import { BadRequestError, type ErrorBody, PayloadTooLargeError, ServiceError, ServiceUnavailableError, UnsupportedMediaTypeError } from '../../shared/errors';
 
 /**
  * HTTP plumbing shared by the HTTP functions, and the one place that maps errors (and CORS) to responses:
@@ -13,7 +13,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, jsonBody: body, headers: { 'Cache-Control': 'no-store', ...headers } };
 }
 
-function errorBody(code: string, message: string, target?: string) {
+function errorBody(code: string, message: string, target?: string): ErrorBody {
   return { error: { code, message, ...(target ? { target } : {}) } };
 }
 

@@ -31,6 +31,8 @@ var identitySettings = {
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: stg.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: stg.properties.primaryEndpoints.queue
+  // The Table service: the job-listing index (shared/storage/jobIndex.ts).
+  AzureWebJobsStorage__tableServiceUri: stg.properties.primaryEndpoints.table
   // DefaultAzureCredential and our Azure OpenAI client use this user-assigned identity.
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString

@@ -15,6 +15,9 @@ var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 // Storage Queue Data Contributor: send (submit), process, update and delete (queue trigger), and the
 // host's poison queue.
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+// Storage Table Data Contributor: read, write and delete entities of the job-listing index (data only, no
+// table management: infra/ creates the table).
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Storage Blob Delegator: getUserDelegationKey, for the user-delegation SAS image links.
 var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 // Cognitive Services OpenAI User: call the image deployment keylessly (no management rights).
@@ -24,7 +27,7 @@ var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Key Vault Secrets User: read the status-token secret through the app setting's Key Vault reference.
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
-var storageRoles = [storageBlobDataOwner, storageQueueDataContributor, storageBlobDelegator]
+var storageRoles = [storageBlobDataOwner, storageQueueDataContributor, storageTableDataContributor, storageBlobDelegator]
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName

@@ -1,8 +1,9 @@
-// The queues the app uses, and the lifecycle rules that delete what it keeps once it is no longer needed:
+// The queues and tables the app uses, and the lifecycle rules that delete what it keeps once it is no longer needed:
 // job records and images after the retention period (children's data is kept no longer than needed),
 // quota counters after two months, Idempotency-Key records after two days.
 param storageAccountName string
 param queueNames array
+param tableNames array
 @description('Each rule: { name, containers (array of container names), days (after last change) }.')
 param lifecycleRules array
 
@@ -19,6 +20,18 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   for queueName in queueNames: {
     parent: queueService
     name: queueName
+  }
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storageAccount
+  name: 'default'
+}
+
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
+  for tableName in tableNames: {
+    parent: tableService
+    name: tableName
   }
 ]
 

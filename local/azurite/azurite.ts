@@ -23,6 +23,8 @@ export interface AzuriteOptions {
 export interface Azurite {
   readonly blobUrl: string;
   readonly queueUrl: string;
+  /** The Table service: the job-listing index. */
+  readonly tableUrl: string;
   /** A connection string for the well-known development account. */
   readonly connectionString: string;
   readonly process: ChildProcess;
@@ -33,8 +35,8 @@ export interface Azurite {
 const devAccount = 'devstoreaccount1';
 const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function developmentConnectionString(blobUrl: string, queueUrl: string): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};BlobEndpoint=${blobUrl}/${devAccount};QueueEndpoint=${queueUrl}/${devAccount};`;
+export function developmentConnectionString(blobUrl: string, queueUrl: string, tableUrl: string): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};BlobEndpoint=${blobUrl}/${devAccount};QueueEndpoint=${queueUrl}/${devAccount};TableEndpoint=${tableUrl}/${devAccount};`;
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
@@ -53,7 +55,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certPath, '--key', options.oauth.keyPath] : []),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const urls: { blob?: string; queue?: string } = {};
+  const urls: { blob?: string; queue?: string; table?: string } = {};
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output}`)), 30_000);
@@ -61,10 +63,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
       const text = chunk.toString();
       output += text;
       if (!options.quiet) process.stdout.write(text.replace(/^/gm, '[azurite] '));
-      for (const match of text.matchAll(/Azurite (Blob|Queue) service is successfully listening at (\S+)/g)) {
-        urls[match[1] === 'Blob' ? 'blob' : 'queue'] = match[2];
+      for (const match of text.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at (\S+)/g)) {
+        urls[match[1] === 'Blob' ? 'blob' : match[1] === 'Queue' ? 'queue' : 'table'] = match[2];
       }
-      if (urls.blob && urls.queue) {
+      if (urls.blob && urls.queue && urls.table) {
         clearTimeout(timer);
         resolve();
       }
@@ -78,10 +80,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   });
   const blobUrl = urls.blob ?? '';
   const queueUrl = urls.queue ?? '';
+  const tableUrl = urls.table ?? '';
   return {
     blobUrl,
     queueUrl,
-    connectionString: developmentConnectionString(blobUrl, queueUrl),
+    tableUrl,
+    connectionString: developmentConnectionString(blobUrl, queueUrl, tableUrl),
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -10,11 +10,18 @@ import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };
 export const tenantB = { id: 'school-b', key: 'test-key-school-b' };
 export const statusTokenSecret = 'test-status-token-secret-0123456789abcdef';
+/** Tenant A's webhook signing secret (Standard Webhooks form); tenant B has none. */
+export const webhookSecretA = `whsec_${Buffer.from('test-webhook-secret-of-school-a-0123').toString('base64')}`;
 
 export function tenantsSetting(quotas: Partial<TenantQuotas> = {}): string {
   const generous = { imagesPerUserPerDay: 10_000, imagesPerDay: 100_000, imagesPerMonth: 1_000_000, submitsPerMinute: 100_000, ...quotas };
   return JSON.stringify(
-    [tenantA, tenantB].map((tenant) => ({ id: tenant.id, apiKeyHashes: [hashApiKey(tenant.key)], quotas: generous })),
+    [tenantA, tenantB].map((tenant) => ({
+      id: tenant.id,
+      apiKeyHashes: [hashApiKey(tenant.key)],
+      quotas: generous,
+      ...(tenant === tenantA ? { webhook: { secrets: [webhookSecretA] } } : {}),
+    })),
   );
 }
 
@@ -138,6 +145,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
     IMAGE_REQUESTS_PER_MINUTE: '100000',
     SWEEP_SCHEDULE: '0 */5 * * * *',
+    // Webhook receivers in tests listen on this machine.
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
     ...options.env,
   };
   const hosts: HostProcess[] = [];

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CounterStore } from '../storage/counterStore';
 import type { Pseudonyms } from './pseudonyms';
 import { RateLimitError } from '../errors';
@@ -9,23 +10,26 @@ import type { Tenant } from './tenants';
  * request costs nothing; a reservation is given back if the job cannot be stored or queued.
  */
 
-export interface UsagePeriod {
-  readonly used: number;
-  readonly limit: number;
-  readonly resetsOn: string;
-}
+const usagePeriodSchema = z.object({ used: z.int(), limit: z.int(), resetsOn: z.string() });
 
 /** What the tenant's succeeded jobs are estimated to have cost in a period (see shared/pricing.ts). */
-export interface SpendPeriod extends UsagePeriod {
-  readonly estimatedCost: { readonly currency: 'USD'; readonly amount: number };
-}
+const spendPeriodSchema = usagePeriodSchema.extend({
+  estimatedCost: z.object({ currency: z.literal('USD'), amount: z.number() }),
+});
 
-export interface Usage {
-  readonly tenant: string;
-  readonly day: SpendPeriod;
-  readonly month: SpendPeriod;
-  readonly user?: UsagePeriod & { readonly id: string };
-}
+/** GET /api/usage's answer; a schema so that the OpenAPI document is made from it. */
+export const usageSchema = z
+  .object({
+    tenant: z.string(),
+    day: spendPeriodSchema,
+    month: spendPeriodSchema,
+    user: usagePeriodSchema.extend({ id: z.string() }).optional(),
+  })
+  .meta({ id: 'Usage' });
+
+export type UsagePeriod = z.infer<typeof usagePeriodSchema>;
+export type SpendPeriod = z.infer<typeof spendPeriodSchema>;
+export type Usage = z.infer<typeof usageSchema>;
 
 export interface Quotas {
   /** Counts one submit; throws 429 RateLimited past the tenant's submits per minute. */

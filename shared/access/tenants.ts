@@ -9,6 +9,8 @@ import { z } from 'zod';
 
 /** The documented local development key; start-up refuses it in Azure. */
 export const localDevelopmentKey = 'local-dev-key';
+/** The demo tenant's webhook secret in local.settings.example.json; start-up refuses it in Azure. */
+export const localDevelopmentWebhookSecret = 'whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItYXp1cmU=';
 
 const quota = (name: string, fallback: number) =>
   z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000).default(fallback);
@@ -22,6 +24,23 @@ const tenantQuotasSchema = z.strictObject({
   submitsPerMinute: quota('submitsPerMinute', 60),
 });
 
+/**
+ * A tenant's webhooks: the default receiver (a job's callbackUrl wins) and the signing secrets, in the
+ * Standard Webhooks form `whsec_<base64 of 24 to 64 random bytes>`. Every secret signs (the signature header
+ * carries one signature per secret), so a receiver that knows either one verifies: at most two, for rotation.
+ */
+const webhookSecretPattern = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
+const tenantWebhookSchema = z.strictObject({
+  url: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'webhook.url must be an absolute https URL')
+    .optional(),
+  secrets: z
+    .array(z.string().regex(webhookSecretPattern, 'a webhook secret looks like whsec_<base64 of 24 to 64 random bytes> (npm run webhook-secret)'))
+    .min(1, 'webhooks need a signing secret')
+    .max(2, 'a tenant has at most two webhook secrets at once (the current one and the next)'),
+});
+
 const tenantSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
   name: z.string().max(100).optional(),
@@ -30,6 +49,7 @@ const tenantSchema = z.strictObject({
     .min(1, 'a tenant needs an API key hash')
     .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
   quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
+  webhook: tenantWebhookSchema.optional(),
 });
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
 import { lifecycleVerdict } from '../provider/modelLifecycle';
-import { hashApiKey, localDevelopmentKey, parseTenants, type Tenant } from '../access/tenants';
+import { hashApiKey, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
 export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';
@@ -19,6 +19,8 @@ export type StorageConfig =
       readonly kind: 'identity';
       readonly blobServiceUri: string;
       readonly queueServiceUri: string;
+      /** The Table service that holds the job-listing index. */
+      readonly tableServiceUri: string;
       /** Client id of a user-assigned managed identity; absent means DefaultAzureCredential. */
       readonly clientId?: string;
     };
@@ -74,6 +76,7 @@ const settingsSchema = z.object({
   AzureWebJobsStorage: optionalText,
   AzureWebJobsStorage__blobServiceUri: optionalText.pipe(url('AzureWebJobsStorage__blobServiceUri').optional()),
   AzureWebJobsStorage__queueServiceUri: optionalText.pipe(url('AzureWebJobsStorage__queueServiceUri').optional()),
+  AzureWebJobsStorage__tableServiceUri: optionalText.pipe(url('AzureWebJobsStorage__tableServiceUri').optional()),
   AzureWebJobsStorage__accountName: optionalText.pipe(
     z
       .string()
@@ -119,6 +122,11 @@ const settingsSchema = z.object({
   STATUS_TOKEN_MINUTES: integer('STATUS_TOKEN_MINUTES', 5, 10_080, 1440),
   RETENTION_DAYS: integer('RETENTION_DAYS', 1, 3650, 30),
   CORS_ALLOWED_ORIGINS: optionalText,
+  // Local development only: webhooks may go to http:// and to loopback or private addresses (a receiver on this machine).
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: optionalText.pipe(
+    z.enum(['true', 'false'], { error: 'WEBHOOKS_ALLOW_PRIVATE_TARGETS must be true or false' }).optional().default('false'),
+  ),
+  WEBHOOK_TIMEOUT_SECONDS: integer('WEBHOOK_TIMEOUT_SECONDS', 1, 30, 10),
   // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
   WEBSITE_SITE_NAME: optionalText,
   // Set by App Service in Azure: the app's own host name, the one Host that links may be built from.
@@ -139,16 +147,19 @@ function storageFrom(settings: Settings): StorageConfig {
     settings.AzureWebJobsStorage__blobServiceUri ?? (account && `https://${account}.blob.core.windows.net`);
   const queueServiceUri =
     settings.AzureWebJobsStorage__queueServiceUri ?? (account && `https://${account}.queue.core.windows.net`);
-  if (!blobServiceUri || !queueServiceUri) {
+  const tableServiceUri =
+    settings.AzureWebJobsStorage__tableServiceUri ?? (account && `https://${account}.table.core.windows.net`);
+  if (!blobServiceUri || !queueServiceUri || !tableServiceUri) {
     throw new ConfigurationError(
-      'Storage is not configured: set AzureWebJobsStorage to a connection string, or ' +
-        'AzureWebJobsStorage__blobServiceUri and AzureWebJobsStorage__queueServiceUri (or AzureWebJobsStorage__accountName) for identity-based access.',
+      'Storage is not configured: set AzureWebJobsStorage to a connection string, or AzureWebJobsStorage__blobServiceUri, ' +
+        'AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__tableServiceUri (or AzureWebJobsStorage__accountName) for identity-based access.',
     );
   }
   return {
     kind: 'identity',
     blobServiceUri,
     queueServiceUri,
+    tableServiceUri,
     ...(settings.AzureWebJobsStorage__clientId ? { clientId: settings.AzureWebJobsStorage__clientId } : {}),
   };
 }
@@ -174,6 +185,9 @@ function tenantsFrom(settings: Settings): Tenant[] {
   if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.apiKeyHashes.includes(developmentHash))) {
     throw new ConfigurationError(`TENANTS holds the local development key '${localDevelopmentKey}', which must never be used in Azure.`);
   }
+  if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.webhook?.secrets.includes(localDevelopmentWebhookSecret))) {
+    throw new ConfigurationError('TENANTS holds the local development webhook secret, which must never be used in Azure (npm run webhook-secret makes a new one).');
+  }
   return tenants;
 }
 
@@ -198,6 +212,19 @@ function originsFrom(settings: Settings): string[] {
     }
     return origin;
   });
+}
+
+function webhooksFrom(settings: Settings) {
+  const allowPrivateTargets = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS === 'true';
+  if (allowPrivateTargets && settings.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError('WEBHOOKS_ALLOW_PRIVATE_TARGETS is for local development only; in Azure it would let a tenant reach the app\'s private network.');
+  }
+  return {
+    /** Local development: http:// and loopback, private and link-local addresses are allowed as webhook targets. */
+    allowPrivateTargets,
+    /** Bounds connecting to a receiver and its whole answer, so a slow receiver cannot hold a worker. */
+    timeoutInSeconds: settings.WEBHOOK_TIMEOUT_SECONDS,
+  } as const;
 }
 
 function imageProviderFrom(settings: Settings): ImageProviderConfig {
@@ -257,6 +284,7 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     retentionDays: settings.RETENTION_DAYS,
     /** Browser origins (the LMS pages) allowed to read job status with a status token. */
     corsAllowedOrigins: originsFrom(settings),
+    webhooks: webhooksFrom(settings),
   } as const;
 }
 

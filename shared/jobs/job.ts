@@ -11,14 +11,15 @@ import { jobRequestSchema } from './jobRequest';
  * unreadable record is a clear error, not a cast.
  */
 
-export type JobStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+export const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
 const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
 
 export function isTerminal(status: JobStatus): boolean {
   return terminalStatuses.includes(status);
 }
 
-const jobErrorSchema = z.object({
+export const jobErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
   /** ContentFiltered only: whether the provider blocked the prompt or the picture it made. */
@@ -41,7 +42,7 @@ const storedImageSchema = z.object({
 });
 export type StoredImage = z.infer<typeof storedImageSchema>;
 
-const jobUsageSchema = z.object({
+export const jobUsageSchema = z.object({
   textInputTokens: z.number(),
   imageInputTokens: z.number(),
   outputTokens: z.number(),
@@ -49,6 +50,31 @@ const jobUsageSchema = z.object({
   estimatedCostUsd: z.number().optional(),
 });
 export type JobUsage = z.infer<typeof jobUsageSchema>;
+
+/** One try at delivering a webhook: when, and what the receiver answered (or why there was no answer). */
+const webhookAttemptSchema = z.object({
+  at: z.string(),
+  /** The receiver's HTTP status; absent when there was no answer (timeout, refused target, connection error). */
+  statusCode: z.int().optional(),
+  /** Why the attempt failed, in a few words; never the receiver's body. */
+  error: z.string().optional(),
+  durationMs: z.int().min(0),
+});
+
+/** The delivery log of one webhook event of this job (jobs/transitions.ts `recordWebhookAttempt`). */
+export const webhookDeliverySchema = z.object({
+  /** The `webhook-id` header: the same on every retry, so a receiver can drop duplicates. */
+  id: z.string(),
+  type: z.string(),
+  state: z.enum(['Pending', 'Delivered', 'Failed']),
+  /** Attempts made so far; `attempts` keeps only the last few. */
+  attemptCount: z.int().min(0),
+  attempts: z.array(webhookAttemptSchema),
+  /** While Pending: when the next try is due. */
+  nextAttemptDateTime: z.string().optional(),
+});
+export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
+export type WebhookAttempt = z.infer<typeof webhookAttemptSchema>;
 
 /** What every job has, whatever its state. */
 export const jobBaseSchema = z.object({
@@ -78,6 +104,10 @@ export const jobBaseSchema = z.object({
       uploadIds: z.array(z.string()),
     })
     .optional(),
+  /** The job's URL as answered at submit (Operation-Location): webhooks carry status URLs built from it. */
+  location: z.string().optional(),
+  /** Webhook deliveries for this job's events, newest last. */
+  webhooks: z.array(webhookDeliverySchema).optional(),
 });
 export type JobBase = z.infer<typeof jobBaseSchema>;
 

@@ -55,6 +55,8 @@ export const jobRequestSchema = z.object({
   outputCompression: z.int().min(0).max(100).optional(),
   user: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Where this job's webhooks go, instead of the tenant's default. */
+  callbackUrl: z.string().optional(),
 });
 
 export type JobRequest = z.infer<typeof jobRequestSchema>;
@@ -121,7 +123,20 @@ const unsupportedFieldHints: Record<string, string> = {
 export interface JobRequestParser {
   parse(body: unknown): ParsedJobRequest;
   readonly allowedFields: readonly string[];
+  /** The schema that checks a body (the model's rules in its messages); the OpenAPI document is made from it. */
+  readonly schema: z.ZodType;
 }
+
+/**
+ * A webhook target: an absolute http(s) URL without credentials. Whether http and which addresses are
+ * allowed is decided when delivering (webhooks/targetGuard.ts), where the name is resolved.
+ */
+export const callbackUrlSchema = z
+  .string({ error: 'callbackUrl must be a string' })
+  .max(2048, 'callbackUrl must be at most 2048 characters')
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'callbackUrl must be an absolute https URL')
+  .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'callbackUrl must not contain a user name or password')
+  .meta({ format: 'uri', description: 'Where this job\'s webhooks go (https; instead of the tenant\'s default).' });
 
 export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits: JobRequestLimits): JobRequestParser {
   const oneOf = (values: readonly string[]) => values.join(', ');
@@ -157,14 +172,16 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
         const problem = sizeProblem(profile, value);
         if (problem) context.addIssue({ code: 'custom', message: `${sizeRule}; ${value}: ${problem}` });
       })
-      .optional(),
+      .optional()
+      .meta({ description: `WIDTHxHEIGHT; ${sizeRule}. Not together with aspectRatio.` }),
     quality: z
       .string({ error: `quality must be one of ${oneOf(profile.qualities)}` })
       .refine(
         (value) => profile.qualities.includes(value),
         `quality must be one of ${oneOf(profile.qualities)} for model ${profile.name}`,
       )
-      .optional(),
+      .optional()
+      .meta({ description: `One of ${oneOf(profile.qualities)} for model ${profile.name} (absent: the model's auto).` }),
     style: z
       .string({ error: 'style must be a string' })
       .refine(
@@ -190,7 +207,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       .optional(),
     image: imageRefSchema.optional(),
     mask: z.strictObject({ uploadId: z.uuid({ error: 'mask.uploadId must be an upload id from POST /api/uploads' }) }, { error: 'mask is { "uploadId" } of a PNG upload' }).optional(),
-    user: userIdSchema.optional(),
+    user: userIdSchema.optional().meta({ description: 'The LMS\'s opaque student id; never an e-mail address or phone number. Never sent to the provider.' }),
     metadata: z
       .record(
         z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
@@ -206,6 +223,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
         `metadata must have at most ${metadataLimits.maxEntries} entries`,
       )
       .optional(),
+    callbackUrl: callbackUrlSchema.optional(),
   };
   const schema = z.strictObject(fields);
   const allowedFields = Object.keys(fields);
@@ -230,6 +248,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
 
   return {
     allowedFields,
+    schema,
     parse(body: unknown): ParsedJobRequest {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new BadRequestError('InvalidRequest', 'The request body must be a JSON object.', { target: 'body' });

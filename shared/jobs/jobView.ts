@@ -1,40 +1,55 @@
 import type { Caller } from '../access/callers';
-import type { JobError, JobRecord, JobStatus, JobUsage } from './job';
-import type { JobRequest } from './jobRequest';
+import { z } from 'zod';
+import { jobErrorSchema, jobStatuses, jobUsageSchema, webhookDeliverySchema, type JobRecord } from './job';
+import { jobRequestSchema } from './jobRequest';
 import type { Services } from '../services';
 
-/** The job as clients see it: the status monitor of an Azure long-running operation. */
-export interface JobResource {
-  readonly id: string;
-  readonly status: JobStatus;
-  readonly createdDateTime: string;
-  readonly lastUpdatedDateTime: string;
-  readonly model: string;
-  readonly request: JobRequest;
-  /** For the LMS only: a URL a student's browser can poll without the API key (read-only, this job, expiring). */
-  readonly statusUrl?: string;
-  readonly statusUrlExpiresOn?: string;
-  /** While NotStarted: place in line and when it should start, from the quota and the queue (approximate). */
-  readonly queue?: { readonly position: number; readonly estimatedStartDateTime: string };
-  /** While Running but waiting out the provider's rate limit: when the next try is due. */
-  readonly nextAttemptDateTime?: string;
-  readonly result?: { readonly images: readonly ImageResource[] };
-  /** For the LMS only, once Succeeded: the tokens the provider reported and the estimated cost. */
-  readonly usage?: JobUsage;
-  readonly error?: JobError;
-}
+/**
+ * The job as clients see it: the status monitor of an Azure long-running operation. A schema, not only a
+ * type: the OpenAPI document (api/openapi.ts) is generated from it, and the type is derived from it.
+ */
+export const imageResourceSchema = z
+  .object({
+    url: z.string().meta({ description: 'A read-only SAS link to this one image file (PNG, JPEG or WebP: see contentType), valid until expiresOn.' }),
+    expiresOn: z.string(),
+    width: z.number(),
+    height: z.number(),
+    contentType: z.string(),
+    revisedPrompt: z.string().optional(),
+    thumbnail: z
+      .object({ url: z.string(), width: z.number(), height: z.number() })
+      .optional()
+      .meta({ description: 'A small WebP (at most 256x256) for galleries, with its own read-only link.' }),
+  })
+  .meta({ id: 'Image' });
 
-export interface ImageResource {
-  /** A read-only SAS link to this one image file (PNG, JPEG or WebP: see contentType), valid until expiresOn. */
-  readonly url: string;
-  readonly expiresOn: string;
-  readonly width: number;
-  readonly height: number;
-  readonly contentType: string;
-  readonly revisedPrompt?: string;
-  /** A small WebP (at most 256x256) for galleries, with its own read-only link. */
-  readonly thumbnail?: { readonly url: string; readonly width: number; readonly height: number };
-}
+export const jobResourceSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(jobStatuses),
+    createdDateTime: z.string(),
+    lastUpdatedDateTime: z.string(),
+    model: z.string(),
+    request: jobRequestSchema.meta({ description: 'The request as accepted (with the size it got). Through a status URL, without user and metadata.' }),
+    statusUrl: z.string().optional().meta({ description: 'For the LMS only: a URL a student\'s browser can poll without the API key (read-only, this job, expiring).' }),
+    statusUrlExpiresOn: z.string().optional(),
+    queue: z
+      .object({ position: z.int(), estimatedStartDateTime: z.string() })
+      .optional()
+      .meta({ description: 'While NotStarted: place in line and when it should start, from the quota and the queue (approximate).' }),
+    nextAttemptDateTime: z.string().optional().meta({ description: 'While Running but waiting out the provider\'s rate limit: when the next try is due.' }),
+    result: z.object({ images: z.array(imageResourceSchema) }).optional(),
+    usage: jobUsageSchema.optional().meta({ description: 'For the LMS only, once Succeeded: the tokens the provider reported and the estimated cost.' }),
+    error: jobErrorSchema.optional(),
+    webhooks: z
+      .array(webhookDeliverySchema)
+      .optional()
+      .meta({ description: 'For the LMS only: the delivery log of this job\'s webhooks (attempts, status codes, next try).' }),
+  })
+  .meta({ id: 'Job' });
+
+export type JobResource = z.infer<typeof jobResourceSchema>;
+export type ImageResource = z.infer<typeof imageResourceSchema>;
 
 export interface RenderOptions {
   readonly caller: Caller;
@@ -57,7 +72,7 @@ export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pace
 export async function renderJob(services: ViewServices, job: JobRecord, options: RenderOptions): Promise<JobResource> {
   const now = options.now ?? new Date();
   // A browser holding a status token sees the job, not the LMS's bookkeeping about the student.
-  const { user: _user, metadata: _metadata, ...publicRequest } = job.request;
+  const { user: _user, metadata: _metadata, callbackUrl: _callbackUrl, ...publicRequest } = job.request;
   const statusToken = options.caller.kind === 'tenant' ? services.statusTokens.create(job.id, now) : undefined;
   const base = {
     id: job.id,
@@ -69,6 +84,7 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
     ...(statusToken
       ? { statusUrl: `${options.jobUrl}?token=${statusToken.token}`, statusUrlExpiresOn: statusToken.expiresOn.toISOString() }
       : {}),
+    ...(job.webhooks && options.caller.kind === 'tenant' ? { webhooks: job.webhooks } : {}),
   };
   if (job.status === 'Failed' || job.status === 'Canceled') {
     return { ...base, error: job.error };

@@ -10,13 +10,13 @@ import { markEnqueued } from './transitions';
  * A second message is harmless: the worker's claim lets one of them run the job.
  */
 
-export type RecoveryServices = Pick<Services, 'jobs' | 'jobQueue' | 'ensureStorage'>;
+export type RecoveryServices = Pick<Services, 'jobs' | 'jobQueue' | 'ensureStorage' | 'jobIndex' | 'jobEvents'>;
 
 /** A NotStarted job this old without `enqueuedDateTime` lost its message in a crash. */
 const neverEnqueuedAfterInMs = 60_000;
 
 /** Re-enqueues a job whose message was lost between storing and enqueueing; returns the job as it is now. */
-export async function repairNeverEnqueued(services: RecoveryServices, job: JobRecord, log: Logger, now = Date.now()): Promise<JobRecord> {
+export async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'jobQueue'>, job: JobRecord, log: Logger, now = Date.now()): Promise<JobRecord> {
   if (job.status !== 'NotStarted' || job.enqueuedDateTime || now - Date.parse(job.createdDateTime) < neverEnqueuedAfterInMs) {
     return job;
   }
@@ -39,6 +39,37 @@ export async function repairStrandedJobs(services: RecoveryServices, log: Logger
     if (!job) continue;
     const after = await repairNeverEnqueued(services, job, log, now);
     if (after.enqueuedDateTime && !job.enqueuedDateTime) repaired++;
+  }
+  return repaired;
+}
+
+/**
+ * Brings the listing index in line with the job records: a job without an entry, or whose entry shows
+ * another status than its record, gets its status change replayed (jobEvents.statusChanged: the webhook it
+ * may not have queued, then the entry); an entry without a record (erased, or deleted by retention) is
+ * removed. The index is read before the blob listing, so a job created in between is only ever added, never
+ * removed. Reads the records of mismatched jobs only.
+ */
+export async function repairJobIndex(services: RecoveryServices, log: Logger): Promise<number> {
+  await services.ensureStorage();
+  const indexed = new Map<string, { tenantId: string; status: string; createdDateTime: string }>();
+  for await (const entry of services.jobIndex.listAll()) indexed.set(entry.id, entry);
+  let repaired = 0;
+  for await (const listed of services.jobs.list()) {
+    const entry = indexed.get(listed.id);
+    indexed.delete(listed.id);
+    if (entry && (listed.status === undefined || entry.status === listed.status)) continue;
+    const job = await services.jobs.get(listed.id);
+    if (!job) continue;
+    await services.jobEvents.statusChanged(job);
+    log.warn(`Job ${job.id}: its listing entry ${entry ? `showed ${entry.status}, not ${job.status}` : 'was missing'}; repaired.`);
+    repaired++;
+  }
+  for (const [id, entry] of indexed) {
+    // Not in the listing: check once more, so a job stored after the listing began keeps its entry.
+    if (await services.jobs.get(id)) continue;
+    await services.jobIndex.remove({ id, tenantId: entry.tenantId, createdDateTime: entry.createdDateTime });
+    repaired++;
   }
   return repaired;
 }

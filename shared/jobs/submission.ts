@@ -16,14 +16,16 @@ import { cancel, markEnqueued } from './transitions';
  *
  * Submit: validate, screen, reserve quota, store, enqueue. Nothing is stored or spent for a request that
  * fails validation, the screen or the quota. If storing or enqueueing fails the record is removed and the
- * quota given back, so the client's 5xx means "no job". A crash between storing and enqueueing is
- * repaired by recovery.ts.
+ * quota given back, so the client's 5xx means "no job". Storing also writes the job's listing-index entry
+ * (jobEvents.ts), before the enqueue. A crash between storing and enqueueing is repaired by recovery.ts.
  */
 
 export interface SubmitOptions {
   readonly readBody: () => Promise<unknown>;
   /** The Idempotency-Key header, already checked. */
   readonly idempotencyKey?: string;
+  /** The URL a job id will have (its Operation-Location); kept on the job for the links in its webhooks. */
+  readonly jobUrlFor?: (jobId: string) => string;
   readonly log: Logger;
 }
 
@@ -44,6 +46,11 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   const parsed = services.requestParser.parse(await options.readBody());
   const resolved = await resolveSources(services, tenant, parsed);
   const request: JobRequest = { ...parsed, prompt: resolved?.prompt ?? parsed.prompt ?? '' };
+  if (request.callbackUrl !== undefined && !tenant.webhook) {
+    throw new BadRequestError('WebhooksNotConfigured', 'callbackUrl needs a webhook signing secret for this school, which the service operator sets (TENANTS webhook.secrets).', {
+      target: 'callbackUrl',
+    });
+  }
   const screen = services.promptScreen.screen(request.prompt);
   if (screen.blocked) {
     throw new BadRequestError(
@@ -95,6 +102,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     attempts: 0,
     ...(ticket !== undefined ? { ticket } : {}),
     ...(resolved ? { sources: resolved.sources } : {}),
+    ...(options.jobUrlFor ? { location: options.jobUrlFor(id) } : {}),
   };
   try {
     await services.jobs.create(job);

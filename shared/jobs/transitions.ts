@@ -1,4 +1,4 @@
-import { isTerminal, jobBaseSchema, type JobBase, type JobError, type JobRecord, type JobUsage, type RunningJob, type StoredImage } from './job';
+import { isTerminal, jobBaseSchema, type JobBase, type JobError, type JobRecord, type JobUsage, type RunningJob, type StoredImage, type WebhookAttempt, type WebhookDelivery } from './job';
 
 /**
  * The job's state machine: every change of a job record is one of these named, pure transitions. Each
@@ -9,6 +9,8 @@ import { isTerminal, jobBaseSchema, type JobBase, type JobError, type JobRecord,
  *   NotStarted ─start─▶ Running ─finish─▶ Succeeded | Failed
  *        │                 │ claimCall, recordWait, recordCallSucceeded, handOver (stay Running)
  *        └──── cancel ─────┴──▶ Canceled          failPoisoned ─▶ Failed (from either)
+ *
+ * recordWebhookAttempt adds to a job's webhook delivery log, in any state (webhooks follow the job's end).
  */
 
 /** What a worker needs to say who it is and how long its claim lasts. */
@@ -130,4 +132,33 @@ export function failPoisoned(job: JobRecord, now: number): JobRecord | undefined
 /** The job's message is on the queue (set once). */
 export function markEnqueued(job: JobRecord, now: number): JobRecord | undefined {
   return job.enqueuedDateTime ? undefined : { ...job, enqueuedDateTime: iso(now) };
+}
+
+/** How many attempts a delivery log keeps in full; older ones are only counted. */
+const keptWebhookAttempts = 5;
+
+export interface WebhookAttemptRecord {
+  readonly id: string;
+  readonly type: string;
+  /** The attempt's number (1 for the first); an attempt already recorded changes nothing (a duplicate message). */
+  readonly attempt: number;
+  readonly result: WebhookAttempt;
+  readonly state: WebhookDelivery['state'];
+  readonly nextAttemptAt?: number;
+}
+
+/** Records one delivery attempt of a webhook in the job's log. */
+export function recordWebhookAttempt(job: JobRecord, record: WebhookAttemptRecord): JobRecord | undefined {
+  const log = job.webhooks ?? [];
+  const existing = log.find((delivery) => delivery.id === record.id);
+  if (existing && existing.attemptCount >= record.attempt) return undefined;
+  const delivery: WebhookDelivery = {
+    id: record.id,
+    type: record.type,
+    state: record.state,
+    attemptCount: record.attempt,
+    attempts: [...(existing?.attempts ?? []), record.result].slice(-keptWebhookAttempts),
+    ...(record.nextAttemptAt !== undefined ? { nextAttemptDateTime: iso(record.nextAttemptAt) } : {}),
+  };
+  return { ...job, webhooks: [...log.filter((d) => d.id !== record.id), delivery] };
 }

@@ -1,11 +1,14 @@
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { TableClient } from '@azure/data-tables';
 import type { StorageConfig } from '../config/config';
 
 export interface StorageClients {
   readonly blobService: BlobServiceClient;
   readonly queueService: QueueServiceClient;
+  /** A client for one table (the job-listing index). */
+  tableClient(tableName: string): TableClient;
   /** Present for identity-based access; SAS links are then user-delegation SAS. */
   readonly credential?: TokenCredential;
 }
@@ -29,12 +32,16 @@ export function createStorageClients(config: StorageConfig): StorageClients {
     return {
       blobService: BlobServiceClient.fromConnectionString(config.connectionString, options),
       queueService: QueueServiceClient.fromConnectionString(config.connectionString, options),
+      // Azurite's table endpoint is plain http; the SDK refuses to send a key over http unless told.
+      tableClient: (tableName) =>
+        TableClient.fromConnectionString(config.connectionString, tableName, { ...options, allowInsecureConnection: /^(UseDevelopmentStorage=true|.*TableEndpoint=http:)/i.test(config.connectionString) }),
     };
   }
   const credential = createCredential(config.clientId);
   return {
     blobService: new BlobServiceClient(config.blobServiceUri, credential, options),
     queueService: new QueueServiceClient(config.queueServiceUri, credential, options),
+    tableClient: (tableName) => new TableClient(config.tableServiceUri, tableName, credential, options),
     credential,
   };
 }

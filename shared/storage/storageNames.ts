@@ -3,6 +3,12 @@ export const storageNames = {
   jobQueue: 'image-jobs',
   /** The Functions host moves a message here after maxDequeueCount failed attempts. */
   poisonQueue: 'image-jobs-poison',
+  /** Webhook deliveries, one message per attempt; a retry is a new, delayed message. */
+  webhookQueue: 'webhook-deliveries',
+  /** The Functions host moves a delivery message here after maxDequeueCount failed invocations. */
+  webhookPoisonQueue: 'webhook-deliveries-poison',
+  /** The job-listing index (Table storage), one entity per job, partitioned by tenant. */
+  jobIndexTable: 'jobindex',
   jobsContainer: 'jobs',
   imagesContainer: 'images',
   /** Quota and rate counters, one small JSON blob per tenant, user and period. */

@@ -128,11 +128,18 @@ describe('infra/ and the code agree', () => {
   });
 
   it('creates every queue the code uses', () => {
-    for (const queue of [storageNames.jobQueue, storageNames.poisonQueue]) {
+    for (const queue of [storageNames.jobQueue, storageNames.poisonQueue, storageNames.webhookQueue, storageNames.webhookPoisonQueue]) {
       const variable = bicepVarFor(queue);
       assert.match(mainBicep, new RegExp(`queueNames: \\[[^\\]]*\\b${variable}\\b`), `queue ${queue} is not created`);
     }
     assert.match(read('infra/app/storage-data.bicep'), /queueServices\/queues@/);
+  });
+
+  it('creates the table the code uses, and sets its endpoint', () => {
+    const variable = bicepVarFor(storageNames.jobIndexTable);
+    assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${variable}\\b`), `table ${storageNames.jobIndexTable} is not created`);
+    assert.match(read('infra/app/storage-data.bicep'), /tableServices\/tables@/);
+    assert.ok(isSetByInfra('AzureWebJobsStorage__tableServiceUri'));
   });
 
   it('creates every container the code uses, with the retention rule over them', () => {
@@ -161,6 +168,7 @@ describe('infra/ and the code agree', () => {
   const neededRoles: Array<{ role: string; id: string; evidence: [file: string, text: string] }> = [
     { role: 'Storage Blob Data Owner', id: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', evidence: ['shared/storage/blobJson.ts', '.upload('] },
     { role: 'Storage Queue Data Contributor', id: '974c5e8b-45b9-4653-ba55-5f855dd0fb88', evidence: ['shared/storage/jobQueue.ts', 'sendMessage('] },
+    { role: 'Storage Table Data Contributor', id: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', evidence: ['shared/storage/jobIndex.ts', 'upsertEntity('] },
     { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/storage/sasLinks.ts', 'getUserDelegationKey('] },
     { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/provider/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
     { role: 'Monitoring Metrics Publisher', id: '3913510d-42f4-4e42-8a64-420c390055eb', evidence: ['infra/app/api.bicep', 'Authorization=AAD'] },

@@ -18,7 +18,7 @@ describe('health when storage is down', () => {
     const port = await closedPort();
     const down = `http://127.0.0.1:${port}`;
     const host = await startHostProcess({
-      AzureWebJobsStorage: developmentConnectionString(down, down),
+      AzureWebJobsStorage: developmentConnectionString(down, down, down),
       AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
       AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
       AZURE_OPENAI_API_KEY: 'test-key',

@@ -58,6 +58,7 @@ describe('configuration', () => {
       kind: 'identity',
       blobServiceUri: 'https://edu4allstorage.blob.core.windows.net',
       queueServiceUri: 'https://edu4allstorage.queue.core.windows.net',
+      tableServiceUri: 'https://edu4allstorage.table.core.windows.net',
       clientId: 'client-id',
     });
   });

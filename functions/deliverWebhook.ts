@@ -1,0 +1,11 @@
+import { app, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
+import { deliverWebhook, type DeliveryServices } from '../shared/webhooks/delivery';
+import { getServices } from '../shared/services';
+import { storageNames } from '../shared/storage/storageNames';
+
+/** One webhook attempt per message on `webhook-deliveries`; a retry is a new, delayed message (not a thrown error). */
+export function deliverWebhookHandler(services: DeliveryServices): StorageQueueHandler {
+  return (message: unknown, context: InvocationContext) => deliverWebhook(services, message, { log: context });
+}
+
+app.storageQueue('deliverWebhook', { queueName: storageNames.webhookQueue, connection: 'AzureWebJobsStorage', handler: deliverWebhookHandler(getServices()) });

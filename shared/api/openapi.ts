@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { usageSchema } from '../access/quotas';
+import { errorBodySchema } from '../errors';
+import { healthResponseSchema } from '../health';
+import { jobListSchema, jobSummarySchema, listJobsQuerySchema } from '../jobs/jobListing';
+import type { JobRequestParser } from '../jobs/jobRequest';
+import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
+import { webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+
+/**
+ * The OpenAPI 3.1 document of the API (GET /api/openapi.json), generated from the very zod schemas that
+ * check requests (the configured model's request parser, the listing query) and shape answers (the job, the
+ * listing, usage, health, errors, webhook events), with z.toJSONSchema. Only what JSON Schema cannot say is
+ * written here: routes, headers, status codes and examples. The model's own rules (its sizes, qualities,
+ * formats) are in the request schema's refinements, which JSON Schema cannot express; the descriptions say
+ * them in words. A test validates the document and checks its paths against the routes the host serves.
+ */
+
+type Json = Record<string, unknown>;
+
+export interface OpenApiOptions {
+  /** The service's version, shown in info.version. */
+  readonly version: string;
+  /** Size rule and limits of the configured model, for the request's descriptions. */
+  readonly modelSummary: string;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** Component schemas from zod: requests in their input form, answers in their output form. */
+function componentSchemas(parser: JobRequestParser): Record<string, Json> {
+  const requests = z.registry<{ id: string }>();
+  requests.add(parser.schema, { id: 'JobRequest' });
+  const answers = z.registry<{ id: string }>();
+  for (const [id, schema] of [
+    ['Job', jobResourceSchema],
+    ['Image', imageResourceSchema],
+    ['JobList', jobListSchema],
+    ['JobSummary', jobSummarySchema],
+    ['Usage', usageSchema],
+    ['Health', healthResponseSchema],
+    ['Error', errorBodySchema],
+    ['WebhookEvent', webhookEventSchema],
+  ] as const) {
+    answers.add(schema, { id });
+  }
+  const uri = (id: string) => `#/components/schemas/${id}`;
+  // Refinements (the model's size rule, …) and transforms cannot be said in JSON Schema: their input type is what a client sends.
+  const fromRequests = z.toJSONSchema(requests, { io: 'input', uri, unrepresentable: 'any' }).schemas;
+  const fromAnswers = z.toJSONSchema(answers, { io: 'output', uri, unrepresentable: 'any' }).schemas;
+  const schemas: Record<string, Json> = {};
+  for (const [id, schema] of Object.entries({ ...fromAnswers, ...fromRequests })) {
+    // Each component is part of this document, not a document of its own: no $schema or $id.
+    const { $schema: _schema, $id: _id, ...rest } = schema as Json;
+    schemas[id] = rest;
+  }
+  return schemas;
+}
+
+/** A query parameter for each field of the listing query schema, with its JSON Schema. */
+function listQueryParameters(): Json[] {
+  return Object.entries(listJobsQuerySchema.shape).map(([name, field]) => {
+    const { $schema: _schema, description, ...schema } = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as Json;
+    return { name, in: 'query', required: false, schema, ...(typeof description === 'string' ? { description } : {}) };
+  });
+}
+
+const exampleJobId = '0b6d2c9e-4f1a-4c3b-9d2e-7a8b9c0d1e2f';
+const exampleJob = {
+  id: exampleJobId,
+  status: 'Succeeded',
+  createdDateTime: '2026-11-25T08:00:00.000Z',
+  lastUpdatedDateTime: '2026-11-25T08:00:09.000Z',
+  model: 'gpt-image-2',
+  request: { prompt: 'A dog beside the Eiffel Tower in morning light', n: 1, orientation: 'landscape', aspectRatio: '16:9', size: '1536x864', outputFormat: 'png', user: 'student-42', metadata: { classId: '4B', assignmentId: 'monuments' } },
+  statusUrl: `https://edu4all.example/api/jobs/${exampleJobId}?token=1795…`,
+  statusUrlExpiresOn: '2026-11-26T08:00:09.000Z',
+  result: { images: [{ url: `https://st.blob.core.windows.net/images/${exampleJobId}/0.png?sv=…&sp=r&sig=…`, expiresOn: '2026-11-25T09:00:09.000Z', width: 1536, height: 864, contentType: 'image/png' }] },
+  usage: { textInputTokens: 98, imageInputTokens: 0, outputTokens: 1332, estimatedCostUsd: 0.04 },
+  webhooks: [{ id: 'msg_0b6d2c9e4f1a4c3b9d2e7a8b9c0d1e2f_job_succeeded', type: 'job.succeeded', state: 'Delivered', attemptCount: 1, attempts: [{ at: '2026-11-25T08:00:09.100Z', statusCode: 204, durationMs: 84 }] }],
+};
+
+/** An error response whose examples name the codes it can carry. */
+function errorResponse(description: string, codes: readonly string[], headers: Json = {}): Json {
+  return {
+    description: `${description} Codes: ${codes.join(', ')}.`,
+    headers,
+    content: {
+      'application/json': {
+        schema: ref('Error'),
+        examples: Object.fromEntries(codes.map((code) => [code, { value: { error: { code, message: `(${code}: a sentence saying what to do)` } } }])),
+      },
+    },
+  };
+}
+
+const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
+const unauthorized = errorResponse('No valid api-key header.', ['Unauthorized'], { 'WWW-Authenticate': { schema: { type: 'string' } } });
+const notFound = errorResponse('No such job, or another tenant\'s job (the same answer, so ids cannot be probed).', ['NotFound']);
+const unavailable = errorResponse('Storage is not available right now; retry after Retry-After.', ['ServiceUnavailable'], { 'Retry-After': retryAfterHeader });
+const invalidHost = errorResponse('A malformed Host header, or a host this service does not serve.', ['InvalidHost']);
+const jobIdParameter = { $ref: '#/components/parameters/JobId' };
+const apiKey = [{ apiKey: [] }];
+
+function jsonResponse(description: string, schema: string, example?: unknown, headers: Json = {}): Json {
+  return { description, headers, content: { 'application/json': { schema: ref(schema), ...(example !== undefined ? { example } : {}) } } };
+}
+
+export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiOptions): Json {
+  const webhookRequest = (type: string) => ({
+    post: {
+      summary: `${type}: sent to the job's callbackUrl (or the school's default) when it happens`,
+      description:
+        'Signed per the Standard Webhooks specification: verify webhook-signature over "webhook-id.webhook-timestamp.body" with the school\'s whsec_ secret ' +
+        '(npm standardwebhooks: new Webhook(secret).verify(body, headers)). Retried with back-off for 25 hours until a 2xx, with the same webhook-id: drop ids you have handled. ' +
+        'Answer quickly (within the timeout, 10 s by default); redirects are not followed; 410 stops the retries.',
+      parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } })),
+      requestBody: { required: true, content: { 'application/json': { schema: ref('WebhookEvent'), example: { type, timestamp: '2026-11-25T08:00:09.100Z', data: exampleJob } } } },
+      responses: { '2XX': { description: 'Received. Anything else (or no answer in time) is retried.' } },
+    },
+  });
+
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Edu4All Image Jobs',
+      version: options.version,
+      description:
+        'Image-generation jobs for schools, as Azure long-running operations: POST a job (202 with Operation-Location and Retry-After), ' +
+        'poll it or receive a signed webhook, then download the images through short-lived links. Every call but health, this document and ' +
+        'a status URL needs the school\'s api-key header. Browsers may only read a status URL (CORS preflights are answered on every path).',
+    },
+    servers: [{ url: '/api' }],
+    security: apiKey,
+    paths: {
+      '/jobs': {
+        post: {
+          operationId: 'submitJob',
+          summary: 'Submit an image job',
+          description: `The body is checked against the configured model. ${options.modelSummary} A blocked prompt is refused before anything is stored or spent.`,
+          parameters: [{ $ref: '#/components/parameters/Idempotency-Key' }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: ref('JobRequest'),
+                example: { prompt: 'A dog beside the Eiffel Tower in morning light', n: 2, aspectRatio: '16:9', user: 'student-42', metadata: { classId: '4B', assignmentId: 'monuments' } },
+              },
+            },
+          },
+          responses: {
+            '202': jsonResponse('Accepted: the job, with a statusUrl for the student\'s browser.', 'Job', { ...exampleJob, status: 'NotStarted', result: undefined, usage: undefined, webhooks: undefined }, {
+              'Operation-Location': { $ref: '#/components/headers/Operation-Location' },
+              'Retry-After': retryAfterHeader,
+            }),
+            '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured']),
+            '401': unauthorized,
+            '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),
+            '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
+            '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
+            '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
+            '429': errorResponse('Over a quota or the submit rate; nothing was stored or spent.', ['QuotaExceeded', 'RateLimited'], { 'Retry-After': retryAfterHeader }),
+            '503': unavailable,
+          },
+        },
+        get: {
+          operationId: 'listJobs',
+          summary: 'List the school\'s jobs, newest first',
+          description: 'From a listing index beside the jobs: a job\'s status there may lag its own by a moment. Follow nextLink until it is absent; a filtered page may be short, even empty, and still have a nextLink.',
+          parameters: listQueryParameters(),
+          responses: {
+            '200': jsonResponse('A page of jobs.', 'JobList', {
+              value: [{ id: exampleJobId, status: 'Succeeded', createdDateTime: '2026-11-25T08:00:00.000Z', user: 'student-42', classId: '4B', assignmentId: 'monuments', url: `https://edu4all.example/api/jobs/${exampleJobId}` }],
+              nextLink: 'https://edu4all.example/api/jobs?classId=4B&top=25&continuationToken=eyJ…',
+            }),
+            '400': errorResponse('A query parameter is not valid; target names it.', ['InvalidField', 'InvalidHost']),
+            '401': unauthorized,
+            '503': unavailable,
+          },
+        },
+      },
+      '/jobs/{id}': {
+        parameters: [jobIdParameter],
+        get: {
+          operationId: 'getJob',
+          summary: 'A job\'s status, and its image links once it succeeded',
+          description: 'With the api-key, or without it through a statusUrl (?token=…), which leaves out user, metadata, callbackUrl, usage and webhooks. Each read gives fresh image links.',
+          security: [{ apiKey: [] }, { statusToken: [] }],
+          responses: {
+            '200': jsonResponse('The job. While it has not finished, Retry-After says when to ask again.', 'Job', exampleJob, { 'Retry-After': retryAfterHeader }),
+            '400': invalidHost,
+            '401': errorResponse('No valid api-key or status token, or an expired status URL.', ['Unauthorized', 'StatusUrlExpired']),
+            '404': notFound,
+            '503': unavailable,
+          },
+        },
+        delete: {
+          operationId: 'deleteJob',
+          summary: 'Erase a job and its images at once',
+          responses: { '204': { description: 'Erased (also from the listing).' }, '401': unauthorized, '404': notFound, '503': unavailable },
+        },
+      },
+      '/jobs/{id}:cancel': {
+        parameters: [jobIdParameter],
+        post: {
+          operationId: 'cancelJob',
+          summary: 'Cancel a job that has not finished',
+          responses: {
+            '200': jsonResponse('The job, now Canceled.', 'Job', { ...exampleJob, status: 'Canceled', result: undefined, usage: undefined, error: { code: 'Canceled', message: 'The job was canceled.' } }),
+            '400': invalidHost,
+            '401': unauthorized,
+            '404': notFound,
+            '409': errorResponse('The job already Succeeded or Failed.', ['NotCancelable']),
+            '503': unavailable,
+          },
+        },
+      },
+      '/usage': {
+        get: {
+          operationId: 'getUsage',
+          summary: 'Images used and left today and this month, and the estimated spend',
+          parameters: [{ name: 'user', in: 'query', required: false, description: 'Also this student\'s use today.', schema: { type: 'string' } }],
+          responses: {
+            '200': jsonResponse('Usage.', 'Usage', { tenant: 'demo', day: { used: 12, limit: 10000, resetsOn: '2026-11-26T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 0.96 } }, month: { used: 40, limit: 200000, resetsOn: '2026-12-01T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 3.2 } } }),
+            '400': errorResponse('user is not a valid student id.', ['InvalidField']),
+            '401': unauthorized,
+            '503': unavailable,
+          },
+        },
+      },
+      '/health': {
+        get: {
+          operationId: 'getHealth',
+          summary: 'Whether storage, the image provider\'s credentials and the model are fine',
+          security: [],
+          responses: {
+            '200': jsonResponse('Healthy.', 'Health', { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } } }),
+            '503': jsonResponse('Unhealthy: the failing check says why.', 'Health'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+    },
+    webhooks: Object.fromEntries(webhookEventTypes.map((type) => [type, webhookRequest(type)])),
+    components: {
+      schemas: componentSchemas(parser),
+      securitySchemes: {
+        apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: 'The school\'s API key (kept on the LMS server, never in a browser).' },
+        statusToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The token in a job\'s statusUrl: reads that one job until statusUrlExpiresOn.' },
+      },
+      parameters: {
+        JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, example: exampleJobId },
+        'Idempotency-Key': {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes retries safe: the same key and body answer with the same job (per school, kept at least 24 hours); the same key with another body is 409.',
+          schema: { type: 'string', pattern: '^[\x21-\x7E]{1,255}$' },
+          example: '5f0c1b8e-2a7d-4c6e-9b1f-3d2e4a5b6c7d',
+        },
+      },
+      headers: {
+        'Operation-Location': { description: 'The job\'s status URL (Azure long-running operation).', schema: { type: 'string', format: 'uri' } },
+        'Retry-After': { description: 'Seconds to wait before asking again.', schema: { type: 'integer', minimum: 1 } },
+      },
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { Tenant } from '../access/tenants';
+import { BadRequestError } from '../errors';
+import type { Services } from '../services';
+import { jobStatuses } from './job';
+import { userIdSchema } from './jobRequest';
+
+/**
+ * GET /api/jobs: the caller's own jobs from the listing index (storage/jobIndex.ts), newest first, filtered
+ * and paged. The query and the answer are schemas, so the OpenAPI document describes exactly what is checked.
+ * Items are summaries from the index (no image links: read the job for those); their status may lag the job
+ * by a moment.
+ */
+
+const metadataValue = (name: string) =>
+  z.string().min(1, `${name} must not be empty`).max(128, `${name} must be at most 128 characters`).meta({ description: `metadata.${name} of the job, exactly.` });
+
+export const listJobsQuerySchema = z.strictObject({
+  user: userIdSchema.optional().meta({ description: 'Only this student\'s jobs (the request\'s user).' }),
+  classId: metadataValue('classId').optional(),
+  assignmentId: metadataValue('assignmentId').optional(),
+  status: z.enum(jobStatuses, { error: `status must be one of ${jobStatuses.join(', ')}` }).optional(),
+  since: z.iso
+    .datetime({ offset: true, error: 'since must be a date and time such as 2026-11-25T08:00:00Z' })
+    .optional()
+    .meta({ description: 'Only jobs created at or after this time (ISO 8601).' }),
+  top: z
+    .string()
+    .regex(/^\d+$/, 'top must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.int().min(1, 'top must be a whole number from 1 to 100').max(100, 'top must be a whole number from 1 to 100'))
+    .optional()
+    .meta({ description: 'Most jobs on one page (1-100, default 25). A filtered page may hold fewer, and still have a nextLink.' }),
+  continuationToken: z.string().min(1).max(4096).optional().meta({ description: 'From the previous page\'s nextLink: opaque, pass it back as it is.' }),
+});
+
+export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;
+
+export const jobSummarySchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(jobStatuses).meta({ description: 'From the listing index: may lag the job\'s own status by a moment; read the job for the truth.' }),
+    createdDateTime: z.string(),
+    user: z.string().optional(),
+    classId: z.string().optional(),
+    assignmentId: z.string().optional(),
+    url: z.string().meta({ description: 'The job (GET it for status, image links and its status URL).' }),
+  })
+  .meta({ id: 'JobSummary' });
+
+export const jobListSchema = z
+  .object({
+    value: z.array(jobSummarySchema),
+    nextLink: z.string().optional().meta({ description: 'The next page; absent on the last page.' }),
+  })
+  .meta({ id: 'JobList' });
+
+export type JobList = z.infer<typeof jobListSchema>;
+
+const defaultTop = 25;
+
+export function parseListJobsQuery(query: Record<string, string>): ListJobsQuery {
+  const parsed = listJobsQuerySchema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const name = issue.keys[0] ?? 'query';
+    return badQuery(name, `Unknown query parameter '${name.slice(0, 40)}'. Allowed: ${Object.keys(listJobsQuerySchema.shape).join(', ')}.`);
+  }
+  return badQuery(String(issue?.path[0] ?? 'query'), issue?.message ?? 'The query is not valid.');
+}
+
+function badQuery(target: string, message: string): never {
+  throw new BadRequestError('InvalidField', message, { target });
+}
+
+/** One page of the tenant's jobs. `collectionUrl` is this route's absolute URL, from which item URLs and nextLink are made. */
+export async function listJobs(services: Pick<Services, 'jobIndex' | 'ensureStorage'>, tenant: Tenant, query: ListJobsQuery, collectionUrl: string): Promise<JobList> {
+  await services.ensureStorage();
+  const { top = defaultTop, continuationToken, since, ...filter } = query;
+  let page;
+  try {
+    page = await services.jobIndex.list(tenant.id, { ...filter, ...(since ? { since: new Date(since) } : {}) }, { top, ...(continuationToken ? { continuationToken } : {}) });
+  } catch (error) {
+    // A token that was edited or comes from elsewhere makes the SDK throw before any request.
+    if (continuationToken && !(error instanceof Error && error.name === 'RestError')) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
+    throw error;
+  }
+  const value = page.entries.map((entry) => ({ ...entry, url: `${collectionUrl}/${entry.id}` }));
+  if (!page.continuationToken) return { value };
+  const next = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...query, top, continuationToken: page.continuationToken })) {
+    if (value !== undefined) next.set(name, String(value));
+  }
+  return { value, nextLink: `${collectionUrl}?${next.toString()}` };
+}

@@ -1,0 +1,131 @@
+import type { Tenant } from '../access/tenants';
+import type { JobRecord } from '../jobs/job';
+import { renderJob, type ViewServices } from '../jobs/jobView';
+import { recordWebhookAttempt } from '../jobs/transitions';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicyOptions } from './deliveryPolicy';
+import { parseDeliveryMessage } from './deliveryMessage';
+import { eventTypeFor, webhookIdFor, type WebhookEvent, type WebhookEventType } from './events';
+import { sendWebhook, type SendResult } from './sender';
+import { signWebhook } from './signing';
+
+/**
+ * Webhook delivery: queued when a job ends (jobs/jobEvents.ts), sent by the deliverWebhook queue function,
+ * one attempt per message. Each attempt is recorded in the job's delivery log; a retry is a new message with
+ * a delay from the pure policy (deliveryPolicy.ts). The body is the job as a status read shows it to the
+ * tenant (fresh image links), in the Standard Webhooks envelope `{ type, timestamp, data }`.
+ */
+
+export interface WebhookTarget {
+  readonly url: string;
+  readonly secrets: readonly string[];
+}
+
+/** Where a job's webhooks go: its callbackUrl, else its tenant's default; none without a signing secret. */
+export function webhookTargetFor(tenants: readonly Tenant[], job: Pick<JobRecord, 'tenantId' | 'request'>): WebhookTarget | undefined {
+  const webhook = tenants.find((tenant) => tenant.id === job.tenantId)?.webhook;
+  const url = job.request.callbackUrl ?? webhook?.url;
+  return url && webhook ? { url, secrets: webhook.secrets } : undefined;
+}
+
+/** Queues the webhook of a job that has ended, unless it has none or it was queued before (its log has it). */
+export async function queueWebhookFor(services: Pick<Services, 'config' | 'webhookQueue'>, job: JobRecord): Promise<void> {
+  const type = eventTypeFor(job);
+  if (!type || !webhookTargetFor(services.config.tenants, job)) return;
+  if (job.webhooks?.some((delivery) => delivery.id === webhookIdFor(job.id, type))) return;
+  await services.webhookQueue.enqueue({ jobId: job.id, type, attempt: 1 });
+}
+
+export type DeliveryServices = ViewServices & Pick<Services, 'config' | 'jobs' | 'webhookQueue'>;
+
+export interface DeliveryContext {
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly policy?: DeliveryPolicyOptions;
+}
+
+/** The webhook body: the Standard Webhooks envelope around the job as its tenant sees it. */
+export async function webhookBody(services: ViewServices, tenant: Tenant, job: JobRecord, type: WebhookEventType, at: Date): Promise<string> {
+  const jobUrl = job.location ?? `${services.config.publicBaseUrl ?? ''}/api/jobs/${job.id}`;
+  const data = await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl, now: at });
+  const event: WebhookEvent = { type, timestamp: at.toISOString(), data };
+  return JSON.stringify(event);
+}
+
+/** Handles one message of the `webhook-deliveries` queue: one attempt, recorded, and the next one queued if due. */
+export async function deliverWebhook(services: DeliveryServices, input: unknown, context: DeliveryContext): Promise<void> {
+  const { log } = context;
+  const now = context.now ?? Date.now;
+  const message = parseDeliveryMessage(input);
+  if (!message) {
+    log.error('Dropped a webhook queue message that is not a delivery message.');
+    return;
+  }
+  const job = await services.jobs.get(message.jobId);
+  // An erased job sends nothing more (its data is gone on purpose).
+  if (!job) return log.log(`Webhook for job ${message.jobId}: the job is gone; not sent.`);
+  const tenant = services.config.tenants.find((candidate) => candidate.id === job.tenantId);
+  const target = webhookTargetFor(services.config.tenants, job);
+  if (!tenant || !target) return log.warn(`Webhook for job ${job.id}: its tenant has no webhook secret or target now; not sent.`);
+  const id = webhookIdFor(job.id, message.type);
+  const logged = job.webhooks?.find((delivery) => delivery.id === id);
+  if (logged && (logged.state !== 'Pending' || logged.attemptCount >= message.attempt)) {
+    return log.log(`Webhook ${id}: attempt ${message.attempt} already made; duplicate message dropped.`);
+  }
+
+  const attemptAt = now();
+  const firstAttemptAt = message.firstAttemptDateTime ? Date.parse(message.firstAttemptDateTime) : attemptAt;
+  const body = await webhookBody(services, tenant, job, message.type, new Date(attemptAt));
+  const sent: SendResult = await sendWebhook(target.url, signWebhook(target.secrets, id, new Date(attemptAt), body), body, {
+    allowPrivateTargets: services.config.webhooks.allowPrivateTargets,
+    timeoutInMs: services.config.webhooks.timeoutInSeconds * 1000,
+  });
+  const decision = decideDelivery(sent.outcome, { attempt: message.attempt, firstAttemptAt, now: now(), random: (context.random ?? Math.random)() }, context.policy ?? defaultDeliveryPolicy);
+  // The next attempt is queued before this one is recorded: a crash in between repeats an attempt (same
+  // webhook-id, so the receiver drops it) rather than losing the rest of the schedule.
+  if (decision.kind === 'retry') {
+    await services.webhookQueue.enqueue(
+      { jobId: job.id, type: message.type, attempt: message.attempt + 1, firstAttemptDateTime: new Date(firstAttemptAt).toISOString() },
+      { delayInSeconds: (decision.at - now()) / 1000 },
+    );
+  }
+  await services.jobs.update(job.id, (current) =>
+    recordWebhookAttempt(current, {
+      id,
+      type: message.type,
+      attempt: message.attempt,
+      result: attemptResult(sent, attemptAt),
+      state: decision.kind === 'delivered' ? 'Delivered' : decision.kind === 'retry' ? 'Pending' : 'Failed',
+      ...(decision.kind === 'retry' ? { nextAttemptAt: decision.at } : {}),
+    }),
+  );
+  const what = describe(sent.outcome);
+  if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
+  else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);
+  else log.warn(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}).`);
+}
+
+function attemptResult(sent: SendResult, at: number) {
+  const { outcome } = sent;
+  return {
+    at: new Date(at).toISOString(),
+    durationMs: sent.durationMs,
+    ...('statusCode' in outcome ? { statusCode: outcome.statusCode } : {}),
+    ...(outcome.kind !== 'delivered' ? { error: describe(outcome) } : {}),
+  };
+}
+
+function describe(outcome: AttemptOutcome): string {
+  switch (outcome.kind) {
+    case 'delivered':
+      return `HTTP ${outcome.statusCode}`;
+    case 'rejected':
+      return outcome.statusCode >= 300 && outcome.statusCode < 400 ? `HTTP ${outcome.statusCode}: redirects are not followed` : `HTTP ${outcome.statusCode}`;
+    case 'unreachable':
+      return outcome.reason;
+    case 'refused':
+      return `target refused: ${outcome.reason}`;
+  }
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { JobRecord } from '../jobs/job';
+import { jobResourceSchema } from '../jobs/jobView';
+
+/**
+ * Webhook events. Today a job's end; the names leave room for more (`job.*` for other job changes, and e.g.
+ * `safety.*` for a safety issue's events), and receivers must ignore types they do not know.
+ */
+export const webhookEventTypes = ['job.succeeded', 'job.failed', 'job.canceled'] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+
+/** The event a job's status raises, if any. */
+export function eventTypeFor(job: Pick<JobRecord, 'status'>): WebhookEventType | undefined {
+  switch (job.status) {
+    case 'Succeeded':
+      return 'job.succeeded';
+    case 'Failed':
+      return 'job.failed';
+    case 'Canceled':
+      return 'job.canceled';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The `webhook-id`: derived from the job and the event, so every retry and every duplicate message of the
+ * same event carries the same id, and a receiver can drop what it has already handled.
+ */
+export function webhookIdFor(jobId: string, type: WebhookEventType): string {
+  return `msg_${jobId.replaceAll('-', '')}_${type.replace('.', '_')}`;
+}
+
+/** A webhook's body: the Standard Webhooks envelope around the job as a status read shows it to its tenant. */
+export const webhookEventSchema = z
+  .object({
+    type: z.enum(webhookEventTypes),
+    timestamp: z.string().meta({ description: 'When this attempt was made (ISO 8601); the webhook-timestamp header says the same in Unix seconds.' }),
+    data: jobResourceSchema,
+  })
+  .meta({ id: 'WebhookEvent' });
+export type WebhookEvent = z.infer<typeof webhookEventSchema>;
