@@ -2,6 +2,7 @@ import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { ServiceUnavailableError } from '../shared/errors';
 import { getServices, type Services } from '../shared/services';
+import type { UploadResource } from '../shared/storage/uploadStore';
 import { json, respond } from './lib/http';
 
 /** How long an upload link may be used: long enough for a phone on a slow school network. */
@@ -23,7 +24,8 @@ export function createUploadHandler(services: Services): HttpHandler {
     const upload = services.uploads.create(tenant.id);
     const expiresOn = new Date(Date.now() + uploadLinkMinutes * 60_000);
     const uploadUrl = await services.links.uploadLinkFor(services.uploads.containerName, upload.blobName, expiresOn);
-    return json(201, { id: upload.id, uploadUrl, expiresOn: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } });
+    const body: UploadResource = { id: upload.id, uploadUrl, expiresOn: expiresOn.toISOString(), method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' } };
+    return json(201, body);
   });
 }
 

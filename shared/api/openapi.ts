@@ -5,6 +5,7 @@ import { healthResponseSchema } from '../health';
 import { jobListSchema, jobSummarySchema, listJobsQuerySchema } from '../jobs/jobListing';
 import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
+import { uploadResourceSchema } from '../storage/uploadStore';
 import { webhookEventSchema, webhookEventTypes } from '../webhooks/events';
 
 /**
@@ -38,6 +39,7 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
     ['JobList', jobListSchema],
     ['JobSummary', jobSummarySchema],
     ['Usage', usageSchema],
+    ['Upload', uploadResourceSchema],
     ['Health', healthResponseSchema],
     ['Error', errorBodySchema],
     ['WebhookEvent', webhookEventSchema],
@@ -154,7 +156,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
               'Operation-Location': { $ref: '#/components/headers/Operation-Location' },
               'Retry-After': retryAfterHeader,
             }),
-            '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured']),
+            '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed']),
             '401': unauthorized,
             '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
@@ -212,6 +214,23 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '401': unauthorized,
             '404': notFound,
             '409': errorResponse('The job already Succeeded or Failed.', ['NotCancelable']),
+            '503': unavailable,
+          },
+        },
+      },
+      '/uploads': {
+        post: {
+          operationId: 'createUpload',
+          summary: 'A place for one picture (for an edit or a variation): PUT the file to uploadUrl, then name the id in a job',
+          responses: {
+            '201': jsonResponse('A create-only link to one blob, for 15 minutes.', 'Upload', {
+              id: '5d1e2c9e-4f1a-4c3b-9d2e-7a8b9c0d1e2f',
+              uploadUrl: 'https://account.blob.core.windows.net/uploads/demo/5d1e2c9e-4f1a-4c3b-9d2e-7a8b9c0d1e2f?sv=…&sp=c&sig=…',
+              expiresOn: '2026-11-25T08:15:00.000Z',
+              method: 'PUT',
+              headers: { 'x-ms-blob-type': 'BlockBlob' },
+            }),
+            '401': unauthorized,
             '503': unavailable,
           },
         },

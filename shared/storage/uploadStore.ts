@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { ContainerClient } from '@azure/storage-blob';
 import { isStatus } from './blobJson';
 
@@ -9,6 +10,18 @@ import { isStatus } from './blobJson';
  * create-only, so a second job naming it is refused. Unused uploads are deleted after a day (a lifecycle
  * rule in Azure, the retention cleanup locally), used ones with their job (children's photos).
  */
+
+/** The answer to POST /api/uploads. */
+export const uploadResourceSchema = z
+  .object({
+    id: z.uuid().meta({ description: 'Name it in a job: { "uploadId": id }.' }),
+    uploadUrl: z.string().meta({ description: 'A create-only SAS link to this one blob: PUT the file here once (it cannot read, list, overwrite or write elsewhere).' }),
+    expiresOn: z.string(),
+    method: z.literal('PUT'),
+    headers: z.object({ 'x-ms-blob-type': z.literal('BlockBlob') }),
+  })
+  .meta({ id: 'Upload' });
+export type UploadResource = z.infer<typeof uploadResourceSchema>;
 
 /** The largest upload a job accepts (the provider's own limit is higher). */
 export const maxUploadBytes = 20 * 1024 * 1024;

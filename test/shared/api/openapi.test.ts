@@ -82,7 +82,7 @@ describe('GET /api/openapi.json', () => {
     const schemas = (document['components'] as { schemas: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }> }).schemas;
     const request = schemas['JobRequest'];
     assert.ok(request?.properties);
-    assert.deepEqual(Object.keys(request.properties).sort(), ['aspectRatio', 'callbackUrl', 'metadata', 'n', 'orientation', 'outputCompression', 'outputFormat', 'prompt', 'quality', 'size', 'style', 'user']);
+    assert.deepEqual(Object.keys(request.properties).sort(), ['aspectRatio', 'callbackUrl', 'image', 'images', 'kind', 'mask', 'metadata', 'n', 'orientation', 'outputCompression', 'outputFormat', 'prompt', 'quality', 'size', 'style', 'user']);
     assert.equal(request.additionalProperties, false, 'unknown fields are refused, and the document says so');
     assert.deepEqual(Object.keys(schemas['Job']?.properties ?? {}).sort(), Object.keys(jobResourceSchema.shape).sort());
   });
