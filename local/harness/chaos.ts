@@ -67,7 +67,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const started = Date.now();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'chaos-azurite-'));
   let azurite: Azurite = await startAzurite({ quiet: true, location: dataDir });
-  const ports = { blob: Number(new URL(azurite.blobUrl).port), queue: Number(new URL(azurite.queueUrl).port) };
+  // The restarted Azurite must come back on the same ports: the hosts' connection string names all three.
+  const ports = { blob: Number(new URL(azurite.blobUrl).port), queue: Number(new URL(azurite.queueUrl).port), table: Number(new URL(azurite.tableUrl).port) };
   const imageService: ImageService = await startImageService({ defaultModel: 'gpt-image-2', latencyMs: 30 });
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
@@ -148,7 +149,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         log('chaos: restarting Azurite');
         await azurite.stop();
         await sleep(1500);
-        azurite = await startAzurite({ quiet: true, location: dataDir, blobPort: ports.blob, queuePort: ports.queue });
+        azurite = await startAzurite({ quiet: true, location: dataDir, blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table });
         azuriteRestarts++;
         continue;
       }
