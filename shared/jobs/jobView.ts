@@ -67,7 +67,7 @@ export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, 
   return Math.min(30, Math.max(baseInSeconds, Math.ceil(wait / 3)));
 }
 
-export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'links' | 'images'>;
+export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'links' | 'images' | 'jobQueue'>;
 
 export async function renderJob(services: ViewServices, job: JobRecord, options: RenderOptions): Promise<JobResource> {
   const now = options.now ?? new Date();
@@ -90,7 +90,13 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
     return { ...base, error: job.error };
   }
   if (job.status === 'NotStarted' && job.ticket !== undefined) {
-    const position = await services.waitingLine.position(job.ticket).catch(() => undefined);
+    // The ticket count drifts when tickets are taken for jobs that never start (a failed submit, a cancel
+    // before the start, a crash); the queue's own length bounds it, so an idle service says "first in line".
+    const [fromTickets, queued] = await Promise.all([
+      services.waitingLine.position(job.ticket).catch(() => undefined),
+      services.jobQueue.approximateLength().catch(() => undefined),
+    ]);
+    const position = fromTickets === undefined ? undefined : Math.max(1, Math.min(fromTickets, queued ?? fromTickets));
     if (position !== undefined) {
       const startInMs = (position - 1) * services.pacer.secondsPerCall * 1000;
       return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };

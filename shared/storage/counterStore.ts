@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { readJsonBlob, updateJsonBlob } from './blobJson';
+import { RateLimitError } from '../errors';
+import { isStatus, readJsonBlob, updateJsonBlob } from './blobJson';
 
 /**
  * Counters as small JSON blobs, changed only under ETag conditions, so concurrent submits on any number of
@@ -32,7 +33,15 @@ export function createCounterStore(container: ContainerClient): CounterStore {
           return amount > 0 && next > limit ? undefined : { count: next, updated: new Date().toISOString() };
         },
         maxAttempts: 50,
-        backoff: (attempt) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt, 5))),
+        // Full jitter, growing to 250 ms: fifty submits racing for one counter spread out instead of
+        // colliding in lockstep until their attempts run out.
+        backoff: (attempt) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 5 * 2 ** attempt))),
+      }).catch((error: unknown) => {
+        // Still losing the race after every attempt: the service is busy, not broken; nothing was counted.
+        if (isStatus(error, 412) || isStatus(error, 409)) {
+          throw new RateLimitError('ServiceBusy', 'Many requests are updating the same counter right now. Try again in a second.', { retryAfterInSeconds: 1 });
+        }
+        throw error;
       });
       return { added: changed, count: value?.count ?? 0 };
     },

@@ -12,6 +12,8 @@ export interface JobQueue {
   createIfNotExists(): Promise<void>;
   /** Throws if the queue does not answer (health). */
   probe(): Promise<void>;
+  /** Messages on the queue, visible or not (Azure's approximate count). */
+  approximateLength(): Promise<number>;
 }
 
 /** Azure Storage allows a message to stay invisible for at most 7 days. */
@@ -29,6 +31,9 @@ export function createJobQueue(queue: QueueClient): JobQueue {
     },
     async probe() {
       await queue.getProperties();
+    },
+    async approximateLength() {
+      return (await queue.getProperties()).approximateMessagesCount ?? 0;
     },
   };
 }

@@ -210,4 +210,15 @@ describe('reliability', () => {
     assert.equal(callsFor(id).length, 1);
     assert.equal(await repairStrandedJobs(createServices(loadConfig(stack.env)), consoleLogger), 0, 'nothing left to repair');
   });
+
+  it('tells a job in an idle service that it is first in line, even after tickets were lost', async () => {
+    // Tickets taken for jobs that never start (failed submits, cancels, crashes) used to push every later
+    // job back for good; the queue's own length now bounds the position.
+    const services = createServices(loadConfig(stack.env));
+    for (let i = 0; i < 5; i++) await services.waitingLine.join();
+    const submitted = await stack.submit({ prompt: `A lighthouse in the dunes ${Date.now()}` });
+    assert.equal(submitted.status, 202);
+    assert.equal((submitted.body.queue as { position?: number } | undefined)?.position, 1, JSON.stringify(submitted.body.queue));
+    await stack.waitForJob(String(submitted.body.id));
+  });
 });
