@@ -162,7 +162,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
             '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
-            '429': errorResponse('Over a quota or the submit rate; nothing was stored or spent.', ['QuotaExceeded', 'RateLimited'], { 'Retry-After': retryAfterHeader }),
+            '429': errorResponse('Over a quota or the submit rate, or the service is busy (ServiceBusy); nothing was stored or spent.', ['QuotaExceeded', 'RateLimited', 'ServiceBusy'], { 'Retry-After': retryAfterHeader }),
             '503': unavailable,
           },
         },
