@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queueMessageCodec } from '../storage/queueMessage';
 
 /**
  * The message on the `image-jobs` queue: only the job id, so that it stays far below the queue's
@@ -10,24 +11,7 @@ const jobMessageSchema = z.strictObject({
 
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
-/** Accepts the trigger's input as the Functions runtime gives it: parsed JSON, or a string. */
-export function parseJobMessage(input: unknown): JobMessage | undefined {
-  let value = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch {
-      return undefined;
-    }
-  }
-  const parsed = jobMessageSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
-}
+const codec = queueMessageCodec(jobMessageSchema);
 
-/**
- * The text to put on the queue. host.json sets `messageEncoding` to base64 (the Functions default), so the
- * trigger decodes base64 before it hands the message to the function; senders must encode to match.
- */
-export function encodeJobMessage(message: JobMessage): string {
-  return Buffer.from(JSON.stringify(jobMessageSchema.parse(message)), 'utf8').toString('base64');
-}
+export const parseJobMessage = (input: unknown): JobMessage | undefined => codec.parse(input);
+export const encodeJobMessage = (message: JobMessage): string => codec.encode(message);

@@ -1,4 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { sendMessage } from './queueMessage';
 import { encodeJobMessage } from '../jobs/jobMessage';
 
 /**
@@ -16,15 +17,11 @@ export interface JobQueue {
   approximateLength(): Promise<number>;
 }
 
-/** Azure Storage allows a message to stay invisible for at most 7 days. */
-const maxDelayInSeconds = 7 * 24 * 60 * 60;
-
 export function createJobQueue(queue: QueueClient): JobQueue {
   return {
     name: queue.name,
     async enqueue(jobId, options = {}) {
-      const delay = Math.min(maxDelayInSeconds, Math.max(0, Math.ceil(options.delayInSeconds ?? 0)));
-      await queue.sendMessage(encodeJobMessage({ jobId }), delay > 0 ? { visibilityTimeout: delay } : {});
+      await sendMessage(queue, encodeJobMessage({ jobId }), options.delayInSeconds);
     },
     async createIfNotExists() {
       await queue.createIfNotExists();

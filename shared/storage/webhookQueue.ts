@@ -1,4 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
+import { sendMessage } from './queueMessage';
 import { encodeDeliveryMessage, type DeliveryMessage } from '../webhooks/deliveryMessage';
 
 /** The `webhook-deliveries` queue: put an attempt on it, now or later. Nothing outside storage/ touches a QueueClient. */
@@ -8,15 +9,11 @@ export interface WebhookQueue {
   createIfNotExists(): Promise<void>;
 }
 
-/** Azure Storage allows a message to stay invisible for at most 7 days; our longest wait is an hour. */
-const maxDelayInSeconds = 7 * 24 * 60 * 60;
-
 export function createWebhookQueue(queue: QueueClient): WebhookQueue {
   return {
     name: queue.name,
     async enqueue(message, options = {}) {
-      const delay = Math.min(maxDelayInSeconds, Math.max(0, Math.ceil(options.delayInSeconds ?? 0)));
-      await queue.sendMessage(encodeDeliveryMessage(message), delay > 0 ? { visibilityTimeout: delay } : {});
+      await sendMessage(queue, encodeDeliveryMessage(message), options.delayInSeconds);
     },
     async createIfNotExists() {
       await queue.createIfNotExists();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queueMessageCodec } from '../storage/queueMessage';
 import { webhookEventTypes } from './events';
 
 /**
@@ -15,21 +16,7 @@ const deliveryMessageSchema = z.strictObject({
 
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
-/** Accepts the trigger's input as the Functions runtime gives it: parsed JSON, or a string. */
-export function parseDeliveryMessage(input: unknown): DeliveryMessage | undefined {
-  let value = input;
-  if (typeof input === 'string') {
-    try {
-      value = JSON.parse(input);
-    } catch {
-      return undefined;
-    }
-  }
-  const parsed = deliveryMessageSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
-}
+const codec = queueMessageCodec(deliveryMessageSchema);
 
-/** base64, as host.json's messageEncoding expects (see jobs/jobMessage.ts). */
-export function encodeDeliveryMessage(message: DeliveryMessage): string {
-  return Buffer.from(JSON.stringify(deliveryMessageSchema.parse(message)), 'utf8').toString('base64');
-}
+export const parseDeliveryMessage = (input: unknown): DeliveryMessage | undefined => codec.parse(input);
+export const encodeDeliveryMessage = (message: DeliveryMessage): string => codec.encode(message);
