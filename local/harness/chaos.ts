@@ -8,7 +8,7 @@ import { startImageService, type Fault, type ImageService } from '../imageServic
 import { isTerminal, parseJobRecord, type JobRecord } from '../../shared/jobs/job';
 import { storageNames } from '../../shared/storage/storageNames';
 import { seededRandom } from './random';
-import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting, type HostProcess } from './stack';
+import { hostSettings, startHostProcess, tenantA, type HostProcess } from './stack';
 
 /**
  * The chaos run: jobs of mixed size against several local hosts sharing one Azurite, while the image
@@ -70,15 +70,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   // The restarted Azurite must come back on the same ports: the hosts' connection string names all three.
   const ports = { blob: Number(new URL(azurite.blobUrl).port), queue: Number(new URL(azurite.queueUrl).port), table: Number(new URL(azurite.tableUrl).port) };
   const imageService: ImageService = await startImageService({ defaultModel: 'gpt-image-2', latencyMs: 30 });
-  const env: Record<string, string> = {
+  const env = hostSettings({
     AzureWebJobsStorage: azurite.connectionString,
-    IMAGE_PROVIDER: 'azure-openai',
-    IMAGE_MODEL: 'gpt-image-2',
     AZURE_OPENAI_ENDPOINT: imageService.url,
-    AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
     AZURE_OPENAI_API_KEY: 'chaos-key',
-    TENANTS: tenantsSetting(),
-    STATUS_TOKEN_SECRETS: statusTokenSecret,
     IMAGE_REQUESTS_PER_MINUTE: '100000',
     // The sweep re-enqueues jobs a kill stranded between store and enqueue (after a minute): often, so they end in the run.
     SWEEP_SCHEDULE: '*/5 * * * * *',
@@ -87,7 +82,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     JOB_RETRY_DEADLINE_SECONDS: '20',
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:01',
-  };
+  });
   const hosts: Array<HostProcess | undefined> = [];
   const startHost = () => startHostProcess(env, { leaseSeconds: 5 });
   for (let i = 0; i < options.hosts; i++) hosts.push(await startHost());

@@ -127,28 +127,42 @@ async function requestJson(url: string, init?: RequestInit) {
   return { status: response.status, headers: response.headers, body };
 }
 
+/**
+ * The settings a test host needs to start: development storage, an image endpoint that nothing answers
+ * (override it where calls must succeed), the test tenants and status secret, and the sweep's schedule.
+ */
+export function hostSettings(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    IMAGE_PROVIDER: 'azure-openai',
+    IMAGE_MODEL: 'gpt-image-2',
+    AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
+    AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
+    AZURE_OPENAI_API_KEY: 'test-key',
+    TENANTS: tenantsSetting(),
+    STATUS_TOKEN_SECRETS: statusTokenSecret,
+    SWEEP_SCHEDULE: '0 */5 * * * *',
+    ...overrides,
+  };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const model = options.model ?? 'gpt-image-2';
   const azurite = await startAzurite({ quiet: true });
   const imageService = await startImageService({ defaultModel: model, ...options.imageService });
-  const env: Record<string, string> = {
+  const env = hostSettings({
     AzureWebJobsStorage: azurite.connectionString,
-    IMAGE_PROVIDER: 'azure-openai',
     IMAGE_MODEL: model,
     AZURE_OPENAI_ENDPOINT: imageService.url,
     AZURE_OPENAI_DEPLOYMENT: model,
-    AZURE_OPENAI_API_KEY: 'test-key',
-    TENANTS: tenantsSetting(),
-    STATUS_TOKEN_SECRETS: statusTokenSecret,
     // Fast retries and polling for tests, through the same host.json override Azure supports.
     AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.500',
     AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
     IMAGE_REQUESTS_PER_MINUTE: '100000',
-    SWEEP_SCHEDULE: '0 */5 * * * *',
     // Webhook receivers in tests listen on this machine.
     WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true',
     ...options.env,
-  };
+  });
   const hosts: HostProcess[] = [];
   const startHost = async () => {
     const host = await startHostProcess(env);

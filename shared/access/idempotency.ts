@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { BadRequestError, CorruptRecordError } from '../errors';
-import { isStatus } from '../storage/blobJson';
+import { createIfAbsent } from '../storage/blobJson';
 
 /**
  * Idempotency-Key for submits: a retried POST with the same key (per tenant) returns the same job; the
@@ -46,23 +46,14 @@ export function createIdempotencyStore(container: ContainerClient): IdempotencyS
     async claim(tenantId, key, requestHash, jobId) {
       const blob = container.getBlockBlobClient(`${tenantId}/${createHash('sha256').update(key).digest('hex')}.json`);
       const body = JSON.stringify({ jobId, requestHash, createdDateTime: new Date().toISOString() });
-      try {
-        await blob.upload(body, Buffer.byteLength(body), {
-          blobHTTPHeaders: { blobContentType: 'application/json' },
-          conditions: { ifNoneMatch: '*' },
-        });
-        return { jobId, requestHash, fresh: true };
-      } catch (error) {
-        if (!isStatus(error, 409)) throw error;
-      }
+      // Create-only, so two concurrent retries agree on one job id: the loser reads the winner's record.
+      if (await createIfAbsent(blob, body, { contentType: 'application/json' })) return { jobId, requestHash, fresh: true };
       const stored = storedKeySchema.safeParse(JSON.parse((await blob.downloadToBuffer()).toString('utf8')));
       if (!stored.success) throw new CorruptRecordError(`The Idempotency-Key record of tenant ${tenantId}`, stored.error.issues[0]?.message ?? 'invalid');
       return { jobId: stored.data.jobId, requestHash: stored.data.requestHash, fresh: false };
     },
     async markErased(jobId) {
-      await container.getBlockBlobClient(`erased/${jobId}`).upload('', 0).catch((error: unknown) => {
-        if (!isStatus(error, 409)) throw error;
-      });
+      await createIfAbsent(container.getBlockBlobClient(`erased/${jobId}`), '');
     },
     async isErased(jobId) {
       return container.getBlockBlobClient(`erased/${jobId}`).exists();

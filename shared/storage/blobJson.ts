@@ -1,4 +1,4 @@
-import { RestError, type BlockBlobClient } from '@azure/storage-blob';
+import { RestError, type BlobClient, type BlockBlobClient } from '@azure/storage-blob';
 
 /**
  * Small JSON blobs read and written under ETag conditions: job records and counters. `updateJsonBlob` is
@@ -8,6 +8,38 @@ import { RestError, type BlockBlobClient } from '@azure/storage-blob';
 
 export function isStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
+}
+
+/**
+ * Writes a blob only if it does not exist yet (If-None-Match: *): true when this call created it, false
+ * when it was there already (a redelivery's image, a claim another job holds). Never overwrites.
+ */
+export async function createIfAbsent(
+  blob: BlockBlobClient,
+  body: Buffer | string,
+  options: { contentType?: string; cacheControl?: string; metadata?: Record<string, string> } = {},
+): Promise<boolean> {
+  try {
+    await blob.uploadData(typeof body === 'string' ? Buffer.from(body) : body, {
+      blobHTTPHeaders: { ...(options.contentType ? { blobContentType: options.contentType } : {}), ...(options.cacheControl ? { blobCacheControl: options.cacheControl } : {}) },
+      ...(options.metadata ? { metadata: options.metadata } : {}),
+      conditions: { ifNoneMatch: '*' },
+    });
+    return true;
+  } catch (error) {
+    if (isStatus(error, 409)) return false;
+    throw error;
+  }
+}
+
+/** The blob's bytes, or undefined when it does not exist. */
+export async function downloadIfExists(blob: BlobClient): Promise<Buffer | undefined> {
+  try {
+    return await blob.downloadToBuffer();
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
 }
 
 /** The blob's JSON (unparsed as to shape) and the ETag of that very content, or undefined if absent. */

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { isStatus } from './blobJson';
+import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
 import type { TokenUsage } from '../provider/imageProvider';
 import type { StoredImage } from '../jobs/job';
 import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../provider/modelCatalogue';
@@ -40,6 +40,8 @@ export interface ImageStore {
 // Blob metadata must be ASCII header text of at most 8 KiB in all; a revised prompt is URI-encoded and,
 // in the rare case it would not fit, cut (it is informational).
 const maxMetadataValueChars = 7_000;
+/** Links are short-lived and per-user; browsers may keep the bytes for the hour a link lives at most. */
+const cacheControl = 'private, max-age=3600';
 const formatByExtension = new Map(outputFormats.map((format) => [fileExtensions[format], format]));
 const imageBlobName = /\/(\d+)\.([a-z]+)$/;
 /**
@@ -63,36 +65,21 @@ export function createImageStore(container: ContainerClient): ImageStore {
         metadata['call'] = String(details.call.firstIndex);
         metadata['usage'] = `${usage.textInputTokens},${usage.imageInputTokens},${usage.outputTokens}`;
       }
-      try {
-        await container.getBlockBlobClient(`${jobId}/${index}.${fileExtensions[details.format]}`).uploadData(bytes, {
-          blobHTTPHeaders: { blobContentType: contentTypes[details.format], blobCacheControl: 'private, max-age=3600' },
-          metadata,
-          conditions: { ifNoneMatch: '*' },
-        });
-      } catch (error) {
-        // 409: an earlier delivery of the same job saved this image already.
-        if (!isStatus(error, 409)) throw error;
-      }
+      // Create-only: an earlier delivery of the same job may have saved this image already.
+      await createIfAbsent(container.getBlockBlobClient(`${jobId}/${index}.${fileExtensions[details.format]}`), bytes, {
+        contentType: contentTypes[details.format],
+        cacheControl,
+        metadata,
+      });
     },
     async saveThumbnail(jobId, index, webp, size) {
-      try {
-        await container.getBlockBlobClient(thumbnailBlobNameFor(jobId, index)).uploadData(webp, {
-          blobHTTPHeaders: { blobContentType: 'image/webp', blobCacheControl: 'private, max-age=3600' },
-          metadata: { width: String(size.width), height: String(size.height) },
-          conditions: { ifNoneMatch: '*' },
-        });
-      } catch (error) {
-        if (!isStatus(error, 409)) throw error;
-      }
+      await createIfAbsent(container.getBlockBlobClient(thumbnailBlobNameFor(jobId, index)), webp, {
+        contentType: 'image/webp',
+        cacheControl,
+        metadata: { width: String(size.width), height: String(size.height) },
+      });
     },
-    async read(blobName) {
-      try {
-        return await container.getBlobClient(blobName).downloadToBuffer();
-      } catch (error) {
-        if (isStatus(error, 404)) return undefined;
-        throw error;
-      }
-    },
+    read: (blobName) => downloadIfExists(container.getBlobClient(blobName)),
     async list(jobId) {
       const images: ListedImage[] = [];
       const thumbnails = new Map<number, NonNullable<ListedImage['thumbnail']>>();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ContainerClient } from '@azure/storage-blob';
-import { isStatus } from './blobJson';
+import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
 
 /**
  * Pictures the LMS uploads for edits, as blobs `{tenant}/{uploadId}` in the uploads container. The client
@@ -65,24 +65,9 @@ export function createUploadStore(container: ContainerClient): UploadStore {
         return undefined;
       }
     },
-    async claim(tenantId, uploadId, jobId) {
-      const body = JSON.stringify({ jobId });
-      try {
-        await container.getBlockBlobClient(`${blobName(tenantId, uploadId)}.claim`).upload(body, Buffer.byteLength(body), { conditions: { ifNoneMatch: '*' } });
-        return true;
-      } catch (error) {
-        if (isStatus(error, 409)) return false;
-        throw error;
-      }
-    },
-    async read(name) {
-      try {
-        return await container.getBlobClient(name).downloadToBuffer();
-      } catch (error) {
-        ignoreMissing(error);
-        return undefined;
-      }
-    },
+    claim: (tenantId, uploadId, jobId) =>
+      createIfAbsent(container.getBlockBlobClient(`${blobName(tenantId, uploadId)}.claim`), JSON.stringify({ jobId }), { contentType: 'application/json' }),
+    read: (name) => downloadIfExists(container.getBlobClient(name)),
     async delete(tenantId, uploadId) {
       await container.deleteBlob(blobName(tenantId, uploadId)).catch(ignoreMissing);
       await container.deleteBlob(`${blobName(tenantId, uploadId)}.claim`).catch(ignoreMissing);

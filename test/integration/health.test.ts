@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { developmentConnectionString } from '../../local/azurite/azurite';
-import { startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../../local/harness/stack';
+import { hostSettings, startHostProcess, statusTokenSecret, tenantA, tenantsSetting } from '../../local/harness/stack';
 
 /** A port on this machine that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -17,15 +17,7 @@ describe('health when storage is down', () => {
   it('answers 503 naming the storage check, and the host keeps serving', async () => {
     const port = await closedPort();
     const down = `http://127.0.0.1:${port}`;
-    const host = await startHostProcess({
-      AzureWebJobsStorage: developmentConnectionString(down, down, down),
-      AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
-      AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
-      AZURE_OPENAI_API_KEY: 'test-key',
-      TENANTS: tenantsSetting(),
-      STATUS_TOKEN_SECRETS: statusTokenSecret,
-      SWEEP_SCHEDULE: '0 */5 * * * *',
-    });
+    const host = await startHostProcess(hostSettings({ AzureWebJobsStorage: developmentConnectionString(down, down, down) }));
     try {
       const response = await fetch(`${host.url}/api/health`);
       assert.equal(response.status, 503);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startHostProcess, startStack, statusTokenSecret, tenantsSetting, type Stack } from '../../local/harness/stack';
+import { hostSettings, startHostProcess, startStack, type Stack } from '../../local/harness/stack';
 
 /**
  * The model is a setting: a retired one stops start-up with the way out, and a fixed-size model that Azure
@@ -10,15 +10,7 @@ import { startHostProcess, startStack, statusTokenSecret, tenantsSetting, type S
 describe('models other than the default', () => {
   it('refuses to start on a retired model, naming the replacement', async () => {
     await assert.rejects(
-      startHostProcess({
-        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-        IMAGE_MODEL: 'dall-e-3',
-        AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
-        AZURE_OPENAI_DEPLOYMENT: 'dall-e-3',
-        AZURE_OPENAI_API_KEY: 'k',
-        TENANTS: tenantsSetting(),
-        STATUS_TOKEN_SECRETS: statusTokenSecret,
-      }),
+      startHostProcess(hostSettings({ IMAGE_MODEL: 'dall-e-3', AZURE_OPENAI_DEPLOYMENT: 'dall-e-3' })),
       /dall-e-3 is retired in Azure OpenAI since 2026-03-04.*Move to gpt-image-2/,
     );
   });

@@ -4,7 +4,7 @@ import { loadEntryPoints } from '../../../local/host/entryPoints';
 import { installFunctionsCore } from '../../../local/host/functionsCore';
 import { createHttpRoute } from '../../../local/host/httpTrigger';
 import { triggerBindingOf } from '../../../local/host/triggerBinding';
-import { projectDir, statusTokenSecret, tenantsSetting } from '../../../local/harness/stack';
+import { hostSettings, projectDir } from '../../../local/harness/stack';
 import { jobResourceSchema } from '../../../shared/jobs/jobView';
 
 /**
@@ -12,15 +12,7 @@ import { jobResourceSchema } from '../../../shared/jobs/jobView';
  * exactly the routes the local host serves: the same registrations Azure gets, loaded from dist/functions.
  */
 
-const env = {
-  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-  AZURE_OPENAI_ENDPOINT: 'http://127.0.0.1:9',
-  AZURE_OPENAI_DEPLOYMENT: 'gpt-image-2',
-  AZURE_OPENAI_API_KEY: 'test-key',
-  TENANTS: tenantsSetting(),
-  STATUS_TOKEN_SECRETS: statusTokenSecret,
-  SWEEP_SCHEDULE: '0 */5 * * * *',
-};
+const env = hostSettings();
 
 /** The catch-all CORS preflight route answers OPTIONS on every path; the document says so in words. */
 const preflightRoute = '{*path}';
