@@ -236,7 +236,7 @@ async function streamAnswer(res: http.ServerResponse, plan: StreamPlan): Promise
       });
     }
     if (plan.blocked) {
-      send('error', { type: 'error', ...(plan.blocked as object) });
+      send('error', { type: 'error', ...plan.blocked });
       res.end();
       return;
     }
