@@ -210,7 +210,7 @@ interface StreamPlan {
   readonly settings: { readonly size: string; readonly quality: string; readonly background: string; readonly output_format: string };
   readonly usage: () => unknown;
   /** The safety system's answer for the picture: sent as an error event after the partials, instead of the picture. */
-  readonly blocked?: unknown;
+  readonly blocked?: object;
 }
 
 /**
