@@ -72,6 +72,7 @@ describe('live previews (PARTIAL_IMAGES=2, a slow image service)', () => {
     assert.match(link.pathname, new RegExp(`/${id}\\.previews/0\\.png$`));
     const { body } = await stack.getJob(id);
     assert.equal(body['previews'], undefined);
+    assert.equal(body.result?.images?.length, 1, 'a preview is never taken for a finished picture');
     assert.deepEqual(await previewBlobs(stack, id), [], 'the preview blobs are gone');
     const recorded = stack.imageService.calls().find((call) => call.prompt.includes('A lighthouse on a cliff'));
     assert.deepEqual([recorded?.parameters['stream'], recorded?.parameters['partial_images']], [true, 2]);
