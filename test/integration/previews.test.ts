@@ -17,6 +17,16 @@ async function previewBlobs(stack: Stack, jobId: string): Promise<string[]> {
   return names;
 }
 
+/** The worker removes a job's previews just after it records the end (so the status never loses them early): wait for that. */
+async function previewBlobsAfterEnd(stack: Stack, jobId: string): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const names = await previewBlobs(stack, jobId);
+    if (names.length === 0 || Date.now() > deadline) return names;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Polls a job's status URL as a student's browser would (no API key) until it ends; returns every preview
  * seen while it ran, the Retry-After of those polls, and the final status.
@@ -73,7 +83,7 @@ describe('live previews (PARTIAL_IMAGES=2, a slow image service)', () => {
     const { body } = await stack.getJob(id);
     assert.equal(body['previews'], undefined);
     assert.equal(body.result?.images?.length, 1, 'a preview is never taken for a finished picture');
-    assert.deepEqual(await previewBlobs(stack, id), [], 'the preview blobs are gone');
+    assert.deepEqual(await previewBlobsAfterEnd(stack, id), [], 'the preview blobs are gone');
     const recorded = stack.imageService.calls().find((call) => call.prompt.includes('A lighthouse on a cliff'));
     assert.deepEqual([recorded?.parameters['stream'], recorded?.parameters['partial_images']], [true, 2]);
     // With the API key, the usage counts the partials' tokens (100 each, as the provider bills them).
@@ -114,7 +124,7 @@ describe('live previews (PARTIAL_IMAGES=2, a slow image service)', () => {
     const calls = stack.imageService.calls().filter((call) => call.prompt.includes(marker));
     assert.equal(calls.length, 1, 'one call, no retry');
     assert.equal(calls[0]?.parameters['stream'], true, 'the block came in the stream');
-    assert.deepEqual(await previewBlobs(stack, id), []);
+    assert.deepEqual(await previewBlobsAfterEnd(stack, id), [], 'the preview blobs are gone');
   });
 
   it('does not stream a job of several pictures (the events name no picture)', async () => {
