@@ -61,6 +61,8 @@ export interface ImageServiceOptions {
    * with retry-after (Azure enforces per-minute quotas over short windows too).
    */
   readonly requestsPerMinute?: number;
+  /** Refuse `stream` and `partial_images` as unknown parameters, as an API version without streaming would. */
+  readonly refuseStreaming?: boolean;
 }
 
 export interface ImageService {
@@ -484,7 +486,8 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
     }
     const profile = modelFor(deployment, body['model']);
-    const invalid = checkImageRequest(profile, cloud, body) ?? (edit ? await checkEditInputs(profile, edit) : undefined);
+    const refused = options.refuseStreaming ? (['stream', 'partial_images'] as const).find((name) => body[name] !== undefined) : undefined;
+    const invalid = (refused ? openAiError(400, `Unknown parameter: '${refused}'.`, refused, 'unknown_parameter') : undefined) ?? checkImageRequest(profile, cloud, body) ?? (edit ? await checkEditInputs(profile, edit) : undefined);
     if (invalid) {
       record(invalid.status);
       return send(res, invalid.status, invalid.body);

@@ -232,6 +232,25 @@ describe('local image service and provider failures', () => {
     assert.deepEqual(classifyProviderFailure(new APIError(undefined, { code: 'server_error', message: 'The server had an error' }, undefined, undefined)).code, 'ProviderUnavailable');
   });
 
+  it('asks again without streaming where the endpoint refuses stream, and streams no more', async () => {
+    const old = await startImageService({ defaultModel: 'gpt-image-2', refuseStreaming: true });
+    try {
+      const provider = createImageProvider(
+        { kind: 'azure-openai', endpoint: old.url, deployment: 'gpt-image-2', apiVersion: '2024-02-01', apiKey: 'k' },
+        getModel('gpt-image-2'),
+        { timeoutInSeconds: 5, maxRetries: 0 },
+      );
+      const seen: number[] = [];
+      const request = { prompt: 'a boat', n: 1, size: '1024x1024', outputFormat: 'png' as const, partialImages: 2, onPartialImage: (p: { partialIndex: number }) => Promise.resolve(void seen.push(p.partialIndex)) };
+      assert.equal((await provider.generate(request)).images.length, 1);
+      assert.equal((await provider.generate(request)).images.length, 1);
+      assert.deepEqual(seen, []);
+      assert.deepEqual(old.calls().map((call) => [call.status, call.parameters['stream'] ?? null]), [[400, true], [200, null], [200, null]]);
+    } finally {
+      await old.close();
+    }
+  });
+
   it('reads retry delays as the openai client does', () => {
     assert.equal(requestedRetryDelayInMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' })), 250);
     assert.equal(requestedRetryDelayInMs(new Headers({ 'retry-after': '3' })), 3000);
