@@ -1,11 +1,11 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { callerForJob, findJob } from '../shared/access/callers';
-import { renderJob, retryAfterSeconds } from '../shared/jobs/jobView';
+import { previewsComing, renderJob, retryAfterSeconds } from '../shared/jobs/jobView';
 import { getServices, type Services } from '../shared/services';
 import { json, jobUrl, respond } from './lib/http';
 
 /**
- * GET /api/jobs/{id}: the job's status, image links once it succeeded, Retry-After while it runs.
+ * GET /api/jobs/{id}: the job's status, image links once it succeeded (previews while it runs), Retry-After while it runs.
  * The LMS calls it with its api-key; a student's browser with the job's status token (?token=).
  */
 export function getJobHandler(services: Services): HttpHandler {
@@ -15,7 +15,7 @@ export function getJobHandler(services: Services): HttpHandler {
       const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'));
       const job = await findJob(services, id, caller);
       const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
-      const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds);
+      const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds, new Date(), { previewsComing: previewsComing(services, job) });
       return json(200, body, retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
     },
     { corsAllowedOrigins: services.config.corsAllowedOrigins },

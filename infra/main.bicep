@@ -68,6 +68,11 @@ param statusTokenSecret string
 @maxValue(1440)
 param sasExpiryMinutes int = 60
 
+@description('Partial images (live previews) per picture, 0-3; 0 turns streaming off.')
+@minValue(0)
+@maxValue(3)
+param partialImages int = 2
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = 'func-api-${resourceToken}'
@@ -253,6 +258,8 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_DEPLOYMENT: imageModelName
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
+      // Live previews: two partial images per picture (100 extra output tokens each on gpt-image models); 0 turns streaming off.
+      PARTIAL_IMAGES: string(partialImages)
       // Image deployments allow about 3 requests a minute per capacity unit (2 units: about 6 a minute).
       IMAGE_REQUESTS_PER_MINUTE: string(imageDeploymentCapacity * 3)
       RETENTION_DAYS: string(retentionDays)

@@ -11,7 +11,8 @@ import { renderPlaceholder, studentText } from './placeholderImage';
  * (POST /openai/deployments/{deployment}/images/generations?api-version=…) and OpenAI
  * (POST /v1/images/generations), checks parameters as the model's catalogue entry does (gpt-image-2: any
  * size under its rule), and answers with placeholder images in base64 (PNG, JPEG or WebP) with `usage`
- * for the gpt-image models. Tests and the chaos run steer it at the HTTP boundary with fault rules (rate
+ * for the gpt-image models; with `stream: true` it answers in the provider's server-sent events instead
+ * (partial images, then the completed picture with usage; see streamAnswer). Tests and the chaos run steer it at the HTTP boundary with fault rules (rate
  * limits, server errors, hangs, resets, content-filter blocks of the prompt or of the picture), through
  * /_control or settings.
  */
@@ -60,6 +61,8 @@ export interface ImageServiceOptions {
    * with retry-after (Azure enforces per-minute quotas over short windows too).
    */
   readonly requestsPerMinute?: number;
+  /** Refuse `stream` and `partial_images` as unknown parameters, as an API version without streaming would. */
+  readonly refuseStreaming?: boolean;
 }
 
 export interface ImageService {
@@ -147,6 +150,12 @@ export function checkImageRequest(model: ModelEntry, cloud: Cloud, body: Record<
   if (moderation !== undefined && moderation !== 'low' && moderation !== 'auto') {
     return openAiError(400, "'moderation' must be low or auto", 'moderation');
   }
+  const stream = body['stream'];
+  if (stream !== undefined && typeof stream !== 'boolean') return openAiError(400, "'stream' must be a boolean", 'stream');
+  const partialImages = body['partial_images'];
+  if (partialImages !== undefined && (typeof partialImages !== 'number' || !Number.isInteger(partialImages) || partialImages < 0 || partialImages > 3)) {
+    return openAiError(400, "'partial_images' must be an integer from 0 to 3", 'partial_images');
+  }
   const safetyIdentifier = body['safety_identifier'];
   if (safetyIdentifier !== undefined && (typeof safetyIdentifier !== 'string' || safetyIdentifier.length > 64)) {
     return openAiError(400, "'safety_identifier' must be a string of at most 64 characters", 'safety_identifier');
@@ -175,9 +184,14 @@ async function checkEditInputs(model: ModelEntry, edit: { images: Buffer[]; mask
 /** Output tokens per 1024x1024 image by quality (the gpt-image models' published token counts), scaled by area. */
 const outputTokensPerMegapixel: Readonly<Record<string, number>> = { low: 272, medium: 1056, high: 4160 };
 
-function usageFor(prompt: string, n: number, size: string, quality: unknown) {
+/** OpenAI's image generation guide ("Partial images cost", read 2026-11-25): each partial image adds 100 image output tokens. */
+const outputTokensPerPartialImage = 100;
+
+function usageFor(prompt: string, n: number, size: string, quality: unknown, partialImages = 0) {
   const { width, height } = parseSize(size);
-  const perImage = Math.ceil(((outputTokensPerMegapixel[String(quality)] ?? outputTokensPerMegapixel['medium'] ?? 0) * width * height) / (1024 * 1024));
+  const perImage =
+    Math.ceil(((outputTokensPerMegapixel[String(quality)] ?? outputTokensPerMegapixel['medium'] ?? 0) * width * height) / (1024 * 1024)) +
+    partialImages * outputTokensPerPartialImage;
   const textTokens = Math.ceil(prompt.length / 4);
   return {
     input_tokens: textTokens,
@@ -185,6 +199,68 @@ function usageFor(prompt: string, n: number, size: string, quality: unknown) {
     output_tokens: perImage * n,
     total_tokens: textTokens + perImage * n,
   };
+}
+
+interface StreamPlan {
+  /** `image_generation` or `image_edit`: the events' type prefix. */
+  readonly eventPrefix: string;
+  readonly n: number;
+  readonly partialImages: number;
+  /** The whole answer's time, spread evenly over the partials and the final picture of each image. */
+  readonly latencyMs: number;
+  readonly render: () => Promise<Buffer>;
+  readonly settings: { readonly size: string; readonly quality: string; readonly background: string; readonly output_format: string };
+  readonly usage: () => unknown;
+  /** The safety system's answer for the picture: sent as an error event after the partials, instead of the picture. */
+  readonly blocked?: object;
+}
+
+/**
+ * A streamed answer in the provider's event format, as the openai client parses it (`event:` name and a JSON
+ * `data:` line per event): for each image, `partial_images` partials (the final placeholder at lower detail,
+ * sharper each time), then `{prefix}.completed` with the picture and the call's usage. A picture the safety
+ * system blocks ends the stream with an `error` event carrying the same error body as a plain answer.
+ */
+async function streamAnswer(res: http.ServerResponse, plan: StreamPlan): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  const send = (event: string, data: unknown) => {
+    if (!res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, plan.latencyMs / (plan.n * (plan.partialImages + 1))));
+  const createdAt = () => Math.floor(Date.now() / 1000);
+  for (let i = 0; i < plan.n && !res.destroyed; i++) {
+    const image = await plan.render();
+    for (let partial = 0; partial < plan.partialImages && !res.destroyed; partial++) {
+      await pause();
+      const bytes = await lowerDetail(image, plan.settings.output_format, (partial + 1) / (plan.partialImages + 1));
+      send(`${plan.eventPrefix}.partial_image`, {
+        type: `${plan.eventPrefix}.partial_image`, b64_json: bytes.toString('base64'), created_at: createdAt(), partial_image_index: partial, ...plan.settings,
+      });
+    }
+    if (plan.blocked) {
+      send('error', { type: 'error', ...plan.blocked });
+      res.end();
+      return;
+    }
+    await pause();
+    send(`${plan.eventPrefix}.completed`, {
+      type: `${plan.eventPrefix}.completed`, b64_json: image.toString('base64'), created_at: createdAt(), ...plan.settings, usage: plan.usage(),
+    });
+  }
+  res.end();
+}
+
+/** The picture at a fraction of its detail (scaled down and back up), in its own format: an early partial image. */
+async function lowerDetail(image: Buffer, format: string, detail: number): Promise<Buffer> {
+  const metadata = await sharp(image).metadata();
+  const width = metadata.width ?? 1024;
+  const height = metadata.height ?? 1024;
+  const scale = Math.max(0.02, detail * detail * 0.25);
+  const small = await sharp(image).resize(Math.max(8, Math.round(width * scale)), Math.max(8, Math.round(height * scale))).toBuffer();
+  const large = sharp(small).resize(width, height, { kernel: 'cubic' });
+  if (format === 'jpeg') return large.jpeg({ quality: 80 }).toBuffer();
+  if (format === 'webp') return large.webp({ quality: 80 }).toBuffer();
+  return large.png({ compressionLevel: 6, adaptiveFiltering: true }).toBuffer();
 }
 
 /**
@@ -302,7 +378,12 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         else body[name] = '(file)';
         continue;
       }
-      body[name] = ['n', 'output_compression', 'partial_images'].includes(name) && /^\d+$/.test(value) ? Number(value) : value;
+      body[name] =
+        ['n', 'output_compression', 'partial_images'].includes(name) && /^\d+$/.test(value)
+          ? Number(value)
+          : name === 'stream' && (value === 'true' || value === 'false')
+            ? value === 'true'
+            : value;
     }
     return { body, images, ...(mask ? { mask } : {}) };
   }
@@ -359,7 +440,9 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     const record = (status: number, fault?: Fault['kind']) =>
       recorded.push({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
 
-    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
+    // A streamed answer spreads the latency over its partial images (streamAnswer) instead.
+    const streaming = body['stream'] === true;
+    if (options.latencyMs && !streaming) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const fault = takeFault(prompt);
     switch (fault?.kind) {
       case 'rateLimit': {
@@ -403,27 +486,47 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
     }
     const profile = modelFor(deployment, body['model']);
-    const invalid = checkImageRequest(profile, cloud, body) ?? (edit ? await checkEditInputs(profile, edit) : undefined);
+    const refused = options.refuseStreaming ? (['stream', 'partial_images'] as const).find((name) => body[name] !== undefined) : undefined;
+    const invalid = (refused ? openAiError(400, `Unknown parameter: '${refused}'.`, refused, 'unknown_parameter') : undefined) ?? checkImageRequest(profile, cloud, body) ?? (edit ? await checkEditInputs(profile, edit) : undefined);
     if (invalid) {
       record(invalid.status);
       return send(res, invalid.status, invalid.body);
     }
-    if (fault?.kind === 'contentFilter') {
-      record(400, fault.kind);
-      const answer = contentFilterAnswer(cloud, fault.category ?? 'violence', 'output');
-      return send(res, answer.status, answer.body);
+    const outputBlocked = fault?.kind === 'contentFilter' ? contentFilterAnswer(cloud, fault.category ?? 'violence', 'output') : undefined;
+    if (outputBlocked && !streaming) {
+      record(400, 'contentFilter');
+      return send(res, outputBlocked.status, outputBlocked.body);
     }
     const { width, height } = parseSize(size);
     const outputFormat = typeof body['output_format'] === 'string' ? (body['output_format'] as 'png' | 'jpeg' | 'webp') : 'png';
     const compression = typeof body['output_compression'] === 'number' ? body['output_compression'] : undefined;
     const key = createHash('sha256').update(prompt).digest('hex');
-    const data = [];
-    for (let i = 0; i < n; i++) {
+    const render = () => {
       const variation = (variations.get(key) ?? 0) + 1;
       variations.set(key, variation);
-      const image = await renderPlaceholder({
+      return renderPlaceholder({
         prompt, width, height, variation, model: profile.name, format: outputFormat, ...(compression !== undefined ? { compression } : {}),
       });
+    };
+    if (streaming) {
+      const partialImages = typeof body['partial_images'] === 'number' ? body['partial_images'] : 0;
+      const settings = { size, quality: typeof body['quality'] === 'string' ? body['quality'] : 'medium', background: typeof body['background'] === 'string' ? body['background'] : 'opaque', output_format: outputFormat };
+      // The HTTP status is 200 before the picture is checked: a block of the picture comes as an error event.
+      record(200, outputBlocked ? 'contentFilter' : undefined);
+      return streamAnswer(res, {
+        eventPrefix: operation === 'edits' ? 'image_edit' : 'image_generation',
+        n,
+        partialImages,
+        latencyMs: options.latencyMs ?? 0,
+        render,
+        settings,
+        usage: () => usageFor(prompt, n, size, body['quality'], partialImages),
+        ...(outputBlocked ? { blocked: outputBlocked.body } : {}),
+      });
+    }
+    const data = [];
+    for (let i = 0; i < n; i++) {
+      const image = await render();
       data.push({
         b64_json: image.toString('base64'),
         ...(profile.revisesPrompt ? { revised_prompt: `A colourful, child-friendly picture: ${studentText(prompt).slice(0, 300)}` } : {}),

@@ -190,7 +190,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           description: 'With the api-key, or without it through a statusUrl (?token=…), which leaves out user, metadata, callbackUrl, usage and webhooks. Each read gives fresh image links.',
           security: [{ apiKey: [] }, { statusToken: [] }],
           responses: {
-            '200': jsonResponse('The job. While it has not finished, Retry-After says when to ask again.', 'Job', exampleJob, { 'Retry-After': retryAfterHeader }),
+            '200': jsonResponse('The job. While it has not finished, Retry-After says when to ask again (1 s while live previews are coming; see previews).', 'Job', exampleJob, { 'Retry-After': retryAfterHeader }),
             '400': invalidHost,
             '401': errorResponse('No valid api-key or status token, or an expired status URL.', ['Unauthorized', 'StatusUrlExpired']),
             '404': notFound,

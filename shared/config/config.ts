@@ -116,6 +116,8 @@ const settingsSchema = z.object({
   MAX_EDIT_IMAGES: integer('MAX_EDIT_IMAGES', 1, 16, 4),
   PROMPT_BLOCKED_TERMS_EXTRA: optionalText,
   STATUS_RETRY_AFTER_SECONDS: integer('STATUS_RETRY_AFTER_SECONDS', 1, 60, 2),
+  // Live previews: partial images per picture (the provider allows 0-3; each costs extra output tokens). 0 = no streaming.
+  PARTIAL_IMAGES: integer('PARTIAL_IMAGES', 0, 3, 2),
   PUBLIC_BASE_URL: optionalText.pipe(url('PUBLIC_BASE_URL').optional()),
   TENANTS: optionalText,
   STATUS_TOKEN_SECRETS: optionalText,
@@ -273,6 +275,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     maxEditImages: settings.MAX_EDIT_IMAGES,
     extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
     statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
+    /** Partial images asked for per picture where the model streams (0: never stream); see jobs/previews.ts. */
+    partialImages: settings.PARTIAL_IMAGES,
     /** Base URL used in Operation-Location when the service sits behind a proxy that rewrites the host. */
     publicBaseUrl: settings.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     /** The host name App Service gives the app (WEBSITE_HOSTNAME); links are built from it, never from a client's Host. */

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { jobErrorSchema, jobStatuses, jobUsageSchema, webhookDeliverySchema, type JobRecord } from './job';
 import { jobRequestSchema } from './jobRequest';
 import type { Services } from '../services';
+import { cloudOf } from '../config/config';
+import { previewLinkLifetimeInMinutes, previewsExpected } from './previews';
+import { maxPartialImages } from '../provider/modelCatalogue';
 
 /**
  * The job as clients see it: the status monitor of an Azure long-running operation. A schema, not only a
@@ -23,6 +26,14 @@ export const imageResourceSchema = z
   })
   .meta({ id: 'Image' });
 
+export const previewResourceSchema = z
+  .object({
+    index: z.int().meta({ description: 'The picture (0 to n-1) this is a preview of.' }),
+    url: z.string().meta({ description: 'A read-only SAS link to the latest partial image of this picture: the whole picture at an earlier, blurrier stage, in the job\'s outputFormat. Valid for a few minutes; each poll gives a fresh link.' }),
+    receivedDateTime: z.string().meta({ description: 'When this partial image arrived.' }),
+  })
+  .meta({ id: 'Preview' });
+
 export const jobResourceSchema = z
   .object({
     id: z.string(),
@@ -38,6 +49,14 @@ export const jobResourceSchema = z
       .optional()
       .meta({ description: 'While NotStarted: place in line and when it should start, from the quota and the queue (approximate).' }),
     nextAttemptDateTime: z.string().optional().meta({ description: 'While Running but waiting out the provider\'s rate limit: when the next try is due.' }),
+    previews: z
+      .array(previewResourceSchema)
+      .optional()
+      .meta({
+        description:
+          'While Running, where the model streams partial images (PARTIAL_IMAGES): the latest partial of each picture that has one. ' +
+          'Absent otherwise; the final images replace them. Retry-After is 1 s while they are coming.',
+      }),
     result: z.object({ images: z.array(imageResourceSchema) }).optional(),
     usage: jobUsageSchema.optional().meta({ description: 'For the LMS only, once Succeeded: the tokens the provider reported and the estimated cost.' }),
     error: jobErrorSchema.optional(),
@@ -50,6 +69,7 @@ export const jobResourceSchema = z
 
 export type JobResource = z.infer<typeof jobResourceSchema>;
 export type ImageResource = z.infer<typeof imageResourceSchema>;
+export type PreviewResource = z.infer<typeof previewResourceSchema>;
 
 export interface RenderOptions {
   readonly caller: Caller;
@@ -58,16 +78,44 @@ export interface RenderOptions {
   readonly now?: Date;
 }
 
-/** Retry-After for a job's status: the poll interval, longer while the job waits in line or out a rate limit. */
-export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, now: Date = new Date()): number | undefined {
+/**
+ * Retry-After for a job's status: the poll interval, longer while the job waits in line or out a rate limit,
+ * and 1 s while previews are coming (so a browser sees each partial soon after it arrives).
+ */
+export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, now: Date = new Date(), options: { previewsComing?: boolean } = {}): number | undefined {
   if (resource.status !== 'NotStarted' && resource.status !== 'Running') return undefined;
   const until = resource.queue?.estimatedStartDateTime ?? resource.nextAttemptDateTime;
+  if (resource.status === 'Running' && !until && (options.previewsComing || resource.previews !== undefined)) return 1;
   const wait = until ? Math.ceil((Date.parse(until) - now.getTime()) / 1000) : 0;
   // Poll a few times while waiting, never less often than every 30 s.
   return Math.min(30, Math.max(baseInSeconds, Math.ceil(wait / 3)));
 }
 
-export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'links' | 'images' | 'jobQueue'>;
+export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'profile' | 'links' | 'images' | 'jobQueue'>;
+
+/** Whether a running job's status should expect previews, for its Retry-After (see jobs/previews.ts). */
+export function previewsComing(services: Pick<Services, 'config' | 'profile'>, job: JobRecord): boolean {
+  return previewsExpected(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), job);
+}
+
+/** The latest partial image of each picture of a running job, with short-lived read-only links. */
+async function previewsOf(services: ViewServices, job: JobRecord, now: Date): Promise<{ previews?: PreviewResource[] }> {
+  // No listing on every poll where nothing streams (the setting is 0, or the model cannot stream here).
+  if (services.config.partialImages === 0 || maxPartialImages(services.profile, cloudOf(services.config.imageProvider)) === 0) return {};
+  const stored = await services.images.listPreviews(job.id);
+  if (stored.length === 0) return {};
+  const expiresOn = new Date(now.getTime() + Math.min(previewLinkLifetimeInMinutes, services.config.sasExpiryInMinutes) * 60_000);
+  const previews = await Promise.all(
+    stored
+      .filter((preview) => preview.index < job.request.n)
+      .map(async (preview) => ({
+        index: preview.index,
+        url: await services.links.linkFor(services.images.containerName, preview.blobName, expiresOn),
+        receivedDateTime: preview.receivedDateTime,
+      })),
+  );
+  return previews.length > 0 ? { previews } : {};
+}
 
 export async function renderJob(services: ViewServices, job: JobRecord, options: RenderOptions): Promise<JobResource> {
   const now = options.now ?? new Date();
@@ -102,8 +150,12 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
       return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };
     }
   }
-  if (job.status === 'Running' && job.waitingUntil && Date.parse(job.waitingUntil) > now.getTime()) {
-    return { ...base, nextAttemptDateTime: job.waitingUntil };
+  if (job.status === 'Running') {
+    const previews = await previewsOf(services, job, now);
+    if (job.waitingUntil && Date.parse(job.waitingUntil) > now.getTime()) {
+      return { ...base, ...previews, nextAttemptDateTime: job.waitingUntil };
+    }
+    return { ...base, ...previews };
   }
   if (job.status !== 'Succeeded') return base;
 

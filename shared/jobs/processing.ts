@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { cloudOf } from '../config/config';
 import type { Logger } from '../logger';
 import type { GenerationResult } from '../provider/imageProvider';
 import { findModel, parseSize } from '../provider/modelCatalogue';
@@ -9,6 +10,7 @@ import { thumbnailBlobNameFor, type ListedImage } from '../storage/imageStore';
 import { isTerminal, type JobError, type JobRecord, type JobUsage } from './job';
 import { parseJobMessage } from './jobMessage';
 import { loadSourcePictures } from './sources';
+import { partialImagesFor } from './previews';
 import { decide, decideSlotWait, defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCallSucceeded, recordWait, start, type Outcome, type Worker } from './transitions';
 
@@ -68,7 +70,11 @@ export async function processJob(services: WorkerServices, input: unknown, conte
 
   const started = await apply((job) => start(job, worker()));
   if (!started) return log.warn(`Job ${jobId}: no such job; message dropped.`);
-  if (isTerminal(started.status)) return log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
+  if (isTerminal(started.status)) {
+    // An earlier delivery may have ended the job and crashed before removing its previews.
+    await services.images.deletePreviews(jobId).catch(() => undefined);
+    return log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
+  }
   const busyUntil = liveClaimOfAnother(started, messageId, now());
   if (busyUntil) {
     // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
@@ -98,8 +104,29 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     return log.warn(`Job ${jobId}: failed with ${pictures.code} (its input pictures).`);
   }
 
+  /** Ends the job as Failed, and removes the previews its calls left (the status no longer shows them). */
+  async function fail(error: JobError): Promise<void> {
+    await apply((job) => finish(job, { status: 'Failed', error }, now()));
+    await services.images.deletePreviews(jobId).catch(() => undefined);
+  }
+
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
     let generated: GenerationResult | undefined;
+    // Live previews: a one-picture call streams, and each partial replaces the picture's preview blob.
+    const partialImages = partialImagesFor(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), batch.length);
+    const previewIndex = batch[0] ?? 0;
+    const previews =
+      partialImages > 0
+        ? {
+            partialImages,
+            onPartialImage: async (partial: { bytes: Buffer }) => {
+              // A preview is a nicety: failing to store one must not fail or repeat the (paid) call.
+              await services.images.savePreview(jobId, previewIndex, partial.bytes, request.outputFormat).catch((error: unknown) => {
+                log.warn(`Job ${jobId}: a preview could not be stored: ${String(error)}`);
+              });
+            },
+          }
+        : {};
     while (!generated) {
       // A slot in the shared budget first, so the instances together stay within the quota.
       for (let slot = await services.pacer.tryAcquire(new Date(now())); !slot.granted; slot = await services.pacer.tryAcquire(new Date(now()))) {
@@ -123,6 +150,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
           outputFormat: request.outputFormat,
           ...(request.outputCompression !== undefined ? { outputCompression: request.outputCompression } : {}),
           safetyIdentifier: services.pseudonyms.safetyIdentifier(started.tenantId, request.user),
+          ...previews,
         };
         generated = pictures
           ? await services.imageProvider.edit({ ...call, images: pictures.images, ...(pictures.mask ? { mask: pictures.mask } : {}) })
@@ -143,11 +171,14 @@ export async function processJob(services: WorkerServices, input: unknown, conte
                 "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
             );
           }
-          await apply((job) => finish(job, { status: 'Failed', error: decision.error }, now()));
+          await fail(decision.error);
           return log.warn(`Job ${jobId}: failed with ${decision.error.code}.`);
         }
         const waiting = await apply((job) => recordWait(job, worker(), { ...decision.record, claimTtlMs }));
-        if (!waiting || isTerminal(waiting.status)) return log.log(`Job ${jobId}: ended as ${waiting?.status ?? 'deleted'} while waiting; stopping.`);
+        if (!waiting || isTerminal(waiting.status)) {
+          await services.images.deletePreviews(jobId).catch(() => undefined);
+          return log.log(`Job ${jobId}: ended as ${waiting?.status ?? 'deleted'} while waiting; stopping.`);
+        }
         if (decision.kind === 'retryLater') throw new RetryableJobError(jobId, decision.record.error);
         if (decision.kind === 'handOver') return handOverAt(decision.at);
         log.log(`Job ${jobId}: ${failure.code}; trying again in ${Math.round(decision.ms / 1000)} s.`);
@@ -198,6 +229,8 @@ async function complete(services: WorkerServices, job: JobRecord, log: Logger, n
     await services.images.deleteAll(job.id);
     log.log(`Job ${job.id}: deleted while running; its images were removed.`);
   } else if (finished.status === 'Succeeded') {
+    // The final pictures replace the previews (the status shows no previews once Succeeded).
+    await services.images.deletePreviews(job.id).catch((error: unknown) => log.warn(`Job ${job.id}: its previews could not be removed: ${String(error)}`));
     log.log(`Job ${job.id}: succeeded with ${images.length} ${images.length === 1 ? 'image' : 'images'}.`);
     if (usage.estimatedCostUsd) {
       await services.quotas.recordSpend(job.tenantId, usage.estimatedCostUsd).catch((error: unknown) => {
@@ -207,17 +240,21 @@ async function complete(services: WorkerServices, job: JobRecord, log: Logger, n
   } else if (finished.status === 'Canceled') {
     await services.images.deleteAll(job.id);
     log.log(`Job ${job.id}: canceled while running; its images were removed.`);
+  } else {
+    // Failed by another path meanwhile (the poison handler): its status shows no previews.
+    await services.images.deletePreviews(job.id).catch(() => undefined);
   }
 }
 
 /** Handles a message the host gave up on: its job fails with the last reason we recorded. */
-export async function failPoisonedJob(services: Pick<Services, 'jobs'>, input: unknown, log: Logger): Promise<void> {
+export async function failPoisonedJob(services: Pick<Services, 'jobs' | 'images'>, input: unknown, log: Logger): Promise<void> {
   const message = parseJobMessage(input);
   if (!message) {
     log.error('Dropped a poison queue message that is not a job message.');
     return;
   }
   const ended = await services.jobs.update(message.jobId, (job) => failPoisoned(job, Date.now()));
+  await services.images.deletePreviews(message.jobId).catch(() => undefined);
   log.warn(`Job ${message.jobId}: moved to the poison queue; now ${ended?.status ?? 'missing'}.`);
 }
 

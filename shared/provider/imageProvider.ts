@@ -1,7 +1,8 @@
 import { getBearerTokenProvider, type TokenCredential } from '@azure/identity';
-import OpenAI, { AzureOpenAI, toFile } from 'openai';
-import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming, ImagesResponse } from 'openai/resources/images';
+import OpenAI, { APIConnectionTimeoutError, AzureOpenAI, BadRequestError, toFile } from 'openai';
+import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming } from 'openai/resources/images';
 import { contentTypes, fileExtensions } from './modelCatalogue';
+import { readImageStream, type ImageStreamEvent, type PartialImage } from './imageStream';
 import type { ImageProviderConfig } from '../config/config';
 import { createCredential } from '../storage/clients';
 import type { ModelEntry, OutputFormat } from './modelCatalogue';
@@ -22,6 +23,10 @@ export interface ImageGenerationRequest {
   readonly outputCompression?: number;
   /** A keyed hash of tenant and student (never the raw id): the provider's abuse monitoring sees one user. */
   readonly safetyIdentifier?: string;
+  /** Live previews: stream, asking for this many partial images (1-3); 0 or absent: one plain answer. */
+  readonly partialImages?: number;
+  /** Each partial image as it arrives (when streaming); awaited before the stream is read further. */
+  readonly onPartialImage?: (partial: PartialImage) => Promise<void>;
 }
 
 export interface GeneratedImage {
@@ -102,6 +107,41 @@ export function createImageProvider(
     modelParameter = profile.name;
   }
 
+  /** Set when the endpoint refused `stream`/`partial_images` (an API version without streaming): plain calls from then on. */
+  let streamingRefused = false;
+
+  /**
+   * One call, streamed when previews are asked for: partials go to the request's callback, the completed
+   * picture and usage become the same result a plain call gives. A stream has no overall timeout of its
+   * own in the client (its `timeout` ends at the response headers), so the call's timeout bounds it here.
+   */
+  async function streamed(
+    request: ImageGenerationRequest,
+    plain: () => Promise<Answer>,
+    stream: (partialImages: number, signal: AbortSignal) => Promise<AsyncIterable<ImageStreamEvent>>,
+  ): Promise<GenerationResult> {
+    const partialImages = request.partialImages ?? 0;
+    if (partialImages <= 0 || streamingRefused) return resultOf(await plain(), request);
+    const signal = AbortSignal.timeout(options.timeoutInSeconds * 1000);
+    let events: AsyncIterable<ImageStreamEvent>;
+    try {
+      events = await stream(partialImages, signal);
+    } catch (error) {
+      if (!(error instanceof BadRequestError) || (error.param !== 'stream' && error.param !== 'partial_images')) throw error;
+      // Nothing was made (a 400 is not billed): this endpoint does not stream, so ask again without.
+      streamingRefused = true;
+      return resultOf(await plain(), request);
+    }
+    const answer = await readImageStream(events, {
+      outputFormat: request.outputFormat,
+      formatOf: imageFormatOf,
+      ...(request.onPartialImage ? { onPartial: request.onPartialImage } : {}),
+    });
+    // The client ends an aborted stream quietly; say it was the timeout rather than "no image".
+    if (signal.aborted && answer.data.length < request.n) throw new APIConnectionTimeoutError();
+    return resultOf(answer, request);
+  }
+
   return {
     async generate(request) {
       const { parameters } = profile;
@@ -121,7 +161,9 @@ export function createImageProvider(
         // Not `user` (deprecated): a keyed hash that names no student.
         ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
       };
-      return resultOf(await client.images.generate(params), request);
+      return streamed(request, () => client.images.generate(params), (partialImages, signal) =>
+        client.images.generate({ ...params, stream: true, partial_images: partialImages }, { signal }),
+      );
     },
     async edit(request) {
       const { parameters } = profile;
@@ -140,7 +182,9 @@ export function createImageProvider(
         // The edits endpoint has no moderation parameter: the provider's default (auto) applies.
         ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
       };
-      return resultOf(await client.images.edit(params), request);
+      return streamed(request, () => client.images.edit(params), (partialImages, signal) =>
+        client.images.edit({ ...params, stream: true, partial_images: partialImages }, { signal }),
+      );
     },
     async checkCredentials() {
       if (credential) {
@@ -151,8 +195,18 @@ export function createImageProvider(
   };
 }
 
+/** What resultOf reads from an answer, plain (ImagesResponse) or streamed (imageStream.ts). */
+interface Answer {
+  readonly data?: readonly { readonly b64_json?: string; readonly revised_prompt?: string }[];
+  readonly usage?: {
+    readonly input_tokens: number;
+    readonly input_tokens_details?: { readonly text_tokens?: number; readonly image_tokens?: number };
+    readonly output_tokens: number;
+  };
+}
+
 /** The images of an answer, checked: base64 of the format asked for, as many as asked for; and the usage. */
-function resultOf(response: ImagesResponse, request: ImageGenerationRequest): GenerationResult {
+function resultOf(response: Answer, request: ImageGenerationRequest): GenerationResult {
   const images = (response.data ?? []).map((item) => {
     if (!item.b64_json) throw new InvalidProviderResponseError('an image came without b64_json data');
     const bytes = Buffer.from(item.b64_json, 'base64');

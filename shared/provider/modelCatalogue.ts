@@ -75,6 +75,19 @@ const modelEntrySchema = z.strictObject({
     edits: z.boolean(),
     safetyIdentifier: z.boolean(),
   }),
+  /**
+   * Live previews: the model streams partial images (`stream: true`, `partial_images`) in these clouds, for
+   * generations and edits; null when it cannot. Each partial costs the provider's extra output tokens.
+   */
+  streaming: z
+    .strictObject({
+      maxPartialImages: z.int().min(1).max(3),
+      clouds: z.array(z.enum(clouds)),
+      extraOutputTokensPerPartial: z.int().nonnegative(),
+      source: z.string().min(10),
+      checked: isoDate,
+    })
+    .nullable(),
   revisesPrompt: z.boolean(),
   /** The provider's limit on the whole prompt (metaprompt included), in characters. */
   maxPromptChars: z.int().positive(),
@@ -108,6 +121,9 @@ export function parseCatalogue(value: unknown): ModelEntry[] {
     for (const [ratio, size] of Object.entries(model.shapes)) {
       const problem = sizeProblem(model, size);
       if (problem) throw new Error(`model catalogue: ${model.name} shape ${ratio} is ${size}, which breaks its rule: ${problem}`);
+    }
+    if (model.streaming && !model.parameters.partialImages) {
+      throw new Error(`model catalogue: ${model.name} streams partial images but has no partialImages parameter`);
     }
   }
   for (const model of models) {
@@ -203,6 +219,11 @@ export function nearestListedSize(sizes: readonly string[], ratio: AspectRatio):
     if (Math.abs(Math.log(width / height) - target) < Math.abs(Math.log(bw / bh) - target)) best = size;
   }
   return best;
+}
+
+/** How many partial images a call may ask this model for in this cloud: 0 when it cannot stream there. */
+export function maxPartialImages(model: ModelEntry, cloud: Cloud): number {
+  return model.streaming?.clouds.includes(cloud) ? model.streaming.maxPartialImages : 0;
 }
 
 export function formatsFor(model: ModelEntry, cloud: Cloud): readonly OutputFormat[] {

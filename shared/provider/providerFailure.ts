@@ -75,15 +75,15 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
   if (error instanceof InvalidProviderResponseError) {
     return { retryable: true, code: 'ProviderUnavailable', message: error.message };
   }
-  if (!(error instanceof APIError) || error.status === undefined) {
+  if (!(error instanceof APIError)) {
     return { retryable: true, code: 'ProviderUnavailable', message: 'The image service failed unexpectedly.' };
   }
   const body = error.error as AzureErrorBody | undefined;
   const innerCode = body?.inner_error?.code ?? body?.innererror?.code;
-  if (
-    error.status === 400 &&
-    (contentFilterCodes.has(String(error.code)) || innerCode === 'ResponsibleAIPolicyViolation')
-  ) {
+  const filtered = contentFilterCodes.has(String(error.code)) || innerCode === 'ResponsibleAIPolicyViolation';
+  // A streamed call (live previews) has answered 200 before the picture is checked: a block then comes as an
+  // `error` event, which the openai client throws as an APIError with no status but the same error body.
+  if ((error.status === 400 || error.status === undefined) && filtered) {
     const categories = filteredCategories(body);
     const source = outputFilteredMessage.test(body?.message ?? error.message) ? 'output' : 'prompt';
     const what = source === 'output' ? 'the picture it made for this prompt' : 'this prompt';
@@ -94,6 +94,10 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
       source,
       ...(categories.length > 0 ? { categories } : {}),
     };
+  }
+  if (error.status === undefined) {
+    // Any other error event in a stream (or an aborted request): the call may work when tried again.
+    return { retryable: true, code: 'ProviderUnavailable', message: 'The image service failed unexpectedly.' };
   }
   if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
     return {

@@ -24,6 +24,14 @@ export interface ListedImage extends StoredImage {
   readonly call?: ImageDetails['call'];
 }
 
+/** The latest partial image of one picture while its job runs (a live preview). */
+export interface StoredPreview {
+  readonly index: number;
+  readonly blobName: string;
+  /** When the partial arrived: the blob's last write. */
+  readonly receivedDateTime: string;
+}
+
 export interface ImageStore {
   readonly containerName: string;
   /** Saves one image unless it already exists. */
@@ -34,6 +42,13 @@ export interface ImageStore {
   list(jobId: string): Promise<ListedImage[]>;
   /** One image's bytes (an earlier job's picture an edit starts from), or undefined if it is gone. */
   read(blobName: string): Promise<Buffer | undefined>;
+  /** Saves a picture's latest partial image, replacing the one before (a retried call just overwrites it). */
+  savePreview(jobId: string, index: number, bytes: Buffer, format: OutputFormat): Promise<void>;
+  /** The latest partial image of each picture that has one, by index. */
+  listPreviews(jobId: string): Promise<StoredPreview[]>;
+  /** Removes a job's previews (once it has ended); gone already is fine. */
+  deletePreviews(jobId: string): Promise<void>;
+  /** The pictures, their thumbnails and any previews. */
   deleteAll(jobId: string): Promise<void>;
 }
 
@@ -51,6 +66,16 @@ const imageBlobName = /\/(\d+)\.([a-z]+)$/;
  */
 const thumbnailBlobName = /\.thumbs\/(\d+)\.webp$/;
 export const thumbnailBlobNameFor = (jobId: string, index: number) => `${jobId}.thumbs/${index}.webp`;
+/**
+ * Previews sit beside them too (`{jobId}.previews/{index}.{ext}`), one blob per picture overwritten by each
+ * later partial, so deleteAll (by the job id prefix) removes them with the job, and a status read finds the
+ * latest with one listing of the prefix: no job-record write per partial, so no ETag contention with a
+ * cancel or the worker's own writes, and the blob's last-modified time says when it came.
+ */
+const previewsPrefixFor = (jobId: string) => `${jobId}.previews/`;
+const previewBlobName = /\.previews\/(\d+)\.[a-z]+$/;
+/** A preview link is fetched at once and replaced on the next poll: nothing should keep it. */
+const previewCacheControl = 'private, no-store';
 
 export function createImageStore(container: ContainerClient): ImageStore {
   return {
@@ -80,10 +105,36 @@ export function createImageStore(container: ContainerClient): ImageStore {
       });
     },
     read: (blobName) => downloadIfExists(container.getBlobClient(blobName)),
+    async savePreview(jobId, index, bytes, format) {
+      // An ordinary (overwriting) upload: each partial replaces the one before.
+      await container.getBlockBlobClient(`${previewsPrefixFor(jobId)}${index}.${fileExtensions[format]}`).uploadData(bytes, {
+        blobHTTPHeaders: { blobContentType: contentTypes[format], blobCacheControl: previewCacheControl },
+      });
+    },
+    async listPreviews(jobId) {
+      const previews = new Map<number, StoredPreview>();
+      for await (const blob of container.listBlobsFlat({ prefix: previewsPrefixFor(jobId) })) {
+        const match = previewBlobName.exec(blob.name);
+        if (!match) continue;
+        const preview = { index: Number(match[1]), blobName: blob.name, receivedDateTime: blob.properties.lastModified.toISOString() };
+        const known = previews.get(preview.index);
+        // One blob per picture, unless the output format of a retried call differed: the newest wins.
+        if (!known || known.receivedDateTime < preview.receivedDateTime) previews.set(preview.index, preview);
+      }
+      return [...previews.values()].sort((a, b) => a.index - b.index);
+    },
+    async deletePreviews(jobId) {
+      for await (const blob of container.listBlobsFlat({ prefix: previewsPrefixFor(jobId) })) {
+        await container.deleteBlob(blob.name).catch((error: unknown) => {
+          if (!isStatus(error, 404)) throw error;
+        });
+      }
+    },
     async list(jobId) {
       const images: ListedImage[] = [];
       const thumbnails = new Map<number, NonNullable<ListedImage['thumbnail']>>();
       for await (const blob of container.listBlobsFlat({ prefix: jobId, includeMetadata: true })) {
+        if (previewBlobName.test(blob.name)) continue;
         const thumbnail = thumbnailBlobName.exec(blob.name);
         if (thumbnail) {
           thumbnails.set(Number(thumbnail[1]), { blobName: blob.name, width: Number(blob.metadata?.['width']), height: Number(blob.metadata?.['height']) });
@@ -121,7 +172,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
         .sort((a, b) => a.index - b.index);
     },
     async deleteAll(jobId) {
-      // The pictures and their thumbnails (see thumbnailBlobNameFor).
+      // The pictures, their thumbnails and previews (see thumbnailBlobNameFor and previewsPrefixFor).
       for await (const blob of container.listBlobsFlat({ prefix: jobId })) {
         await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: unknown) => {
           if (!isStatus(error, 404)) throw error;

@@ -192,6 +192,65 @@ describe('local image service and provider failures', () => {
     assert.equal(other400.code, 'ProviderRejected');
   });
 
+  it('streams partial images, then the picture with usage, through the real client (generations and edits)', async () => {
+    const partials: Array<{ index: number; format: string | undefined; width: number | undefined }> = [];
+    const onPartialImage = async (partial: { partialIndex: number; bytes: Buffer }) => {
+      const metadata = await sharp(partial.bytes).metadata();
+      partials.push({ index: partial.partialIndex, format: metadata.format, width: metadata.width });
+    };
+    const plain = await azure.generate({ prompt: 'a kite over a hill', n: 1, size: '1536x864', quality: 'low', outputFormat: 'png' });
+    const streamed = await azure.generate({ prompt: 'a kite over a hill', n: 1, size: '1536x864', quality: 'low', outputFormat: 'png', partialImages: 2, onPartialImage });
+    assert.deepEqual(partials, [{ index: 0, format: 'png', width: 1536 }, { index: 1, format: 'png', width: 1536 }]);
+    assert.equal(streamed.images.length, 1);
+    assert.equal((await sharp(streamed.images[0]!.bytes).metadata()).height, 864);
+    // OpenAI's guide: each partial image costs 100 more image output tokens.
+    assert.equal(streamed.usage?.outputTokens, (plain.usage?.outputTokens ?? 0) + 200);
+    const call = service.calls().at(-1);
+    assert.deepEqual([call?.status, call?.parameters['stream'], call?.parameters['partial_images']], [200, true, 2]);
+
+    partials.length = 0;
+    const edited = await azure.edit({
+      prompt: 'the kite in red', n: 1, size: '1024x1024', outputFormat: 'jpeg', images: [{ bytes: plain.images[0]!.bytes, format: 'png' }], partialImages: 1, onPartialImage,
+    });
+    assert.deepEqual(partials, [{ index: 0, format: 'jpeg', width: 1024 }]);
+    assert.equal(edited.images.length, 1);
+  });
+
+  it('ends a stream whose picture the safety system blocked with an error event, classified as before', async () => {
+    const seen: number[] = [];
+    service.addRule({ match: 'blocked-mid-stream', fault: { kind: 'contentFilter', stage: 'output' }, times: 1 });
+    const azureBlock = await failureOf(
+      azure.generate({ prompt: 'a volcano blocked-mid-stream', n: 1, size: '1024x1024', outputFormat: 'png', partialImages: 2, onPartialImage: (p) => Promise.resolve(void seen.push(p.partialIndex)) }),
+    );
+    assert.deepEqual(seen, [0, 1], 'the partials came before the block');
+    assert.deepEqual([azureBlock.code, azureBlock.retryable, 'source' in azureBlock && azureBlock.source], ['ContentFiltered', false, 'output']);
+    const openai = createImageProvider({ kind: 'openai', apiKey: 'sk-local', baseUrl: `${service.url}/v1` }, getModel('gpt-image-2'), { timeoutInSeconds: 5, maxRetries: 0 });
+    service.addRule({ match: 'blocked-mid-stream', fault: { kind: 'contentFilter', stage: 'output', category: 'violence' }, times: 1 });
+    const openaiBlock = await failureOf(openai.generate({ prompt: 'a volcano blocked-mid-stream', n: 1, size: '1024x1024', outputFormat: 'webp', partialImages: 1 }));
+    assert.deepEqual([openaiBlock.code, 'source' in openaiBlock && openaiBlock.source, 'categories' in openaiBlock && openaiBlock.categories], ['ContentFiltered', 'output', ['violence']]);
+    // Any other error event in a stream is worth another try.
+    assert.deepEqual(classifyProviderFailure(new APIError(undefined, { code: 'server_error', message: 'The server had an error' }, undefined, undefined)).code, 'ProviderUnavailable');
+  });
+
+  it('asks again without streaming where the endpoint refuses stream, and streams no more', async () => {
+    const old = await startImageService({ defaultModel: 'gpt-image-2', refuseStreaming: true });
+    try {
+      const provider = createImageProvider(
+        { kind: 'azure-openai', endpoint: old.url, deployment: 'gpt-image-2', apiVersion: '2024-02-01', apiKey: 'k' },
+        getModel('gpt-image-2'),
+        { timeoutInSeconds: 5, maxRetries: 0 },
+      );
+      const seen: number[] = [];
+      const request = { prompt: 'a boat', n: 1, size: '1024x1024', outputFormat: 'png' as const, partialImages: 2, onPartialImage: (p: { partialIndex: number }) => Promise.resolve(void seen.push(p.partialIndex)) };
+      assert.equal((await provider.generate(request)).images.length, 1);
+      assert.equal((await provider.generate(request)).images.length, 1);
+      assert.deepEqual(seen, []);
+      assert.deepEqual(old.calls().map((call) => [call.status, call.parameters['stream'] ?? null]), [[400, true], [200, null], [200, null]]);
+    } finally {
+      await old.close();
+    }
+  });
+
   it('reads retry delays as the openai client does', () => {
     assert.equal(requestedRetryDelayInMs(new Headers({ 'retry-after-ms': '250', 'retry-after': '9' })), 250);
     assert.equal(requestedRetryDelayInMs(new Headers({ 'retry-after': '3' })), 3000);

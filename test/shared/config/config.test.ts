@@ -24,6 +24,12 @@ describe('configuration', () => {
     assert.equal(config.maxImagesPerJob, 4);
     assert.equal(config.imageRequestsPerMinute, 6);
     assert.equal(config.jobRetryDeadlineInSeconds, 900);
+    assert.equal(config.partialImages, 2);
+  });
+
+  it('reads PARTIAL_IMAGES from 0 (no streaming) to 3', () => {
+    assert.equal(loadConfig({ ...azureLocal, PARTIAL_IMAGES: '0' }).partialImages, 0);
+    assert.equal(loadConfig({ ...azureLocal, PARTIAL_IMAGES: '3' }).partialImages, 3);
   });
 
   it('reads tenants with their quotas, defaults filled in', () => {
@@ -93,6 +99,7 @@ describe('configuration', () => {
     ['SAS expiry out of range', { ...azureLocal, SAS_EXPIRY_MINUTES: '0' }, /SAS_EXPIRY_MINUTES must be a whole number from 1 to 1440/],
     ['SAS expiry not a number', { ...azureLocal, SAS_EXPIRY_MINUTES: 'an hour' }, /SAS_EXPIRY_MINUTES must be a whole number/],
     ['too many images', { ...azureLocal, MAX_IMAGES_PER_JOB: '11' }, /MAX_IMAGES_PER_JOB must be a whole number from 1 to 10/],
+    ['more partial images than the provider sends', { ...azureLocal, PARTIAL_IMAGES: '4' }, /PARTIAL_IMAGES must be a whole number from 0 to 3/],
   ];
   for (const [name, env, message] of wrong) {
     it(`stops start-up on ${name}, naming the setting`, () => {
