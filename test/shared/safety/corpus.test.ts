@@ -80,6 +80,7 @@ describe('red-team corpus through the prompt screen', () => {
     const at = (quantile: number) => (times[Math.min(times.length - 1, Math.floor(quantile * times.length))] ?? 0).toFixed(3);
     // A long prompt (the default limit is 1,000 characters) shows the cost growing with length.
     const long = 'a knight rides past a castle with a blood orange and a swordfish in the morning light '.repeat(12).slice(0, 1000);
+    for (let round = 0; round < 50; round += 1) screen.screen(long);
     const longTimes: number[] = [];
     for (let round = 0; round < 200; round += 1) {
       const started = process.hrtime.bigint();
