@@ -36,6 +36,12 @@ export function inflectedForms(word: string): string[] {
   if (last !== undefined && !isVowel(last) && isVowel(beforeLast) && beforeLast === word.at(-3) && beforeLast !== 'i') {
     for (const suffix of vowelSuffixes) forms.add(word.slice(0, -2) + last + suffix);
   }
+  // A Dutch infinitive brings its verb forms: afslachten → afslachtte, martelen → gemarteld.
+  if (word.length >= 7 && word.endsWith('en')) {
+    const stem = word.slice(0, -2);
+    for (const suffix of ['t', 'te', 'ten', 'de', 'den', 'ing', 'ingen', 'er', 'ers']) forms.add(stem + suffix);
+    if (!stem.startsWith('ge')) for (const suffix of ['d', 't', 'de', 'te', 'den', 'ten']) forms.add(`ge${stem}${suffix}`);
+  }
   return [...forms];
 }
 

@@ -108,7 +108,7 @@ describe('prompt screen: languages, context terms and exceptions', () => {
     ['hij werd vermoord', 'vermoord'],
     ['de verkrachting', 'verkrachting'],
     ['een zwaardgevecht', 'zwaard'],
-    ['een bloedbad', 'bloed'],
+    ['een bloedbad', 'bloedbad'],
     ['een kindermoord', 'moord'],
     ['adult jokes', 'adult joke'],
     ['an adult joke', 'adult joke'],
