@@ -41,14 +41,16 @@ export function tenantTermLines(baseLines: readonly string[], tenantId: string, 
 export function createTenantScreens(baseLines: readonly string[], tenants: readonly TenantWithTerms[]): TenantScreens {
   const standard = createPromptScreen(baseLines);
   const screens = new Map<string, PromptScreen>();
-  for (const tenant of tenants) {
+  function forTenant(tenant: TenantWithTerms): PromptScreen {
+    const cached = screens.get(tenant.id);
+    if (cached) return cached;
     const terms = tenant.safety?.terms;
-    if (terms && ((terms.add?.length ?? 0) > 0 || (terms.remove?.length ?? 0) > 0)) {
-      screens.set(tenant.id, createPromptScreen(tenantTermLines(baseLines, tenant.id, terms)));
-    }
+    const own = (terms?.add?.length ?? 0) > 0 || (terms?.remove?.length ?? 0) > 0;
+    const screen = terms && own ? createPromptScreen(tenantTermLines(baseLines, tenant.id, terms)) : standard;
+    screens.set(tenant.id, screen);
+    return screen;
   }
-  return {
-    standard,
-    forTenant: (tenant) => screens.get(tenant.id) ?? standard,
-  };
+  // Compiled now, so a wrong removal stops start-up and no submit pays for compiling.
+  for (const tenant of tenants) forTenant(tenant);
+  return { standard, forTenant };
 }
