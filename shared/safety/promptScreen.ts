@@ -94,7 +94,7 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
   const headLengths = [...new Set([...heads.keys()].map((head) => head.length))];
   const tailLengths = [...new Set([...tails.keys()].map((tail) => tail.length))];
 
-  function matchReading(words: readonly string[], withCompounds: boolean): Match[] {
+  function matchReading(words: readonly string[]): Match[] {
     const matches: Match[] = [];
     let offset = 0;
     const offsets = words.map((word) => {
@@ -114,7 +114,6 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
           matches.push({ item, start, end: (offsets[lastIndex] ?? 0) + last.length });
         }
       }
-      if (!withCompounds) return;
       // Only cuts where a listed part of that length could sit, so a long word costs a few slices, not one per letter.
       for (const length of headLengths) {
         if (word.length - length < minOtherPartLength) continue;
@@ -137,10 +136,13 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
       const words = folded.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);
       const found: Indexed[] = [];
       for (const reading of [words, ...leetReadings(folded)]) {
-        for (const match of matchReading(reading, true)) found.push(match.item);
+        for (const match of matchReading(reading)) found.push(match.item);
       }
       for (const pair of joinedPairs(words)) {
-        for (const match of matchReading([pair], false)) if (match.item.entry.words[0] !== undefined && match.item.entry.words[0].length >= minJoinedTermLength) found.push(match.item);
+        const items = wordForms.get(pair);
+        // A pair that spells an exception ("sword fish") is that exception.
+        if (!items || items.some((item) => item.entry.kind === 'allow')) continue;
+        for (const item of items) if ((item.entry.words[0]?.length ?? 0) >= minJoinedTermLength) found.push(item);
       }
       for (const run of letterRuns(words)) {
         for (const item of singleWords) if (item.entry.kind !== 'allow' && run.includes(item.entry.words[0] ?? '\u0000')) found.push(item);

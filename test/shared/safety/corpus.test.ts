@@ -82,13 +82,13 @@ describe('red-team corpus through the prompt screen', () => {
     const long = 'a knight rides past a castle with a blood orange and a swordfish in the morning light '.repeat(12).slice(0, 1000);
     for (let round = 0; round < 50; round += 1) screen.screen(long);
     const longTimes: number[] = [];
-    for (let round = 0; round < 200; round += 1) {
+    for (let round = 0; round < 1000; round += 1) {
       const started = process.hrtime.bigint();
       screen.screen(long);
       longTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
     longTimes.sort((a, b) => a - b);
     t.diagnostic(`screen time per prompt (${times.length} screens): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`);
-    t.diagnostic(`  a 1,000-character prompt: p50 ${(longTimes[100] ?? 0).toFixed(3)} ms, p99 ${(longTimes[198] ?? 0).toFixed(3)} ms`);
+    t.diagnostic(`  a 1,000-character prompt (${longTimes.length} screens): p50 ${(longTimes[500] ?? 0).toFixed(3)} ms, p99 ${(longTimes[990] ?? 0).toFixed(3)} ms`);
   });
 });
