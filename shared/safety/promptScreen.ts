@@ -66,9 +66,9 @@ function silences(other: Match, match: Match): boolean {
 export function createPromptScreen(terms: readonly string[]): PromptScreen {
   /** Single-word entries by each of their forms. */
   const wordForms = new Map<string, Indexed[]>();
-  /** Phrases by their first word. */
+  /** Phrases by each form of their first word. */
   const phrases = new Map<string, Indexed[]>();
-  /** Forms of each phrase's last word. */
+  /** Forms of each phrase's last word (middle words must match exactly). */
   const lastWordForms = new Map<Indexed, Set<string>>();
   const heads = new Map<string, Indexed[]>();
   const tails = new Map<string, Indexed[]>();

@@ -22,12 +22,13 @@ export function readCorpus(name: 'refused' | 'innocent'): CorpusPrompt[] {
     const line = raw.trim();
     if (line.startsWith('#')) {
       // The file's opening comment is not a section; every later comment names one.
-      if (headerDone) section = line.replace(/^#+\s*/, '');
+      // A comment that only describes the next line ("the next two lines hold…") is not a section.
+      if (headerDone && !/^#\s*the next/i.test(line)) section = line.replace(/^#+\s*/, '');
       continue;
     }
     headerDone = true;
     if (line.length === 0) continue;
-    prompts.push({ section, prompt: line.replace(/\\u([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) });
+    prompts.push({ section, prompt: line });
   }
   return prompts;
 }
