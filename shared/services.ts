@@ -7,7 +7,10 @@ import { loadMetaprompt, type Metaprompt } from './safety/metaprompt';
 import { getModel, type ModelEntry } from './provider/modelCatalogue';
 import { lifecycleVerdict } from './provider/modelLifecycle';
 import { createPseudonyms, type Pseudonyms } from './access/pseudonyms';
-import { createPromptScreen, loadDefaultTerms, type PromptScreen } from './safety/promptScreen';
+import { loadDefaultTerms, type PromptScreen } from './safety/promptScreen';
+import { createTenantScreens } from './safety/tenantScreens';
+import type { Tenant } from './access/tenants';
+import { ConfigurationError } from './errors';
 import { createCounterStore } from './storage/counterStore';
 import { createIdempotencyStore, type IdempotencyStore } from './access/idempotency';
 import { createProviderPacer, type ProviderPacer } from './provider/pacer';
@@ -34,7 +37,10 @@ export interface Services {
   /** The configured model's catalogue entry. */
   readonly profile: ModelEntry;
   readonly metaprompt: Metaprompt;
+  /** The default screen: the disallow list and PROMPT_BLOCKED_TERMS_EXTRA. */
   readonly promptScreen: PromptScreen;
+  /** The screen for one school: the default one with the tenant's safety.terms added and removed. */
+  promptScreenFor(tenant: Tenant): PromptScreen;
   readonly requestParser: JobRequestParser;
   /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
@@ -80,6 +86,14 @@ export function createServices(config: AppConfig): Services {
   // One budget per deployment: every instance calling it shares its quota.
   const budgetName = config.imageProvider.kind === 'azure-openai' ? config.imageProvider.deployment : profile.name;
 
+  const promptScreens = (() => {
+    try {
+      return createTenantScreens([...loadDefaultTerms(), ...config.extraBlockedTerms], config.tenants);
+    } catch (error) {
+      throw new ConfigurationError(error instanceof Error ? error.message : String(error));
+    }
+  })();
+
   let storageReady: Promise<void> | undefined;
   function ensureStorage(): Promise<void> {
     storageReady ??= Promise.all([
@@ -105,7 +119,8 @@ export function createServices(config: AppConfig): Services {
     config,
     profile,
     metaprompt,
-    promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
+    promptScreen: promptScreens.standard,
+    promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
     jobIndex,

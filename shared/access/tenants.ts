@@ -41,6 +41,24 @@ const tenantWebhookSchema = z.strictObject({
     .max(2, 'a tenant has at most two webhook secrets at once (the current one and the next)'),
 });
 
+/**
+ * A school's own prompt-screen terms, on top of the default list: `add` takes lines in the list's format
+ * (`clown`, `? sword` for a context term, `= sword dance` for an exception), `remove` drops default terms
+ * (a history class may allow `sword`). TENANTS is an app setting, so a change needs no deploy.
+ */
+const termLine = z
+  .string()
+  .max(100, 'a term is at most 100 characters')
+  .refine((line) => /[\p{L}\p{N}]/u.test(line), 'a term needs a letter or digit');
+const tenantSafetySchema = z.strictObject({
+  terms: z
+    .strictObject({
+      add: z.array(termLine).max(500, 'a tenant adds at most 500 terms').optional(),
+      remove: z.array(termLine).max(500, 'a tenant removes at most 500 terms').optional(),
+    })
+    .optional(),
+});
+
 const tenantSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
   name: z.string().max(100).optional(),
@@ -50,6 +68,7 @@ const tenantSchema = z.strictObject({
     .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
   quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
   webhook: tenantWebhookSchema.optional(),
+  safety: tenantSafetySchema.optional(),
 });
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;

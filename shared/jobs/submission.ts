@@ -31,7 +31,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
 /** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
@@ -51,11 +51,13 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       target: 'callbackUrl',
     });
   }
-  const screen = services.promptScreen.screen(request.prompt);
+  const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
+    // Names the list's terms, never the prompt's own words; context terms were not the reason.
+    const refusedTerms = screen.matchedTerms.filter((term) => !(screen.contextTerms ?? []).includes(term));
     throw new BadRequestError(
       'PromptBlocked',
-      `The prompt contains words that are not allowed for school pictures (${screen.matchedTerms.join(', ')}). Please describe the picture differently.`,
+      `The prompt contains words that are not allowed for school pictures (${refusedTerms.join(', ')}). Please describe the picture differently.`,
       { target: 'prompt' },
     );
   }

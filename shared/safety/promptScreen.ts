@@ -1,120 +1,157 @@
-import { readResource } from '../resources';
+import { foldText, joinedPairs, leetReadings, letterRuns } from './textFolding';
+import { parseTermLine, type TermEntry } from './termList';
+import { compoundHeads, inflectedForms } from './wordForms';
+
+export { loadDefaultTerms, parseTermList } from './termList';
+export { toWords } from './textFolding';
 
 /**
  * Screens a student prompt against the disallow list before anything is stored or spent.
- * Matching is on whole words after folding case and accents, so "Épée" and "epee" are the same word
- * and "swordfish" or "bloodhound" are not "sword" or "blood". A term also matches its simple plural
- * (English -s/-es, Dutch -en/-n), so the list holds base forms.
+ *
+ * Words are compared after folding case, accents, look-alike letters and symbols (textFolding.ts), in their
+ * inflected forms (wordForms.ts) and, where the list says so, as parts of compounds. The prompt is also read
+ * as leetspeak, with letters written apart joined, and with a word split in two joined. Exceptions and
+ * context terms come from the list's format (termList.ts). The screen is pure and allocation-light: every
+ * form is precomputed into hash maps, so a prompt costs a lookup or two per word.
  */
 
-const pluralSuffixes = ['', 's', 'es', 'en', 'n'];
-
 export interface ScreenResult {
+  /** True when a term that is never fine for a child's picture was found: refuse at once. */
   readonly blocked: boolean;
-  /** The disallow-list terms the prompt contains, as written in the list. */
+  /** Every list term the prompt contains (refused and context terms), as written in the list. */
   readonly matchedTerms: readonly string[];
+  /** Terms that depend on context (`gun`, `kill`): the classifier must judge the whole prompt. Present only when some were found. */
+  readonly contextTerms?: readonly string[];
 }
 
 export interface PromptScreen {
   screen(prompt: string): ScreenResult;
+  /** The lines the screen was built from. */
   readonly terms: readonly string[];
 }
 
-/** Cyrillic and Greek letters that look like Latin ones, as used to slip a word past a filter. */
-const lookalikes: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
-  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o',
-  ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
-};
-/** Digits and signs read as letters ("bl00d", "$word", "k1ll"); 1 and | can be i or l. */
-const leet: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '€': 'e' };
-
-/** Folds width, case, accents, invisible characters and look-alike letters. */
-function foldText(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/\p{Cf}+/gu, '')
-    .toLowerCase()
-    .replace(/./gu, (c) => lookalikes[c] ?? c);
+interface Indexed {
+  readonly entry: TermEntry;
+  /** Order in the list, so results come out in list order. */
+  readonly order: number;
 }
 
-/** Folds case and accents and splits into words of letters and digits. */
-export function toWords(text: string): string[] {
-  return foldText(text)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((word) => word.length > 0);
+interface Match {
+  readonly item: Indexed;
+  /** Start and end in the reading's words joined by single spaces. */
+  readonly start: number;
+  readonly end: number;
 }
 
-/** The same text read as leetspeak, once with 1 and | as i and once as l. */
-function leetReadings(text: string): string[][] {
-  const folded = foldText(text);
-  if (!/[0-9@$!€|]/.test(folded)) return [];
-  return ['i', 'l'].map((one) =>
-    folded
-      .split(/\s+/)
-      .map((chunk) => chunk.replace(/[0-9@$!€|]/g, (c) => (c === '1' || c === '|' ? one : (leet[c] ?? c))).replace(/[^\p{L}]+/gu, ''))
-      .filter((word) => word.length > 0),
-  );
+/** Shortest compound part on the other side of a listed one: "zwaardvis" has "vis", "geweldig" only "ig". */
+const minOtherPartLength = 3;
+/** A word split in two is only joined into listed words this long ("sw ord"); shorter joins are everyday pairs. */
+const minJoinedTermLength = 5;
+
+function addTo(map: Map<string, Indexed[]>, key: string, item: Indexed): void {
+  const list = map.get(key);
+  if (list) {
+    if (!list.includes(item)) list.push(item);
+  } else map.set(key, [item]);
 }
 
-/**
- * Letters written apart ("s w o r d", "s.w.o.r.d") joined into the run they spell. A run can start with a
- * real one-letter word ("a s w o r d"), so terms are looked for anywhere inside it.
- */
-function joinedLetters(words: string[]): string[] {
-  const joined: string[] = [];
-  let run: string[] = [];
-  for (const word of [...words, '']) {
-    if (word.length === 1) {
-      run.push(word);
-      continue;
-    }
-    if (run.length >= 3) joined.push(run.join(''));
-    run = [];
-  }
-  return joined;
-}
+const mildness: Record<TermEntry['kind'], number> = { allow: 2, context: 1, refuse: 0 };
 
-function parseTermList(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0 && !line.startsWith('#'));
-}
-
-export function loadDefaultTerms(): string[] {
-  return parseTermList(readResource('disallow-list.txt'));
+function silences(other: Match, match: Match): boolean {
+  if (other.start > match.start || match.end > other.end) return false;
+  const longer = other.end - other.start - (match.end - match.start);
+  return longer > 0 || (longer === 0 && mildness[other.item.entry.kind] > mildness[match.item.entry.kind]);
 }
 
 export function createPromptScreen(terms: readonly string[]): PromptScreen {
-  const compiled = terms
-    .map((term) => ({ term, words: toWords(term) }))
-    .filter((entry) => entry.words.length > 0);
+  /** Single-word entries by each of their forms. */
+  const wordForms = new Map<string, Indexed[]>();
+  /** Phrases by each form of their first word. */
+  const phrases = new Map<string, Indexed[]>();
+  /** Forms of each phrase's last word (middle words must match exactly). */
+  const lastWordForms = new Map<Indexed, Set<string>>();
+  const heads = new Map<string, Indexed[]>();
+  const tails = new Map<string, Indexed[]>();
+  const singleWords: Indexed[] = [];
 
-  function matchesAt(promptWords: string[], start: number, termWords: string[]): boolean {
-    return termWords.every((termWord, offset) => {
-      const word = promptWords[start + offset];
-      if (word === undefined) return false;
-      const isLast = offset === termWords.length - 1;
-      return isLast ? pluralSuffixes.some((suffix) => word === termWord + suffix) : word === termWord;
+  terms.forEach((line, order) => {
+    const entry = parseTermLine(line);
+    if (!entry) return;
+    const item: Indexed = { entry, order };
+    const [first, ...rest] = entry.words;
+    if (first === undefined) return;
+    if (rest.length > 0) {
+      for (const form of inflectedForms(first)) addTo(phrases, form, item);
+      lastWordForms.set(item, new Set(inflectedForms(rest.at(-1) ?? '')));
+      return;
+    }
+    singleWords.push(item);
+    for (const form of inflectedForms(first)) addTo(wordForms, form, item);
+    if (entry.startsCompounds) for (const head of compoundHeads(first)) addTo(heads, head, item);
+    if (entry.endsCompounds) for (const form of inflectedForms(first)) addTo(tails, form, item);
+  });
+
+  const headLengths = [...new Set([...heads.keys()].map((head) => head.length))];
+  const tailLengths = [...new Set([...tails.keys()].map((tail) => tail.length))];
+
+  function matchReading(words: readonly string[]): Match[] {
+    const matches: Match[] = [];
+    let offset = 0;
+    const offsets = words.map((word) => {
+      const start = offset;
+      offset += word.length + 1;
+      return start;
     });
+    words.forEach((word, index) => {
+      const start = offsets[index] ?? 0;
+      for (const item of wordForms.get(word) ?? []) matches.push({ item, start, end: start + word.length });
+      for (const item of phrases.get(word) ?? []) {
+        const phraseWords = item.entry.words;
+        const lastIndex = index + phraseWords.length - 1;
+        const last = words[lastIndex];
+        if (last === undefined || !(lastWordForms.get(item)?.has(last) ?? false)) continue;
+        if (phraseWords.slice(1, -1).every((phraseWord, k) => words[index + 1 + k] === phraseWord)) {
+          matches.push({ item, start, end: (offsets[lastIndex] ?? 0) + last.length });
+        }
+      }
+      // Only cuts where a listed part of that length could sit, so a long word costs a few slices, not one per letter.
+      for (const length of headLengths) {
+        if (word.length - length < minOtherPartLength) continue;
+        for (const item of heads.get(word.slice(0, length)) ?? []) matches.push({ item, start, end: start + length });
+      }
+      for (const length of tailLengths) {
+        if (word.length - length < minOtherPartLength) continue;
+        for (const item of tails.get(word.slice(-length)) ?? []) matches.push({ item, start: start + word.length - length, end: start + word.length });
+      }
+    });
+    // The longest match wins: an exception or a longer term covering a shorter one silences it. On the same
+    // letters the milder kind wins ("heroines" is an exception, not a plural of "heroin").
+    return matches.filter((match) => !matches.some((other) => other !== match && silences(other, match)));
   }
 
   return {
     terms,
     screen(prompt: string): ScreenResult {
-      const words = toWords(prompt);
-      const readings = [words, ...leetReadings(prompt)];
-      const runs = joinedLetters(words);
-      const matchedTerms = compiled
-        .filter(
-          ({ words: termWords }) =>
-            readings.some((reading) => reading.some((_, index) => matchesAt(reading, index, termWords))) ||
-            runs.some((run) => run.includes(termWords.join(''))),
-        )
-        .map(({ term }) => term);
-      return { blocked: matchedTerms.length > 0, matchedTerms };
+      const folded = foldText(prompt);
+      const words = folded.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);
+      const found: Indexed[] = [];
+      for (const reading of [words, ...leetReadings(folded)]) {
+        for (const match of matchReading(reading)) found.push(match.item);
+      }
+      for (const pair of joinedPairs(words)) {
+        const items = wordForms.get(pair);
+        // A pair that spells an exception ("sword fish") is that exception.
+        if (!items || items.some((item) => item.entry.kind === 'allow')) continue;
+        for (const item of items) if ((item.entry.words[0]?.length ?? 0) >= minJoinedTermLength) found.push(item);
+      }
+      for (const run of letterRuns(words)) {
+        for (const item of singleWords) if (item.entry.kind !== 'allow' && run.includes(item.entry.words[0] ?? '\u0000')) found.push(item);
+      }
+      const listed = [...new Set(found)].filter((item) => item.entry.kind !== 'allow').sort((a, b) => a.order - b.order);
+      const matchedTerms = [...new Set(listed.map((item) => item.entry.term))];
+      const contextTerms = [...new Set(listed.filter((item) => item.entry.kind === 'context').map((item) => item.entry.term))];
+      const blocked = listed.some((item) => item.entry.kind === 'refuse');
+      return contextTerms.length > 0 ? { blocked, matchedTerms, contextTerms } : { blocked, matchedTerms };
     },
   };
 }

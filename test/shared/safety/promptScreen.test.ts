@@ -92,3 +92,82 @@ describe('prompt screen', () => {
     assert.deepEqual(toWords("L'Été, à Paris!"), ['l', 'ete', 'a', 'paris']);
   });
 });
+
+describe('prompt screen: languages, context terms and exceptions', () => {
+  it('reports context terms without refusing, and keeps the clean shape for clean prompts', () => {
+    assert.deepEqual(screen.screen('a water balloon and a gun'), { blocked: false, matchedTerms: ['gun'], contextTerms: ['gun'] });
+    assert.deepEqual(screen.screen('a knight with a sword and a gun'), { blocked: true, matchedTerms: ['sword', 'gun'], contextTerms: ['gun'] });
+    assert.deepEqual(screen.screen('a kitten on a sofa'), { blocked: false, matchedTerms: [] });
+  });
+
+  const refused: Array<[string, string]> = [
+    ['two soldiers massacred', 'massacre'],
+    ['a beheaded king', 'behead'],
+    ['een naakte vrouw', 'naakt'],
+    ['a naakte woman', 'naakt'],
+    ['hij werd vermoord', 'vermoord'],
+    ['de verkrachting', 'verkrachting'],
+    ['een zwaardgevecht', 'zwaard'],
+    ['een bloedbad', 'bloedbad'],
+    ['een kindermoord', 'moord'],
+    ['adult jokes', 'adult joke'],
+    ['an adult joke', 'adult joke'],
+    ['a nɑked man (Latin alpha)', 'naked'],
+    ['bløød on the floor', 'blood'],
+    ['a knight with a sw ord', 'sword'],
+    ['a flag with a 卐', 'swastika'],
+  ];
+  for (const [prompt, term] of refused) {
+    it(`refuses "${prompt}"`, () => {
+      const result = screen.screen(prompt);
+      assert.equal(result.blocked, true);
+      assert.ok(result.matchedTerms.includes(term), `expected ${term} in ${result.matchedTerms.join(', ')}`);
+    });
+  }
+
+  it('flags a context term in its disguises (kıll, 🔫) for the classifier', () => {
+    assert.deepEqual(screen.screen('kıll the dragon').contextTerms, ['kill']);
+    assert.deepEqual(screen.screen('a kid with a 🔫').contextTerms, ['gun']);
+    assert.deepEqual(screen.screen('the man killed a dragon').contextTerms, ['kill']);
+  });
+
+  const innocent = [
+    'a blood orange',
+    'The Sword in the Stone',
+    'red blood cells',
+    'a naked mole rat',
+    'a Gore-Tex jacket',
+    'Al Gore',
+    'a violent storm',
+    'heroines of history',
+    'a water gun',
+    'a kill switch',
+    'een zwaardvis',
+    'een bloedsinaasappel',
+    'een geweldig feest',
+    'het lijkt wel zomer',
+    'a hero in a cape',
+    'nu de zon ondergaat',
+    "the king's word is law",
+  ];
+  for (const prompt of innocent) {
+    it(`lets "${prompt}" through unflagged`, () => {
+      assert.deepEqual(screen.screen(prompt), { blocked: false, matchedTerms: [] });
+    });
+  }
+
+  it('lets an exception silence only the words it covers', () => {
+    assert.equal(screen.screen('a blood orange and a pool of blood').blocked, true);
+    assert.equal(screen.screen('a naked mole rat and a naked man').blocked, true);
+  });
+
+  it('reads the list format: kinds, compounds, phrases', () => {
+    const custom = createPromptScreen(['robot*', '? laser', '= robot vacuum', '*monster', 'evil plan']);
+    assert.equal(custom.screen('robots everywhere').blocked, true);
+    assert.equal(custom.screen('a robotarmy').blocked, true);
+    assert.equal(custom.screen('a robot vacuum cleaner').blocked, false);
+    assert.equal(custom.screen('a cookiemonster').blocked, true);
+    assert.equal(custom.screen('two evil plans').blocked, true);
+    assert.deepEqual(custom.screen('a lasers show'), { blocked: false, matchedTerms: ['laser'], contextTerms: ['laser'] });
+  });
+});

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startStack, tenantB, tenantsSetting, type Stack } from '../../local/harness/stack';
+
+/**
+ * The prompt screen through the API: a school's own terms (TENANTS safety.terms) change its screen only,
+ * and a refusal names the list's terms, never the prompt's other words.
+ */
+describe('prompt screen per school', () => {
+  let stack: Stack;
+  before(async () => {
+    // school-b is a history class: swords are fine there (sent on as a context term), clowns are not.
+    const tenants = (JSON.parse(tenantsSetting()) as Array<Record<string, unknown>>).map((tenant) =>
+      tenant['id'] === tenantB.id ? { ...tenant, safety: { terms: { remove: ['sword'], add: ['? sword', 'clown'] } } } : tenant,
+    );
+    stack = await startStack({ env: { TENANTS: JSON.stringify(tenants) } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const asB = { 'api-key': tenantB.key };
+
+  it("applies a school's removals and additions to that school only", async () => {
+    const refusedForA = await stack.submit({ prompt: 'a knight with two swords in Camelot' });
+    assert.equal(refusedForA.status, 400);
+    assert.equal(refusedForA.body.error?.code, 'PromptBlocked');
+    assert.match(refusedForA.body.error?.message ?? '', /\(sword\)/);
+    assert.doesNotMatch(refusedForA.body.error?.message ?? '', /Camelot|knight|swords/, 'the prompt is not echoed');
+    assert.equal((await stack.submit({ prompt: 'a knight with two swords in Camelot' }, asB)).status, 202);
+
+    assert.equal((await stack.submit({ prompt: 'a scary clown' })).status, 202);
+    assert.equal((await stack.submit({ prompt: 'a scary clown' }, asB)).status, 400);
+  });
+
+  it('lets innocent phrases through and refuses disguised words for every school', async () => {
+    for (const prompt of ['a blood orange on a kitchen table', 'The Sword in the Stone', 'een geweldig feest met een zwaardvis']) {
+      assert.equal((await stack.submit({ prompt })).status, 202, prompt);
+    }
+    for (const prompt of ['a nɑked woman', 'een zwaardgevecht', 'bløød everywhere']) {
+      assert.equal((await stack.submit({ prompt })).status, 400, prompt);
+      assert.equal((await stack.submit({ prompt }, asB)).status, 400, prompt);
+    }
+  });
+});
