@@ -17,6 +17,7 @@ import { createUploadStore, type UploadStore } from './storage/uploadStore';
 import { createQuotas, type Quotas } from './access/quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
+import { createSessionTokens, type SessionTokens } from './sessions/sessionTokens';
 import { createStorageClients } from './storage/clients';
 import { storageNames } from './storage/storageNames';
 import { createJobIndex, type JobIndex } from './storage/jobIndex';
@@ -36,6 +37,8 @@ export interface Services {
   readonly metaprompt: Metaprompt;
   readonly promptScreen: PromptScreen;
   readonly requestParser: JobRequestParser;
+  /** The longest student prompt: PROMPT_MAX_CHARS, or less where the metaprompt leaves less room. */
+  readonly promptMaxChars: number;
   /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
   /** The listing index (Table storage), beside the records. */
@@ -52,6 +55,8 @@ export interface Services {
   readonly pacer: ProviderPacer;
   readonly waitingLine: WaitingLine;
   readonly statusTokens: StatusTokens;
+  /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
+  readonly sessionTokens: SessionTokens;
   readonly pseudonyms: Pseudonyms;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
@@ -106,6 +111,7 @@ export function createServices(config: AppConfig): Services {
     profile,
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
+    promptMaxChars,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
     jobIndex,
@@ -125,6 +131,7 @@ export function createServices(config: AppConfig): Services {
     pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
     waitingLine: createWaitingLine(counters, budgetName),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
+    sessionTokens: createSessionTokens(config.statusTokenSecrets),
     pseudonyms,
     ensureStorage,
     metapromptFor(version) {

@@ -13,6 +13,8 @@ import {
  * identity they are user-delegation SAS, so no account key is ever needed.
  */
 export interface SasLinkSigner {
+  /** The origin every link starts with (the blob endpoint): the studio page's CSP allows images from it. */
+  readonly origin: string;
   /** A read-only link to one blob. */
   linkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
   /**
@@ -70,6 +72,7 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
   }
 
   return {
+    origin: new URL(blobService.url).origin,
     linkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'r'),
     uploadLinkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'c'),
   };
