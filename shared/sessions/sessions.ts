@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
-import { sessionLocales, type Session, type SessionLocale } from './sessionTokens';
+import { sessionLocales, type Session } from './sessionTokens';
 import type { Services } from '../services';
 
 /**
@@ -178,7 +178,7 @@ export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'
   return {
     id: session.id,
     expiresDateTime: session.expiresOn.toISOString(),
-    ...(session.locale ? { locale: session.locale as SessionLocale } : {}),
+    ...(session.locale ? { locale: session.locale } : {}),
     placeholderPictures: usesPlaceholderPictures(services.config),
     maxImagesPerJob: services.config.maxImagesPerJob,
     promptMaxChars: services.promptMaxChars,
