@@ -151,6 +151,12 @@ async function main(): Promise<void> {
         itemFor(current, true);
       } catch (error) {
         if (error instanceof ApiFailure && error.status === 401) return showSessionProblem(strings, error.code);
+        if (error instanceof ApiFailure && error.status === 404) {
+          // Erased by the school (right to erasure) while the page followed it: it leaves the gallery.
+          jobsList.querySelector(`li[data-job-id="${CSS.escape(current.id)}"]`)?.remove();
+          empty.hidden = jobsList.children.length > 0;
+          return;
+        }
         wait = 5;
       }
     }
