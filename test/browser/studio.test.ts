@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -13,8 +13,11 @@ import { projectDir, startStack, tenantA, type Stack } from '../../local/harness
  * not subject to the page's CSP, which stays in force for the page itself.
  */
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+/** Debian's Chromium (CI installs it); elsewhere point CHROMIUM_PATH at a Chrome or Chromium. */
+const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const noBrowser = existsSync(executablePath) ? false : `no Chromium at ${executablePath} (install chromium, or set CHROMIUM_PATH)`;
 
-describe('the studio page in a browser', () => {
+describe('the studio page in a browser', { skip: noBrowser }, () => {
   let stack: Stack;
   let browser: Browser;
 
@@ -26,7 +29,7 @@ describe('the studio page in a browser', () => {
         imageService: { rules: [{ match: 'kite', fault: { kind: 'delay', ms: 1_500 } }, { match: 'thunderstorm', fault: { kind: 'contentFilter', stage: 'output', category: 'violence' } }] },
       }),
       chromium.launch({
-        executablePath: '/usr/bin/chromium',
+        executablePath,
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       }),
