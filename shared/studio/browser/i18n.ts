@@ -102,7 +102,7 @@ const nl: Strings = {
   landscape: 'Liggend (breed)',
   portrait: 'Staand (hoog)',
   countLabel: 'Hoeveel tekeningen',
-  generate: 'Maak de tekening',
+  generate: 'Maken',
   sending: 'Je idee wordt verstuurd…',
   galleryTitle: 'Jouw tekeningen',
   galleryEmpty: 'Hier komen jouw tekeningen.',
