@@ -48,7 +48,7 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
   }
 
   async function openStudio(url: string, options: { locale?: string; width?: number; height?: number } = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: options.locale ?? 'en-GB', viewport: { width: options.width ?? 1000, height: options.height ?? 900 } });
+    const context = await browser.newContext({ acceptDownloads: true, locale: options.locale ?? 'en-GB', viewport: { width: options.width ?? 1000, height: options.height ?? 900 } });
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
@@ -110,7 +110,11 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
     const states = await page.evaluate<string[]>('window.__states');
     assert.ok(states.some((text) => /^Waiting|^Drawing/.test(text)), `the job's progress was shown: ${states.join(' | ')}`);
     assert.ok(states.some((text) => text.startsWith('Done!')));
-    assert.ok(await page.isVisible('text=Download picture 1'));
+    // Download saves the file (storage sends it as an attachment), without leaving the studio.
+    const download = page.waitForEvent('download');
+    await page.click('text=Download picture 1');
+    assert.equal((await download).suggestedFilename(), 'picture-1.png');
+    assert.equal(new URL(page.url()).pathname, '/api/studio');
 
     // Previews come from the partial images of a streaming model; until the API carries them there is nothing to show.
     const apiHadPreviews = answers.some((body) => Array.isArray(body['previews']) && body['previews'].length > 0);

@@ -12,6 +12,8 @@ export interface JobImage {
   readonly height: number;
   readonly contentType: string;
   readonly revisedPrompt?: string;
+  /** The same picture served as an attachment, so the browser saves it. */
+  readonly downloadUrl?: string;
 }
 
 export interface JobPreview {
@@ -146,10 +148,14 @@ function showPicture(slot: HTMLLIElement, image: JobImage, index: number, prompt
   const caption = element('figcaption');
   if (image.revisedPrompt) caption.append(element('span', 'revised', strings.revisedPrompt(image.revisedPrompt)), document.createElement('br'));
   const link = element('a', undefined, strings.download(index));
-  link.href = image.url;
-  // The picture is on the storage account's origin, where a browser ignores `download`: a new tab lets it be saved.
-  link.download = `picture-${index + 1}.${image.contentType.split('/')[1] ?? 'png'}`;
-  link.target = '_blank';
+  // The picture is on the storage account's origin, where a browser ignores `download`: the download link
+  // asks storage itself to send it as an attachment. Without one, a new tab shows it to be saved from there.
+  if (image.downloadUrl) {
+    link.href = image.downloadUrl;
+  } else {
+    link.href = image.url;
+    link.target = '_blank';
+  }
   link.rel = 'noopener noreferrer';
   caption.append(link);
   figure.append(caption);
