@@ -6,13 +6,14 @@ import { json, jobUrl, respond } from './lib/http';
 
 /**
  * GET /api/jobs/{id}: the job's status, image links once it succeeded (previews while it runs), Retry-After while it runs.
- * The LMS calls it with its api-key; a student's browser with the job's status token (?token=).
+ * The LMS calls it with its api-key; a student's browser with the job's status token (?token=); the
+ * studio page with its session token (Authorization: Bearer), for the jobs of its session only.
  */
 export function getJobHandler(services: Services): HttpHandler {
   return respond(
     async (request) => {
       const id = request.params['id'] ?? '';
-      const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'));
+      const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'), request.headers.get('authorization'));
       const job = await findJob(services, id, caller);
       const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
       const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds, new Date(), { previewsComing: previewsComing(services, job) });

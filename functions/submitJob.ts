@@ -3,25 +3,36 @@ import { requireTenant } from '../shared/access/callers';
 import { parseIdempotencyKey } from '../shared/access/idempotency';
 import { renderJob } from '../shared/jobs/jobView';
 import { submitJob } from '../shared/jobs/submission';
+import { bearerToken, sessionFromAuthorization, sessionJobBody } from '../shared/sessions/sessions';
 import { getServices, type Services } from '../shared/services';
 import { json, jobUrl, readJsonBody, respond } from './lib/http';
 
 /**
  * POST /api/jobs: accepts a job and answers 202 with Operation-Location (Azure long-running operation).
- * With an Idempotency-Key header a retried POST answers with the same job.
+ * With an Idempotency-Key header a retried POST answers with the same job. A studio page submits with its
+ * session token (Authorization: Bearer) instead of the API key.
  */
 export function submitJobHandler(services: Services): HttpHandler {
   return respond(async (request, context) => {
-    const tenant = requireTenant(services, request.headers.get('api-key'));
+    const apiKey = request.headers.get('api-key');
+    // A studio page sends its session token instead (sessions/): its student, its quota, its metadata.
+    const session = apiKey === null && bearerToken(request.headers.get('authorization')) !== undefined ? sessionFromAuthorization(services, request.headers.get('authorization')) : undefined;
+    const tenant = session?.tenant ?? requireTenant(services, apiKey);
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
     const job = await submitJob(services, tenant, {
-      readBody: () => readJsonBody(request),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      readBody: async () => {
+        const body = await readJsonBody(request);
+        return session ? sessionJobBody(session.session, body) : body;
+      },
+      // A session's keys are its own: another student's key can never name this session's job, nor the other way round.
+      ...(idempotencyKey ? { idempotencyKey: session ? `session:${session.session.id}:${idempotencyKey}` : idempotencyKey } : {}),
       jobUrlFor: (id) => jobUrl(request, id, services.config),
+      ...(session ? { sessionId: session.session.id } : {}),
       log: context,
     });
     const location = jobUrl(request, job.id, services.config);
-    return json(202, await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl: location }), {
+    const caller = session ? ({ kind: 'session', session: session.session } as const) : ({ kind: 'tenant', tenant } as const);
+    return json(202, await renderJob(services, job, { caller, jobUrl: location }), {
       'Operation-Location': location,
       'Retry-After': String(services.config.statusRetryAfterInSeconds),
     });
@@ -31,6 +42,6 @@ export function submitJobHandler(services: Services): HttpHandler {
 app.http('submitJob', {
   route: 'jobs',
   methods: ['POST'],
-  authLevel: 'anonymous', // authentication is the tenant's api-key header, checked in shared/access/callers.ts
+  authLevel: 'anonymous', // the tenant's api-key header (shared/access/callers.ts) or a studio session token (shared/sessions/)
   handler: submitJobHandler(getServices()),
 });

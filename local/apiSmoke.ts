@@ -1,7 +1,8 @@
 /**
  * `npm run smoke [-- base-url]`: checks a running stack (`npm start`) the way an LMS developer calls it:
  * health, a submit answered 202 with Operation-Location and Retry-After, polling to Succeeded, two
- * landscape images readable through their links, and bad input refused naming the field.
+ * landscape images readable through their links, bad input refused naming the field, and a studio session
+ * (POST /api/sessions) whose link opens the page and whose token submits for its student.
  * Environment: API_KEY (default the local demo key, local-dev-key).
  */
 const base = process.argv[2] ?? 'http://localhost:7071';
@@ -61,7 +62,21 @@ async function main(): Promise<void> {
   if (bad.status !== 400 || !badBody.error?.code || !/temperature/i.test(badBody.error.message ?? '')) {
     fail(`temperature should get a 400 naming it, got ${bad.status} ${JSON.stringify(badBody)}`);
   }
-  console.log(`smoke: ok — job ${status.id ?? job.id} Succeeded in ${Date.now() - started} ms with 2 PNGs; bad input refused`);
+
+  const opened = await fetch(`${base}/api/sessions`, { method: 'POST', headers, body: JSON.stringify({ user: 'smoke-student', lifetimeMinutes: 5 }) });
+  const session = (await opened.json()) as { studioUrl?: string };
+  if (opened.status !== 201 || !session.studioUrl) fail(`POST /api/sessions answered ${opened.status}: ${JSON.stringify(session)}`);
+  const studio = new URL(session.studioUrl);
+  const page = await fetch(`${studio.origin}${studio.pathname}`);
+  if (page.status !== 200 || !page.headers.get('content-security-policy')) fail(`the studio page answered ${page.status} (CSP ${page.headers.get('content-security-policy') ?? 'missing'})`);
+  const token = new URLSearchParams(studio.hash.slice(1)).get('session') ?? fail('no #session= in studioUrl');
+  const studentJob = await fetch(`${base}/api/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ prompt: 'A red kite above a green hill' }),
+  });
+  if (studentJob.status !== 202) fail(`a studio submit answered ${studentJob.status}`);
+  console.log(`smoke: ok — job ${status.id ?? job.id} Succeeded in ${Date.now() - started} ms with 2 PNGs; bad input refused; studio session works`);
 }
 
 main().catch((error: unknown) => fail(String(error)));

@@ -6,7 +6,9 @@ import { loadConfig } from '../shared/config/config';
 import { consoleLogger } from '../shared/logger';
 import { defaultModelName } from '../shared/provider/modelCatalogue';
 import { deleteExpiredJobs } from '../shared/jobs/retention';
-import { createServices } from '../shared/services';
+import { createServices, type Services } from '../shared/services';
+import { authenticateTenant, localDevelopmentKey } from '../shared/access/tenants';
+import { createSession, sessionLifetime } from '../shared/sessions/sessions';
 import { startAzurite, type Azurite } from './azurite/azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
@@ -137,6 +139,28 @@ async function main(): Promise<void> {
     });
   }
   console.log(`\nEdu4All Image Jobs: http://localhost:${port}/api  (health: http://localhost:${port}/api/health). Ctrl-C stops.\n`);
+  const studio = await demoStudioLink(services, port);
+  if (studio) console.log(`Studio for a demo student (open in a browser; valid ${demoSessionMinutes / 60} hours):\n  ${studio}\n`);
+}
+
+/** Long enough for a day of trying things; the longest a session may live. */
+const demoSessionMinutes = sessionLifetime.maxMinutes;
+
+/**
+ * A studio link for a demo student of the tenant that holds the local development key, as an LMS would
+ * open one (POST /api/sessions): made here with the same code, once the host answers, so the link is the
+ * last thing printed. Nothing when the settings have no such tenant.
+ */
+async function demoStudioLink(services: Services, port: number): Promise<string | undefined> {
+  const tenant = authenticateTenant(services.config.tenants, localDevelopmentKey);
+  if (!tenant) return undefined;
+  for (let i = 0; i < 100; i++) {
+    const ready = await fetch(`http://localhost:${port}/api/health`).then(() => true, () => false);
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const session = createSession(services, tenant, { user: 'demo-student', metadata: { classId: 'demo-class' }, lifetimeMinutes: demoSessionMinutes }, (token) => `http://localhost:${port}/api/studio#session=${token}`);
+  return session.studioUrl;
 }
 
 main().catch(async (error: unknown) => {

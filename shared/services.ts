@@ -20,6 +20,7 @@ import { createUploadStore, type UploadStore } from './storage/uploadStore';
 import { createQuotas, type Quotas } from './access/quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
+import { createSessionTokens, type SessionTokens } from './sessions/sessionTokens';
 import { createStorageClients } from './storage/clients';
 import { storageNames } from './storage/storageNames';
 import { createJobIndex, type JobIndex } from './storage/jobIndex';
@@ -42,6 +43,8 @@ export interface Services {
   /** The screen for one school: the default one with the tenant's safety.terms added and removed. */
   promptScreenFor(tenant: Tenant): PromptScreen;
   readonly requestParser: JobRequestParser;
+  /** The longest student prompt: PROMPT_MAX_CHARS, or less where the metaprompt leaves less room. */
+  readonly promptMaxChars: number;
   /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
   /** The listing index (Table storage), beside the records. */
@@ -58,6 +61,8 @@ export interface Services {
   readonly pacer: ProviderPacer;
   readonly waitingLine: WaitingLine;
   readonly statusTokens: StatusTokens;
+  /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
+  readonly sessionTokens: SessionTokens;
   readonly pseudonyms: Pseudonyms;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
@@ -121,6 +126,7 @@ export function createServices(config: AppConfig): Services {
     metaprompt,
     promptScreen: promptScreens.standard,
     promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
+    promptMaxChars,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
     jobIndex,
@@ -140,6 +146,7 @@ export function createServices(config: AppConfig): Services {
     pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
     waitingLine: createWaitingLine(counters, budgetName),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
+    sessionTokens: createSessionTokens(config.statusTokenSecrets),
     pseudonyms,
     ensureStorage,
     metapromptFor(version) {

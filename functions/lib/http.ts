@@ -26,7 +26,8 @@ export function errorResponse(error: unknown, context: Pick<InvocationContext, '
   if (error instanceof ServiceError) {
     const headers: Record<string, string> = {};
     if (error.retryAfterInSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterInSeconds)));
-    if (error.status === 401) headers['WWW-Authenticate'] = 'ApiKey header="api-key"';
+    // A studio page authenticates with its session token; everyone else with the API key.
+    if (error.status === 401) headers['WWW-Authenticate'] = error.code.startsWith('Session') ? 'Bearer' : 'ApiKey header="api-key"';
     return json(error.status, errorBody(error.code, error.message, error.target), headers);
   }
   // By name, not class: the blob and queue SDKs may each bring their own copy of RestError.
@@ -119,4 +120,19 @@ export function jobUrl(request: HttpRequest, jobId: string, config: { readonly p
   }
   const routeBase = url.pathname.replace(/\/jobs(\/[^/]*)?\/?$/, '');
   return `${url.origin}${routeBase}/jobs/${jobId}`;
+}
+
+/**
+ * The absolute URL of another route of this service (under /api), built as job URLs are: PUBLIC_BASE_URL,
+ * else the request's own origin when this app serves it, else the Azure host name; never a client's Host.
+ */
+export function apiUrl(request: HttpRequest, apiPath: string, config: { readonly publicBaseUrl?: string | undefined; readonly serviceHostname?: string | undefined }): string {
+  if (config.publicBaseUrl) return `${config.publicBaseUrl}/api/${apiPath}`;
+  if (!URL.canParse(request.url)) throw new BadRequestError('InvalidHost', 'The Host header is not a valid host name.', { target: 'Host' });
+  const url = new URL(request.url);
+  if (loopbackHosts.has(url.hostname) || (config.serviceHostname !== undefined && url.hostname === config.serviceHostname.toLowerCase())) {
+    return `${url.origin}/api/${apiPath}`;
+  }
+  if (!config.serviceHostname) throw new BadRequestError('InvalidHost', `This service does not answer to the host ${url.host.slice(0, 100)}.`, { target: 'Host' });
+  return `https://${config.serviceHostname}/api/${apiPath}`;
 }

@@ -1,14 +1,20 @@
 import { NotFoundError, UnauthorizedError } from '../errors';
 import { isJobId, type JobRecord } from '../jobs/job';
 import type { Services } from '../services';
+import { bearerToken, requireSession } from '../sessions/sessions';
+import type { Session } from '../sessions/sessionTokens';
 import { authenticateTenant, type Tenant } from './tenants';
 
 /**
- * Who is asking: a tenant (an LMS, with its API key) or a browser holding one job's status token.
- * A job is visible only to its own tenant, or through a token for exactly that job. Anything else is
- * answered as if the job did not exist, so ids cannot be probed.
+ * Who is asking: a tenant (an LMS, with its API key), a browser holding one job's status token, or a
+ * studio page holding a session token (sessions/). A job is visible only to its own tenant, through a
+ * token for exactly that job, or to the session that made it. Anything else is answered as if the job
+ * did not exist, so ids cannot be probed.
  */
-export type Caller = { readonly kind: 'tenant'; readonly tenant: Tenant } | { readonly kind: 'statusToken'; readonly jobId: string };
+export type Caller =
+  | { readonly kind: 'tenant'; readonly tenant: Tenant }
+  | { readonly kind: 'statusToken'; readonly jobId: string }
+  | { readonly kind: 'session'; readonly session: Session };
 
 const unauthorized = () =>
   new UnauthorizedError('Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
@@ -19,9 +25,17 @@ export function requireTenant(services: Pick<Services, 'config'>, apiKey: string
   return tenant;
 }
 
-/** The caller of a job route: the API key if one is sent, else the status token. */
-export function callerForJob(services: Pick<Services, 'config' | 'statusTokens'>, jobId: string, apiKey: string | null, token: string | null): Caller {
+/** The caller of a job route: the API key if one is sent, else a session token (Authorization: Bearer), else the status token. */
+export function callerForJob(
+  services: Pick<Services, 'config' | 'statusTokens' | 'sessionTokens'>,
+  jobId: string,
+  apiKey: string | null,
+  token: string | null,
+  authorization: string | null = null,
+): Caller {
   if (apiKey !== null) return { kind: 'tenant', tenant: requireTenant(services, apiKey) };
+  const sessionToken = bearerToken(authorization);
+  if (sessionToken !== undefined) return { kind: 'session', session: requireSession(services, sessionToken).session };
   const verdict = token !== null && isJobId(jobId) ? services.statusTokens.check(jobId, token) : 'invalid';
   if (verdict === 'valid') return { kind: 'statusToken', jobId };
   if (verdict === 'expired') {
@@ -38,8 +52,18 @@ export function notFound(jobId: string): NotFoundError {
 /** The job if this caller may see it; otherwise the same 404 as for a job that does not exist. */
 export async function findJob(services: Pick<Services, 'jobs'>, jobId: string, caller: Caller): Promise<JobRecord> {
   const job = isJobId(jobId) ? await services.jobs.get(jobId) : undefined;
-  const visible =
-    job !== undefined && (caller.kind === 'tenant' ? job.tenantId === caller.tenant.id : caller.jobId === job.id);
+  const visible = job !== undefined && isVisibleTo(job, caller);
   if (!visible) throw notFound(jobId);
   return job;
+}
+
+function isVisibleTo(job: JobRecord, caller: Caller): boolean {
+  switch (caller.kind) {
+    case 'tenant':
+      return job.tenantId === caller.tenant.id;
+    case 'statusToken':
+      return caller.jobId === job.id;
+    case 'session':
+      return job.tenantId === caller.session.tenantId && job.sessionId === caller.session.id;
+  }
 }

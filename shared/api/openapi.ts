@@ -5,6 +5,7 @@ import { healthResponseSchema } from '../health';
 import { jobListSchema, jobSummarySchema, listJobsQuerySchema } from '../jobs/jobListing';
 import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
+import { createSessionRequestSchema, sessionInfoSchema, sessionResourceSchema } from '../sessions/sessions';
 import { uploadResourceSchema } from '../storage/uploadStore';
 import { webhookEventSchema, webhookEventTypes } from '../webhooks/events';
 
@@ -32,6 +33,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 function componentSchemas(parser: JobRequestParser): Record<string, Json> {
   const requests = z.registry<{ id: string }>();
   requests.add(parser.schema, { id: 'JobRequest' });
+  requests.add(createSessionRequestSchema, { id: 'CreateSessionRequest' });
   const answers = z.registry<{ id: string }>();
   for (const [id, schema] of [
     ['Job', jobResourceSchema],
@@ -43,6 +45,8 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
     ['Health', healthResponseSchema],
     ['Error', errorBodySchema],
     ['WebhookEvent', webhookEventSchema],
+    ['Session', sessionResourceSchema],
+    ['SessionInfo', sessionInfoSchema],
   ] as const) {
     answers.add(schema, { id });
   }
@@ -103,6 +107,10 @@ const unavailable = errorResponse('Storage is not available right now; retry aft
 const invalidHost = errorResponse('A malformed Host header, or a host this service does not serve.', ['InvalidHost']);
 const jobIdParameter = { $ref: '#/components/parameters/JobId' };
 const apiKey = [{ apiKey: [] }];
+const sessionOnly = [{ sessionToken: [] }];
+const sessionUnauthorized = errorResponse('No valid session token, or an expired one (open the studio again from the LMS).', ['SessionInvalid', 'SessionExpired'], {
+  'WWW-Authenticate': { schema: { type: 'string' } },
+});
 
 function jsonResponse(description: string, schema: string, example?: unknown, headers: Json = {}): Json {
   return { description, headers, content: { 'application/json': { schema: ref(schema), ...(example !== undefined ? { example } : {}) } } };
@@ -130,8 +138,9 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       version: options.version,
       description:
         'Image-generation jobs for schools, as Azure long-running operations: POST a job (202 with Operation-Location and Retry-After), ' +
-        'poll it or receive a signed webhook, then download the images through short-lived links. Every call but health, this document and ' +
-        'a status URL needs the school\'s api-key header. Browsers may only read a status URL (CORS preflights are answered on every path).',
+        'poll it or receive a signed webhook, then download the images through short-lived links. Every call but health, this document, ' +
+        'a status URL, the studio page and the calls a studio session token may make (POST /sessions opens one) needs the school\'s api-key header. ' +
+        'Other origins\' browsers may only read a status URL (CORS preflights are answered on every path).',
     },
     servers: [{ url: '/api' }],
     security: apiKey,
@@ -140,7 +149,11 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
         post: {
           operationId: 'submitJob',
           summary: 'Submit an image job',
-          description: `The body is checked against the configured model. ${options.modelSummary} A blocked prompt is refused before anything is stored or spent.`,
+          description:
+            `The body is checked against the configured model. ${options.modelSummary} A blocked prompt is refused before anything is stored or spent. ` +
+            'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
+            'the student\'s quota applies, callbackUrl and edits are refused (403 NotAllowedInSession), and the answer leaves out statusUrl, user and metadata.',
+          security: [{ apiKey: [] }, { sessionToken: [] }],
           parameters: [{ $ref: '#/components/parameters/Idempotency-Key' }],
           requestBody: {
             required: true,
@@ -157,7 +170,8 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
               'Retry-After': retryAfterHeader,
             }),
             '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed']),
-            '401': unauthorized,
+            '401': errorResponse('No valid api-key, or an invalid or expired session token.', ['Unauthorized', 'SessionInvalid', 'SessionExpired'], { 'WWW-Authenticate': { schema: { type: 'string' } } }),
+            '403': errorResponse('A studio session sent a field it may not set; target names it.', ['SessionFieldFixed', 'NotAllowedInSession']),
             '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
@@ -187,12 +201,13 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
         get: {
           operationId: 'getJob',
           summary: 'A job\'s status, and its image links once it succeeded',
-          description: 'With the api-key, or without it through a statusUrl (?token=…), which leaves out user, metadata, callbackUrl, usage and webhooks. Each read gives fresh image links.',
-          security: [{ apiKey: [] }, { statusToken: [] }],
+          description:
+            'With the api-key, or without it through a statusUrl (?token=…) or a studio session token (only the jobs that session made), which leave out user, metadata, callbackUrl, usage and webhooks. Each read gives fresh image links.',
+          security: [{ apiKey: [] }, { statusToken: [] }, { sessionToken: [] }],
           responses: {
             '200': jsonResponse('The job. While it has not finished, Retry-After says when to ask again (1 s while live previews are coming; see previews).', 'Job', exampleJob, { 'Retry-After': retryAfterHeader }),
             '400': invalidHost,
-            '401': errorResponse('No valid api-key or status token, or an expired status URL.', ['Unauthorized', 'StatusUrlExpired']),
+            '401': errorResponse('No valid api-key, status token or session token, or an expired status URL or session.', ['Unauthorized', 'StatusUrlExpired', 'SessionInvalid', 'SessionExpired']),
             '404': notFound,
             '503': unavailable,
           },
@@ -215,6 +230,75 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '404': notFound,
             '409': errorResponse('The job already Succeeded or Failed.', ['NotCancelable']),
             '503': unavailable,
+          },
+        },
+      },
+      '/sessions': {
+        post: {
+          operationId: 'createSession',
+          summary: 'Open a studio session for one student, and get the link for their browser',
+          description:
+            'The token in studioUrl\'s fragment (#session=…) may submit jobs for this student (their quota; user and metadata fixed by the session), ' +
+            'read the jobs made in this session and list them, until expiresDateTime; every other route refuses it. It is signed and stateless: ' +
+            'nothing about the student is stored for it, and it cannot be revoked before it expires (keep lifetimes short).',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('CreateSessionRequest'), example: { user: 'student-42', metadata: { classId: '4B', assignmentId: 'monuments' }, locale: 'nl', lifetimeMinutes: 120 } } },
+          },
+          responses: {
+            '201': jsonResponse('The session and its studio link.', 'Session', {
+              id: '7c1e2c9e-4f1a-4c3b-9d2e-7a8b9c0d1e2f',
+              studioUrl: 'https://edu4all.example/api/studio#session=eyJ2Ijox…',
+              expiresDateTime: '2026-11-25T10:00:00.000Z',
+              user: 'student-42',
+              metadata: { classId: '4B', assignmentId: 'monuments' },
+              locale: 'nl',
+            }),
+            '400': errorResponse('The body is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'InvalidHost']),
+            '401': unauthorized,
+            '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
+          },
+        },
+      },
+      '/sessions/current': {
+        get: {
+          operationId: 'getCurrentSession',
+          summary: 'For the studio page: its session\'s language, limits, and whether the pictures are placeholders',
+          security: sessionOnly,
+          responses: { '200': jsonResponse('The session.', 'SessionInfo'), '401': sessionUnauthorized },
+        },
+      },
+      '/sessions/current/jobs': {
+        get: {
+          operationId: 'listSessionJobs',
+          summary: 'For the studio page: the jobs this session made, newest first (at most 30), with fresh image links',
+          security: sessionOnly,
+          responses: {
+            '200': { description: 'The gallery.', content: { 'application/json': { schema: { type: 'object', properties: { value: { type: 'array', items: ref('Job') } }, required: ['value'] } } } },
+            '401': sessionUnauthorized,
+            '503': unavailable,
+          },
+        },
+      },
+      '/studio': {
+        get: {
+          operationId: 'getStudio',
+          summary: 'The studio page (HTML); open the studioUrl of a session',
+          description: "Served with Content-Security-Policy (scripts and styles from this origin only, images also from the storage account), Referrer-Policy no-referrer and X-Content-Type-Options nosniff.",
+          security: [],
+          responses: { '200': { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/studio/{file}': {
+        get: {
+          operationId: 'getStudioAsset',
+          summary: 'The studio page\'s script and style',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['studio.html', 'studio.css', 'studio.js', 'i18n.js', 'render.js'] } }],
+          responses: {
+            '200': { description: 'The file (revalidate with its ETag).', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+            '304': { description: 'Not modified (If-None-Match).' },
+            '404': errorResponse('No such file.', ['NotFound']),
           },
         },
       },
@@ -274,6 +358,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'api-key', description: 'The school\'s API key (kept on the LMS server, never in a browser).' },
         statusToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The token in a job\'s statusUrl: reads that one job until statusUrlExpiresOn.' },
+        sessionToken: { type: 'http', scheme: 'bearer', description: 'A studio session\'s token (POST /sessions, in the studioUrl\'s fragment), sent as Authorization: Bearer.' },
       },
       parameters: {
         JobId: { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, example: exampleJobId },

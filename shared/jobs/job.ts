@@ -104,6 +104,8 @@ export const jobBaseSchema = z.object({
       uploadIds: z.array(z.string()),
     })
     .optional(),
+  /** The studio session that submitted the job (sessions/): only that session's token may read it. */
+  sessionId: z.string().optional(),
   /** The job's URL as answered at submit (Operation-Location): webhooks carry status URLs built from it. */
   location: z.string().optional(),
   /** Webhook deliveries for this job's events, newest last. */

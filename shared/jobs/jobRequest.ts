@@ -111,6 +111,27 @@ function safeText(field: string) {
     .refine((value) => !controlCharacters.test(value), `${field} must not contain control characters`);
 }
 
+/**
+ * The LMS's bookkeeping on a job (classId, assignmentId, …): a few short strings. Also fixed on a studio
+ * session (sessions/), so a student's page cannot change it.
+ */
+export const jobMetadataSchema = z
+  .record(
+    z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
+    z
+      .string({ error: 'metadata values must be strings' })
+      .pipe(safeText('metadata values'))
+      .transform(normalizeText)
+      .pipe(z.string().max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`)),
+    { error: 'metadata must be an object of string values' },
+  )
+  .refine((value) => Object.keys(value).length <= metadataLimits.maxEntries, `metadata must have at most ${metadataLimits.maxEntries} entries`);
+
+/** A metadata key that names one of Object.prototype's members (refused: it would be dropped or misread). */
+export function reservedMetadataKey(metadata: unknown): string | undefined {
+  return typeof metadata === 'object' && metadata !== null ? Object.keys(metadata).find((key) => reservedKeys.has(key)) : undefined;
+}
+
 /** Fields that other image APIs or the lesson text use, with a hint instead of a bare "unknown field". */
 const unsupportedFieldHints: Record<string, string> = {
   temperature: 'temperature is not supported: the Images API has no temperature parameter (it belongs to text models).',
@@ -208,21 +229,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
     image: imageRefSchema.optional(),
     mask: z.strictObject({ uploadId: z.uuid({ error: 'mask.uploadId must be an upload id from POST /api/uploads' }) }, { error: 'mask is { "uploadId" } of a PNG upload' }).optional(),
     user: userIdSchema.optional().meta({ description: 'The LMS\'s opaque student id; never an e-mail address or phone number. Never sent to the provider.' }),
-    metadata: z
-      .record(
-        z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
-        z
-          .string({ error: 'metadata values must be strings' })
-          .pipe(safeText('metadata values'))
-          .transform(normalizeText)
-          .pipe(z.string().max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`)),
-        { error: 'metadata must be an object of string values' },
-      )
-      .refine(
-        (value) => Object.keys(value).length <= metadataLimits.maxEntries,
-        `metadata must have at most ${metadataLimits.maxEntries} entries`,
-      )
-      .optional(),
+    metadata: jobMetadataSchema.optional(),
     callbackUrl: callbackUrlSchema.optional(),
   };
   const schema = z.strictObject(fields);
@@ -255,8 +262,7 @@ export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits
       }
       const record = body as Record<string, unknown>;
       // Names every JavaScript object has would be dropped or misread on the way: refused, not repaired.
-      const metadata = Object.hasOwn(record, 'metadata') ? record['metadata'] : undefined;
-      const reserved = typeof metadata === 'object' && metadata !== null ? Object.keys(metadata).find((key) => reservedKeys.has(key)) : undefined;
+      const reserved = reservedMetadataKey(Object.hasOwn(record, 'metadata') ? record['metadata'] : undefined);
       if (reserved !== undefined) {
         throw new BadRequestError('InvalidField', `metadata key ${reserved} is reserved; use another name`, { target: `metadata.${reserved}` });
       }

@@ -19,6 +19,7 @@ export const imageResourceSchema = z
     height: z.number(),
     contentType: z.string(),
     revisedPrompt: z.string().optional(),
+    downloadUrl: z.string().optional().meta({ description: 'The same picture as an attachment (picture-1.png, …): a link a browser saves instead of showing.' }),
     thumbnail: z
       .object({ url: z.string(), width: z.number(), height: z.number() })
       .optional()
@@ -163,6 +164,7 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
   const images = await Promise.all(
     job.images.map(async (image) => ({
       url: await services.links.linkFor(services.images.containerName, image.blobName, expiresOn),
+      downloadUrl: await services.links.linkFor(services.images.containerName, image.blobName, expiresOn, { downloadAs: `picture-${image.index + 1}.${image.format}` }),
       expiresOn: expiresOn.toISOString(),
       width: image.width,
       height: image.height,

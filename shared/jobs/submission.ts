@@ -26,6 +26,8 @@ export interface SubmitOptions {
   readonly idempotencyKey?: string;
   /** The URL a job id will have (its Operation-Location); kept on the job for the links in its webhooks. */
   readonly jobUrlFor?: (jobId: string) => string;
+  /** The studio session submitting (sessions/): recorded on the job, so only that session can read it. */
+  readonly sessionId?: string;
   readonly log: Logger;
 }
 
@@ -105,6 +107,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     ...(ticket !== undefined ? { ticket } : {}),
     ...(resolved ? { sources: resolved.sources } : {}),
     ...(options.jobUrlFor ? { location: options.jobUrlFor(id) } : {}),
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
   };
   try {
     await services.jobs.create(job);

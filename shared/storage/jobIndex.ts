@@ -27,6 +27,8 @@ export interface JobListFilter {
   readonly classId?: string;
   readonly assignmentId?: string;
   readonly status?: JobStatus;
+  /** Only the jobs of this studio session (sessions/), for its gallery. */
+  readonly sessionId?: string;
   /** Jobs created at or after this time. */
   readonly since?: Date;
 }
@@ -69,6 +71,7 @@ const entitySchema = z.object({
   user: z.string().optional(),
   classId: z.string().optional(),
   assignmentId: z.string().optional(),
+  sessionId: z.string().optional(),
 });
 
 function entryOf(entity: unknown): (JobIndexEntry & { tenantId: string }) | undefined {
@@ -98,6 +101,7 @@ export function filterFor(tenantId: string, filter: JobListFilter): string {
   if (filter.classId !== undefined) clauses.push(odata`classId eq ${filter.classId}`);
   if (filter.assignmentId !== undefined) clauses.push(odata`assignmentId eq ${filter.assignmentId}`);
   if (filter.status !== undefined) clauses.push(odata`status eq ${filter.status}`);
+  if (filter.sessionId !== undefined) clauses.push(odata`sessionId eq ${filter.sessionId}`);
   return clauses.join(' and ');
 }
 
@@ -118,6 +122,7 @@ export function createJobIndex(table: TableClient): JobIndex {
           ...(user !== undefined ? { user } : {}),
           ...(classId !== undefined ? { classId } : {}),
           ...(assignmentId !== undefined ? { assignmentId } : {}),
+          ...(job.sessionId !== undefined ? { sessionId: job.sessionId } : {}),
         },
         'Replace',
       );

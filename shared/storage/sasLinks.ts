@@ -13,13 +13,23 @@ import {
  * identity they are user-delegation SAS, so no account key is ever needed.
  */
 export interface SasLinkSigner {
-  /** A read-only link to one blob. */
-  linkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
+  /** The origin every link starts with (the blob endpoint): the studio page's CSP allows images from it. */
+  readonly origin: string;
+  /**
+   * A read-only link to one blob. With `downloadAs`, storage answers it as an attachment with that file name
+   * (the signed `rscd` override), so a browser saves it: `<a download>` is ignored across origins.
+   */
+  linkFor(containerName: string, blobName: string, expiresOn: Date, options?: LinkOptions): Promise<string>;
   /**
    * A create-only link to one blob that does not exist yet: it can write that blob once and nothing else
    * (no read, no overwrite, no list, no other blob). For uploads, so pictures never pass through the app.
    */
   uploadLinkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
+}
+
+export interface LinkOptions {
+  /** A plain file name (letters, digits, . _ -) to save the blob as. */
+  readonly downloadAs?: string;
 }
 
 /** Starts a link's validity a little in the past so a client whose clock runs behind can use it at once. */
@@ -49,7 +59,8 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
     return delegationKey.key;
   }
 
-  async function sign(containerName: string, blobName: string, expiresOn: Date, permissions: 'r' | 'c'): Promise<string> {
+  async function sign(containerName: string, blobName: string, expiresOn: Date, permissions: 'r' | 'c', options: LinkOptions = {}): Promise<string> {
+    if (options.downloadAs !== undefined && !/^[A-Za-z0-9._-]{1,100}$/.test(options.downloadAs)) throw new Error(`Not a plain file name: ${options.downloadAs}`);
     const values = {
       containerName,
       blobName,
@@ -57,6 +68,7 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
       startsOn: new Date(Date.now() - clockSkewInMs),
       expiresOn,
       protocol,
+      ...(options.downloadAs !== undefined ? { contentDisposition: `attachment; filename="${options.downloadAs}"` } : {}),
     };
     const query = sharedKey
       ? generateBlobSASQueryParameters(values, sharedKey)
@@ -70,7 +82,8 @@ export function createSasLinkSigner(blobService: BlobServiceClient): SasLinkSign
   }
 
   return {
-    linkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'r'),
+    origin: new URL(blobService.url).origin,
+    linkFor: (containerName, blobName, expiresOn, options) => sign(containerName, blobName, expiresOn, 'r', options),
     uploadLinkFor: (containerName, blobName, expiresOn) => sign(containerName, blobName, expiresOn, 'c'),
   };
 }
