@@ -24,6 +24,8 @@ import { createWebhookQueue, type WebhookQueue } from './storage/webhookQueue';
 import { createJobEvents, observeJobStore, type JobEvents } from './jobs/jobEvents';
 import { queueWebhookFor } from './webhooks/delivery';
 import { consoleLogger } from './logger';
+import { createContentSafety, type ContentSafety } from './safety/contentSafety';
+import { createSafetyEventStore, type SafetyEventStore } from './storage/safetyEventStore';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -35,6 +37,10 @@ export interface Services {
   readonly profile: ModelEntry;
   readonly metaprompt: Metaprompt;
   readonly promptScreen: PromptScreen;
+  /** The classifier layer (Azure AI Content Safety); undefined when CONTENT_SAFETY_ENDPOINT is empty (local only). */
+  readonly contentSafety: ContentSafety | undefined;
+  /** Refused prompts, for the school's teachers (Table storage, partition per tenant). */
+  readonly safetyEvents: SafetyEventStore;
   readonly requestParser: JobRequestParser;
   /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
   readonly jobs: JobStore;
@@ -70,6 +76,7 @@ export function createServices(config: AppConfig): Services {
   const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
   const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
   const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
+  const safetyEvents = createSafetyEventStore(storage.tableClient(storageNames.safetyEventsTable));
   const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
@@ -91,6 +98,7 @@ export function createServices(config: AppConfig): Services {
       jobQueue.createIfNotExists(),
       webhookQueue.createIfNotExists(),
       jobIndex.createIfNotExists(),
+      safetyEvents.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -106,6 +114,8 @@ export function createServices(config: AppConfig): Services {
     profile,
     metaprompt,
     promptScreen: createPromptScreen([...loadDefaultTerms(), ...config.extraBlockedTerms]),
+    contentSafety: config.contentSafety ? createContentSafety(config.contentSafety) : undefined,
+    safetyEvents,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
     jobIndex,

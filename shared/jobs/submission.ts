@@ -10,12 +10,15 @@ import type { JobRequest } from './jobRequest';
 import { resolveSources } from './sources';
 import { repairNeverEnqueued } from './recovery';
 import { cancel, markEnqueued } from './transitions';
+import { checkWithClassifier } from '../safety/classifierCheck';
+import { recordRefusal } from '../safety/refusals';
 
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: validate, screen, reserve quota, store, enqueue. Nothing is stored or spent for a request that
- * fails validation, the screen or the quota. If storing or enqueueing fails the record is removed and the
+ * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store, enqueue. Nothing is
+ * stored or spent for a request that fails validation, the screen, the classifier or the quota; a refusal by
+ * the screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If storing or enqueueing fails the record is removed and the
  * quota given back, so the client's 5xx means "no job". Storing also writes the job's listing-index entry
  * (jobEvents.ts), before the enqueue. A crash between storing and enqueueing is repaired by recovery.ts.
  */
@@ -31,7 +34,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'contentSafety' | 'safetyEvents' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
 /** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
@@ -53,11 +56,18 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   }
   const screen = services.promptScreen.screen(request.prompt);
   if (screen.blocked) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
     throw new BadRequestError(
       'PromptBlocked',
       `The prompt contains words that are not allowed for school pictures (${screen.matchedTerms.join(', ')}). Please describe the picture differently.`,
       { target: 'prompt' },
     );
+  }
+  // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
+  const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
+  if (verdict?.refused) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'classifier', categories: verdict.categories, request }, log);
+    throw new BadRequestError('PromptBlocked', 'This prompt is not right for school pictures. Please describe the picture differently.', { target: 'prompt' });
   }
 
   let id: string = randomUUID();
@@ -151,13 +161,16 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'qu
   return current;
 }
 
-/** Erases a job at once (right to erasure): its images first, then its record. */
-export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency' | 'uploads'>, job: JobRecord, log: Logger): Promise<void> {
+/** Erases a job at once (right to erasure): its images first, its safety events, then its record. */
+export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, job: JobRecord, log: Logger): Promise<void> {
   // The tombstone first: a retried Idempotency-Key must not re-create the job, however the delete ends.
   await services.idempotency.markErased(job.id);
   await services.images.deleteAll(job.id);
   // Uploads are children's pictures: they go with the job that used them.
   for (const uploadId of job.sources?.uploadIds ?? []) await services.uploads.delete(job.tenantId, uploadId);
+  // The provider's refusals of this job (its prompt and student id); refusals at submit made no job and
+  // are erased by retention (RETENTION_DAYS).
+  await services.safetyEvents.deleteForJob(job.tenantId, job.id);
   await services.jobs.delete(job.id);
   // A worker that was generating when the record vanished removes what it saved (see processing.ts).
   log.log(`Job ${job.id} deleted by tenant ${job.tenantId}.`);
