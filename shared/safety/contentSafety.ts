@@ -84,6 +84,8 @@ export function createContentSafety(config: ContentSafetyConfig): ContentSafety 
     apiVersion: contentSafetyApiVersion,
     // Fail closed at once: the student can press again, and a retry would only stretch the submit.
     retryOptions: { maxRetries: 0 },
+    // The local stand-in answers on http://; the SDK refuses plain HTTP unless told (Azure's endpoints are https).
+    allowInsecureConnection: new URL(config.endpoint).protocol === 'http:',
   });
 
   async function analyze(text: string, abortSignal: AbortSignal): Promise<ClassifierAnswers['categoriesAnalysis']> {
