@@ -6,7 +6,7 @@ import { jobListSchema, jobSummarySchema, listJobsQuerySchema } from '../jobs/jo
 import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
 import { uploadResourceSchema } from '../storage/uploadStore';
-import { webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+import { safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
 import { listSafetyEventsQuerySchema, safetyEventListSchema, safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
@@ -46,6 +46,7 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
     ['WebhookEvent', webhookEventSchema],
     ['SafetyEvent', safetyEventSchema],
     ['SafetyEventList', safetyEventListSchema],
+    ['SafetyWebhookEvent', safetyWebhookEventSchema],
   ] as const) {
     answers.add(schema, { id });
   }
@@ -196,7 +197,8 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           summary: 'The school\'s refused prompts, for its teachers, newest first',
           description:
             'Every refusal by any layer (screen, classifier, the provider\'s prompt or output filter), with the student, class, assignment, categories and the prompt. ' +
-            'Children\'s data: only this school\'s api-key reads it, and it is kept RETENTION_DAYS (a job\'s events go when the job is deleted). Paged as GET /jobs: follow nextLink.',
+            'Children\'s data: only this school\'s api-key reads it, and it is kept RETENTION_DAYS (a job\'s events go when the job is deleted). Paged as GET /jobs: follow nextLink. ' +
+            'A school with a webhook.url also receives each one as a `safety.refused` webhook (schema SafetyWebhookEvent), signed and retried as the job webhooks are, with webhook-id msg_<event id without dashes>_safety_refused.',
           parameters: listQueryParameters(listSafetyEventsQuerySchema),
           responses: {
             '200': jsonResponse('A page of safety events.', 'SafetyEventList', {

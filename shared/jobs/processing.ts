@@ -24,7 +24,7 @@ import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCa
 
 export type WorkerServices = Pick<
   Services,
-  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor' | 'safetyEvents'
+  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor' | 'safetyEvents' | 'webhookQueue'
 >;
 
 export interface ProcessContext {

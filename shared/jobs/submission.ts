@@ -34,7 +34,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'contentSafety' | 'safetyEvents' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreen' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
 /** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */

@@ -44,9 +44,19 @@ export interface SafetyEventPage {
   readonly continuationToken?: string;
 }
 
+/** Where the event's safety.refused webhook stands (webhooks/delivery.ts): attempts made, and the last state. */
+export interface SafetyEventWebhookLog {
+  readonly attemptCount: number;
+  readonly state: 'Pending' | 'Delivered' | 'Failed';
+}
+
 export interface SafetyEventStore {
   /** Records a refusal and returns it, marked `repeated` when the student was refused often just before. */
   record(event: NewSafetyEvent, now?: Date): Promise<SafetyEvent>;
+  /** One event by its tenant, id and time (its key), with its webhook log; undefined when erased. */
+  get(tenantId: string, eventId: string, createdDateTime: string): Promise<{ event: SafetyEvent; webhook?: SafetyEventWebhookLog } | undefined>;
+  /** Notes a webhook attempt on the event; nothing when the event was erased meanwhile. */
+  recordWebhookAttempt(tenantId: string, eventId: string, createdDateTime: string, log: SafetyEventWebhookLog): Promise<void>;
   list(tenantId: string, filter: SafetyEventFilter, page: { readonly top: number; readonly continuationToken?: string }): Promise<SafetyEventPage>;
   /** Erases a job's events (with the job, right to erasure); returns how many. */
   deleteForJob(tenantId: string, jobId: string): Promise<number>;
@@ -63,6 +73,7 @@ const maxStoredPromptChars = 16_000;
 
 const maxTime = 9_999_999_999_999;
 const invertedTime = (time: number) => String(maxTime - time).padStart(13, '0');
+const rowKeyFor = (createdDateTime: string, eventId: string) => `${invertedTime(Date.parse(createdDateTime))}_${eventId}`;
 
 const entitySchema = z.object({
   partitionKey: z.string(),
@@ -77,6 +88,8 @@ const entitySchema = z.object({
   classId: z.string().optional(),
   assignmentId: z.string().optional(),
   jobId: z.string().optional(),
+  webhookAttemptCount: z.number().optional(),
+  webhookState: z.enum(['Pending', 'Delivered', 'Failed']).optional(),
 });
 
 function eventOf(entity: unknown): SafetyEvent | undefined {
@@ -140,7 +153,7 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
       const prompt = event.prompt.slice(0, maxStoredPromptChars);
       await table.createEntity({
         partitionKey: event.tenantId,
-        rowKey: `${invertedTime(now.getTime())}_${id}`,
+        rowKey: rowKeyFor(createdDateTime, id),
         eventId: id,
         createdDateTime,
         layer: event.layer,
@@ -153,6 +166,26 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
         ...(event.jobId !== undefined ? { jobId: event.jobId } : {}),
       });
       return { ...event, prompt, id, createdDateTime, repeated };
+    },
+    async get(tenantId, eventId, createdDateTime) {
+      let entity: unknown;
+      try {
+        entity = await table.getEntity(tenantId, rowKeyFor(createdDateTime, eventId));
+      } catch (error) {
+        if (error instanceof RestError && error.statusCode === 404) return undefined;
+        throw error;
+      }
+      const event = eventOf(entity);
+      if (!event) return undefined;
+      const { webhookAttemptCount, webhookState } = entitySchema.parse(entity);
+      return { event, ...(webhookAttemptCount !== undefined && webhookState !== undefined ? { webhook: { attemptCount: webhookAttemptCount, state: webhookState } } : {}) };
+    },
+    async recordWebhookAttempt(tenantId, eventId, createdDateTime, log) {
+      try {
+        await table.updateEntity({ partitionKey: tenantId, rowKey: rowKeyFor(createdDateTime, eventId), webhookAttemptCount: log.attemptCount, webhookState: log.state }, 'Merge');
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      }
     },
     async list(tenantId, filter, page) {
       const pages = table

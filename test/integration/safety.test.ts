@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
+import { Webhook } from 'standardwebhooks';
+import { startStack, tenantA, tenantB, tenantsSetting, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /**
  * The safety layers through the local host, with the Content Safety stand-in at its HTTP boundary: the
@@ -23,12 +26,33 @@ interface SafetyEventItem {
 
 describe('safety layers and safety events', () => {
   let stack: Stack;
+  /** safety.refused webhooks that school A's receiver got, each verified with its secret. */
+  const hooks: Array<{ id: string; event: { type: string; data: SafetyEventItem } }> = [];
+  let receiver: http.Server;
 
   before(async () => {
+    const verifier = new Webhook(webhookSecretA);
+    receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        hooks.push({ id: headers['webhook-id'] ?? '', event: verifier.verify(Buffer.concat(chunks).toString('utf8'), headers) as (typeof hooks)[number]['event'] });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    // School A's default webhook receiver: where safety.refused goes.
+    const tenants = (JSON.parse(tenantsSetting()) as Array<{ webhook?: { url?: string } }>).map((tenant) =>
+      tenant.webhook ? { ...tenant, webhook: { ...tenant.webhook, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` } } : tenant,
+    );
     // A short classifier timeout, so the hang below ends quickly.
-    stack = await startStack({ env: { CONTENT_SAFETY_TIMEOUT_MS: '500' } });
+    stack = await startStack({ env: { CONTENT_SAFETY_TIMEOUT_MS: '500', TENANTS: JSON.stringify(tenants) } });
   });
-  after(() => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    receiver?.close();
+  });
 
   async function events(query: string, key = tenantA.key): Promise<{ status: number; body: JsonObject & { value?: SafetyEventItem[]; nextLink?: string } }> {
     const response = await fetch(`${stack.url}/api/safety-events${query}`, { headers: { 'api-key': key } });
@@ -103,6 +127,19 @@ describe('safety layers and safety events', () => {
     const paged = await events('?classId=4B&top=1');
     assert.equal(paged.body.value?.length, 1);
     assert.match(String(paged.body.nextLink), /\/api\/safety-events\?classId=4B&top=1&continuationToken=/);
+  });
+
+  it('sends each refusal to the school\'s webhook receiver as a signed safety.refused event', async () => {
+    const listed = (await events('?classId=4B')).body.value ?? [];
+    for (let i = 0; i < 100 && hooks.length < listed.length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const received = new Map(hooks.map((hook) => [hook.event.data.id, hook]));
+    for (const event of listed) {
+      const hook = received.get(event.id);
+      assert.ok(hook, `no webhook for ${event.layer} event ${event.id}`);
+      assert.equal(hook.event.type, 'safety.refused');
+      assert.equal(hook.id, `msg_${event.id.replaceAll('-', '')}_safety_refused`);
+      assert.deepEqual(hook.event.data, event);
+    }
   });
 
   it('shows another school nothing, and refuses a bad query or no key', async () => {
