@@ -3,6 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { loadConfig } from '../../shared/config/config';
+import { deleteExpiredSafetyEvents } from '../../shared/jobs/retention';
+import { consoleLogger } from '../../shared/logger';
+import { createServices } from '../../shared/services';
 import { startStack, tenantA, tenantB, tenantsSetting, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /**
@@ -175,5 +179,14 @@ describe('safety layers and safety events', () => {
     const deleted = await fetch(`${stack.url}/api/jobs/${job.id}`, { method: 'DELETE', headers: { 'api-key': tenantA.key } });
     assert.equal(deleted.status, 204);
     assert.deepEqual((await events('?classId=7E')).body.value, []);
+  });
+
+  it('deletes safety events past RETENTION_DAYS (children\'s data), of every school', async () => {
+    const services = createServices(loadConfig(stack.env));
+    assert.equal(await deleteExpiredSafetyEvents(services, consoleLogger), 0, 'nothing is old yet');
+    assert.ok(((await events('')).body.value ?? []).length > 0);
+    const later = new Date(Date.now() + 31 * 24 * 3600_000);
+    assert.ok((await deleteExpiredSafetyEvents(services, consoleLogger, later)) > 0);
+    assert.deepEqual((await events('')).body.value, []);
   });
 });
