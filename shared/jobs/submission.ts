@@ -130,7 +130,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     throw new ServiceUnavailableError('The job could not be queued.', { cause: error });
   }
   const enqueued = await services.jobs.update(job.id, (current) => markEnqueued(current, Date.now())).catch(() => job);
-  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}`);
+  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return enqueued ?? job;
 }
 
