@@ -13,8 +13,8 @@ import { classifyText, detectPromptAttack } from './simpleClassifier';
  *
  * with the `Ocp-Apim-Subscription-Key` or `Authorization: Bearer` header (401 without either), a required
  * `api-version` (404 without, as the service answers), and the service's error shape
- * `{ error: { code, message, details, innererror } }` (400 InvalidRequestBody for a bad body, 10,000 characters
- * at most). Its verdicts come from `simpleClassifier.ts`: small word lists, NOT the real classifier. Tests and
+ * `{ error: { code, message, details, innererror } }` with an `x-ms-error-code` header (400 InvalidRequestBody
+ * for a bad body, 10,000 characters at most), as the 2024-09-01 REST spec describes them. Its verdicts come from `simpleClassifier.ts`: small word lists, NOT the real classifier. Tests and
  * the chaos run inject faults at the HTTP boundary, as with the local image service (rules, or /_control).
  */
 
@@ -82,7 +82,9 @@ export async function startContentSafetyService(options: ContentSafetyServiceOpt
 
   function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    // The service names an error's code in a header too (the REST spec's x-ms-error-code).
+    const code = status >= 400 ? (body as { error?: { code?: string } }).error?.code : undefined;
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(code ? { 'x-ms-error-code': code } : {}), ...headers });
     res.end(text);
   }
 

@@ -11,15 +11,17 @@ import { judgeClassifierAnswers, serviceCategories, type ClassifierAnswers, type
  * `text:analyze` (hate, sexual, violence, self-harm with severities) and `text:shieldPrompt` (Prompt Shields:
  * "ignore your instructions" attacks). The verdict is judgeClassifierAnswers' (classifierPolicy.ts).
  *
- * API version 2024-09-01: the GA version that has both operations (the SDK 1.0.1 defaults to 2023-10-01,
- * which has no shieldPrompt). Source: Microsoft Learn, "Quickstart: Prompt Shields" and the Content Safety
- * REST reference, read 2026-11-25. Shapes used:
+ * API version 2024-09-01: the newest stable (GA) version, and the first with both operations (the SDK 1.0.1
+ * defaults to 2023-10-01, which has no shieldPrompt). Sources, read 2026-11-25: the REST spec
+ * Azure/azure-rest-api-specs specification/cognitiveservices/data-plane/ContentSafety/stable/2024-09-01/
+ * contentsafety.json (stable folders: 2023-10-01 and 2024-09-01 only), and Microsoft Learn's "Quickstart:
+ * Prompt Shields" (which calls text:shieldPrompt?api-version=2024-09-01). Shapes used:
  *   POST {endpoint}/contentsafety/text:analyze?api-version=2024-09-01
  *     { text, categories: [Hate, SelfHarm, Sexual, Violence], outputType: FourSeverityLevels }
  *     → { blocklistsMatch: [], categoriesAnalysis: [{ category, severity: 0|2|4|6 }] }
  *   POST {endpoint}/contentsafety/text:shieldPrompt?api-version=2024-09-01
  *     { userPrompt, documents: [] } → { userPromptAnalysis: { attackDetected }, documentsAnalysis: [] }
- *   errors: { error: { code, message, details?, innererror? } }
+ *   errors: { error: { code, message, target?, details?, innererror? } } and an x-ms-error-code header
  * Both take at most 10,000 characters (overview, "Input requirements"); a longer prompt is checked in parts.
  * Rate limit (overview, "Query rates"): 1,000 requests per 10 seconds per operation on F0 and S0.
  */
