@@ -18,8 +18,9 @@ import { recordRefusal } from '../safety/refusals';
  *
  * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store, enqueue. Nothing is
  * stored or spent for a request that fails validation, the screen, the classifier or the quota; a refusal by
- * the screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If storing or enqueueing fails the record is removed and the
- * quota given back, so the client's 5xx means "no job". Storing also writes the job's listing-index entry
+ * the screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If
+ * storing or enqueueing fails the record is removed and the quota given back, so the client's 5xx means
+ * "no job". Storing also writes the job's listing-index entry
  * (jobEvents.ts), before the enqueue. A crash between storing and enqueueing is repaired by recovery.ts.
  */
 
