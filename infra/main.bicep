@@ -83,6 +83,7 @@ var poisonQueueName = 'image-jobs-poison'
 var webhookQueueName = 'webhook-deliveries'
 var webhookPoisonQueueName = 'webhook-deliveries-poison'
 var jobIndexTableName = 'jobindex'
+var safetyEventsTableName = 'safetyevents'
 var jobsContainerName = 'jobs'
 var imagesContainerName = 'images'
 var usageContainerName = 'usage'
@@ -157,7 +158,7 @@ module storageData 'app/storage-data.bicep' = {
   params: {
     storageAccountName: storage.outputs.name
     queueNames: [jobQueueName, poisonQueueName, webhookQueueName, webhookPoisonQueueName]
-    tableNames: [jobIndexTableName]
+    tableNames: [jobIndexTableName, safetyEventsTableName]
     lifecycleRules: [
       { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: retentionDays }
       // Quota counters are needed for a month at most; 62 days covers any month.
@@ -233,6 +234,17 @@ module openAi 'br/public:avm/res/cognitive-services/account:0.10.2' = {
   }
 }
 
+module contentSafety 'app/content-safety.bicep' = {
+  name: 'contentSafety'
+  scope: rg
+  params: {
+    name: 'cs-${resourceToken}'
+    // Prompt Shields and text moderation are both offered there (the service's region table).
+    location: openAiLocation
+    tags: tags
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -257,6 +269,8 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_ENDPOINT: openAi.outputs.endpoint
       AZURE_OPENAI_DEPLOYMENT: imageModelName
       AZURE_OPENAI_API_VERSION: openAiApiVersion
+      // The classifier layer, called keylessly with the app's identity (Cognitive Services User).
+      CONTENT_SAFETY_ENDPOINT: contentSafety.outputs.endpoint
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
       // Live previews: two partial images per picture (100 extra output tokens each on gpt-image models); 0 turns streaming off.
       PARTIAL_IMAGES: string(partialImages)
@@ -280,6 +294,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     appInsightsName: monitoring.outputs.name
     openAiAccountName: openAi.outputs.name
+    contentSafetyAccountName: contentSafety.outputs.name
     keyVaultName: keyVault.outputs.name
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
     userIdentityPrincipalId: principalId
@@ -293,5 +308,6 @@ output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_URL string = api.outputs.SERVICE_API_URL
 output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
 output AZURE_OPENAI_DEPLOYMENT string = imageModelName
+output CONTENT_SAFETY_ENDPOINT string = contentSafety.outputs.endpoint
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.primaryBlobEndpoint
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

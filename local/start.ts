@@ -11,11 +11,13 @@ import { authenticateTenant, localDevelopmentKey } from '../shared/access/tenant
 import { createSession, sessionLifetime } from '../shared/sessions/sessions';
 import { startAzurite, type Azurite } from './azurite/azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
+import { startContentSafetyService, type ContentSafetyService } from './contentSafety/contentSafetyService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
 
 /**
  * `npm start`: the whole service on one machine. Starts Azurite when the settings use development storage,
- * the local image service when the image endpoint is on this machine, and the local Functions host on
+ * the local image service when the image endpoint is on this machine, the local Content Safety stand-in
+ * when CONTENT_SAFETY_ENDPOINT is on this machine, and the local Functions host on
  * port 7071. Point the settings at Azure Storage or Azure OpenAI and those parts are simply not started.
  * Ctrl-C stops everything.
  */
@@ -46,7 +48,7 @@ async function requireFreePort(port: number, what: string): Promise<void> {
 }
 
 /** What npm start started, so every way out stops all of it. */
-const started: { azurite?: Azurite; imageService?: ImageService; host?: ChildProcess } = {};
+const started: { azurite?: Azurite; imageService?: ImageService; contentSafety?: ContentSafetyService; host?: ChildProcess } = {};
 
 async function stopStarted(): Promise<void> {
   const { host } = started;
@@ -57,6 +59,7 @@ async function stopStarted(): Promise<void> {
     });
   }
   await started.imageService?.close().catch(() => undefined);
+  await started.contentSafety?.close().catch(() => undefined);
   await started.azurite?.stop().catch(() => undefined);
 }
 
@@ -84,11 +87,13 @@ async function main(): Promise<void> {
   }
   const useAzurite = env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true';
   const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
+  const contentSafetyPort = localPort(env['CONTENT_SAFETY_ENDPOINT']);
   const port = Number(env['FUNCTIONS_PORT'] ?? 7071);
   if (useAzurite) {
     for (const [azuritePort, what] of [[10000, 'Azurite blob'], [10001, 'Azurite queue'], [10002, 'Azurite table']] as const) await requireFreePort(azuritePort, what);
   }
   if (imagePort !== undefined) await requireFreePort(imagePort, 'the local image service');
+  if (contentSafetyPort !== undefined) await requireFreePort(contentSafetyPort, 'the local Content Safety stand-in');
   await requireFreePort(port, 'the Functions host; set FUNCTIONS_PORT to use another');
 
   if (useAzurite) {
@@ -103,6 +108,12 @@ async function main(): Promise<void> {
       rules,
     });
     console.log(`Local image service (placeholder pictures): ${started.imageService.url}`);
+  }
+  if (contentSafetyPort !== undefined) {
+    started.contentSafety = await startContentSafetyService({ port: contentSafetyPort });
+    console.log(`Local Content Safety stand-in (a simple word list, NOT the real classifier): ${started.contentSafety.url}`);
+  } else if (!config.contentSafety) {
+    console.warn('CONTENT_SAFETY_ENDPOINT is empty: the classifier layer is off (only the word screen and the provider\'s filter check prompts). Azure requires it.');
   }
 
   // Azure's lifecycle rule deletes old jobs and images; locally this does, at start and every hour.

@@ -82,11 +82,16 @@ export class RateLimitError extends ServiceError {
   readonly status = 429;
 }
 
-/** A dependency (storage) that cannot serve us right now; worth retrying later. Details stay in the log. */
+/**
+ * A dependency (storage, the content safety service) that cannot serve us right now; worth retrying later.
+ * Details stay in the log. The code is ServiceUnavailable unless a more precise one helps the client
+ * (SafetyCheckUnavailable: the prompt was not checked, so nothing was made).
+ */
 export class ServiceUnavailableError extends ServiceError {
   readonly status = 503;
-  constructor(message: string, options: ServiceErrorOptions = {}) {
-    super('ServiceUnavailable', message, { retryAfterInSeconds: 5, ...options });
+  constructor(message: string, options: ServiceErrorOptions & { readonly code?: string } = {}) {
+    const { code = 'ServiceUnavailable', ...rest } = options;
+    super(code, message, { retryAfterInSeconds: 5, ...rest });
   }
 }
 

@@ -43,7 +43,11 @@ export async function checkHealth(services: Services, log: Logger, now: Date = n
   return {
     healthy: storage.ok && imageProvider.ok && model.ok,
     checks: { storage, imageProvider, model },
-    warnings: lifecycle.state === 'retiring' ? [lifecycle.message] : [],
+    warnings: [
+      ...(lifecycle.state === 'retiring' ? [lifecycle.message] : []),
+      // Only possible outside Azure (start-up requires the setting there), but worth saying wherever it happens.
+      ...(services.contentSafety ? [] : ['CONTENT_SAFETY_ENDPOINT is empty: the content safety classifier is off, so only the word screen and the provider\'s own filter check prompts.']),
+    ],
   };
 }
 

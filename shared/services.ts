@@ -28,6 +28,8 @@ import { createWebhookQueue, type WebhookQueue } from './storage/webhookQueue';
 import { createJobEvents, observeJobStore, type JobEvents } from './jobs/jobEvents';
 import { queueWebhookFor } from './webhooks/delivery';
 import { consoleLogger } from './logger';
+import { createContentSafety, type ContentSafety } from './safety/contentSafety';
+import { createSafetyEventStore, type SafetyEventStore } from './storage/safetyEventStore';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -42,6 +44,10 @@ export interface Services {
   readonly promptScreen: PromptScreen;
   /** The screen for one school: the default one with the tenant's safety.terms added and removed. */
   promptScreenFor(tenant: Tenant): PromptScreen;
+  /** The classifier layer (Azure AI Content Safety); undefined when CONTENT_SAFETY_ENDPOINT is empty (local only). */
+  readonly contentSafety: ContentSafety | undefined;
+  /** Refused prompts, for the school's teachers (Table storage, partition per tenant). */
+  readonly safetyEvents: SafetyEventStore;
   readonly requestParser: JobRequestParser;
   /** The longest student prompt: PROMPT_MAX_CHARS, or less where the metaprompt leaves less room. */
   readonly promptMaxChars: number;
@@ -81,6 +87,7 @@ export function createServices(config: AppConfig): Services {
   const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
   const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
   const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
+  const safetyEvents = createSafetyEventStore(storage.tableClient(storageNames.safetyEventsTable));
   const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
@@ -110,6 +117,7 @@ export function createServices(config: AppConfig): Services {
       jobQueue.createIfNotExists(),
       webhookQueue.createIfNotExists(),
       jobIndex.createIfNotExists(),
+      safetyEvents.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -127,6 +135,8 @@ export function createServices(config: AppConfig): Services {
     promptScreen: promptScreens.standard,
     promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
     promptMaxChars,
+    contentSafety: config.contentSafety ? createContentSafety(config.contentSafety) : undefined,
+    safetyEvents,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
     jobIndex,

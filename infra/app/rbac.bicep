@@ -3,6 +3,7 @@
 param storageAccountName string
 param appInsightsName string
 param openAiAccountName string
+param contentSafetyAccountName string
 param keyVaultName string
 param managedIdentityPrincipalId string
 @description('The deploying user; empty to skip.')
@@ -22,6 +23,9 @@ var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 // Cognitive Services OpenAI User: call the image deployment keylessly (no management rights).
 var cognitiveServicesOpenAiUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
+// Cognitive Services User: call Content Safety's text:analyze and text:shieldPrompt keylessly (data actions
+// only, no management rights).
+var cognitiveServicesUser = 'a97b65f3-24c7-4388-baec-2e87135dc908'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with local auth disabled.
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Key Vault Secrets User: read the status-token secret through the app setting's Key Vault reference.
@@ -39,6 +43,10 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 
 resource openAiAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: openAiAccountName
+}
+
+resource contentSafetyAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
+  name: contentSafetyAccountName
 }
 
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
@@ -74,6 +82,26 @@ resource identityOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+resource identityContentSafetyUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(contentSafetyAccount.id, managedIdentityPrincipalId, cognitiveServicesUser)
+  scope: contentSafetyAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesUser)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource userContentSafetyUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userIdentityPrincipalId)) {
+  name: guid(contentSafetyAccount.id, userIdentityPrincipalId, cognitiveServicesUser)
+  scope: contentSafetyAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesUser)
+    principalId: userIdentityPrincipalId
+    principalType: 'User'
   }
 }
 

@@ -4,6 +4,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../azurite/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
+import { startContentSafetyService, type ContentSafetyService, type ContentSafetyServiceOptions } from '../contentSafety/contentSafetyService';
 import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
@@ -27,8 +28,8 @@ export function tenantsSetting(quotas: Partial<TenantQuotas> = {}): string {
 
 /**
  * The one stack that the integration tests, the chaos run and the benchmark share: a real Azurite, the
- * local image service and one or more local Functions host processes, all on free ports, torn down by
- * stop(). Faults are injected only at the image service's HTTP boundary.
+ * local image service, the local Content Safety stand-in and one or more local Functions host processes, all on free ports, torn down by
+ * stop(). Faults are injected only at the image service's and the Content Safety stand-in's HTTP boundaries.
  */
 
 /** This file runs as dist/local/harness/stack.js: three levels below the project. */
@@ -44,6 +45,8 @@ export interface HostProcess {
 export interface Stack {
   readonly azurite: Azurite;
   readonly imageService: ImageService;
+  /** The local Content Safety stand-in (its simple word-list classifier); faults are injected with addRule. */
+  readonly contentSafety: ContentSafetyService;
   readonly hosts: HostProcess[];
   /** Base URL of the first running host, e.g. http://127.0.0.1:41234 */
   readonly url: string;
@@ -74,6 +77,7 @@ export interface StackOptions {
   readonly hosts?: number;
   readonly env?: Record<string, string>;
   readonly imageService?: ImageServiceOptions;
+  readonly contentSafety?: ContentSafetyServiceOptions;
 }
 
 const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
@@ -150,7 +154,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const model = options.model ?? 'gpt-image-2';
   const azurite = await startAzurite({ quiet: true });
   const imageService = await startImageService({ defaultModel: model, ...options.imageService });
+  const contentSafety = await startContentSafetyService(options.contentSafety);
   const env = hostSettings({
+    CONTENT_SAFETY_ENDPOINT: contentSafety.url,
+    CONTENT_SAFETY_KEY: 'local-stand-in-accepts-any-key',
     AzureWebJobsStorage: azurite.connectionString,
     IMAGE_MODEL: model,
     AZURE_OPENAI_ENDPOINT: imageService.url,
@@ -174,6 +181,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await Promise.all(hosts.map((host) => host.kill()));
     await imageService.close();
+    await contentSafety.close();
     await azurite.stop();
     throw error;
   }
@@ -182,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     azurite,
     imageService,
+    contentSafety,
     hosts,
     get url() {
       return baseUrl();
@@ -216,6 +225,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await Promise.all(hosts.map((host) => host.kill()));
       await imageService.close();
+      await contentSafety.close();
       await azurite.stop();
     },
   };

@@ -50,6 +50,26 @@ const termLine = z
   .string()
   .max(100, 'a term is at most 100 characters')
   .refine((line) => /[\p{L}\p{N}]/u.test(line), 'a term needs a letter or digit');
+/**
+ * The classifier's refusal levels, per category, on Azure AI Content Safety's four-level scale (0 safe,
+ * 2 low, 4 medium, 6 high): a prompt is refused when a category's severity is at or above its threshold,
+ * so 2 refuses from "low" up, 4 from "medium", 6 only "high", and 8 never (the category is off).
+ * School-strict by default: 2 everywhere, stricter than Azure OpenAI's own default filter (which refuses
+ * from medium), because the authors are children and a refused prompt costs a rewording, not a lesson.
+ * A school that teaches e.g. history may raise `violence` to 4 (README, Safety).
+ */
+const threshold = (name: string) =>
+  z
+    .union([z.literal(2), z.literal(4), z.literal(6), z.literal(8)], { error: `safety.thresholds.${name} must be 2 (low), 4 (medium), 6 (high) or 8 (off)` })
+    .default(2);
+
+const safetyThresholdsSchema = z.strictObject({
+  hate: threshold('hate'),
+  sexual: threshold('sexual'),
+  violence: threshold('violence'),
+  selfHarm: threshold('selfHarm'),
+});
+
 const tenantSafetySchema = z.strictObject({
   terms: z
     .strictObject({
@@ -57,6 +77,9 @@ const tenantSafetySchema = z.strictObject({
       remove: z.array(termLine).max(500, 'a tenant removes at most 500 terms').optional(),
     })
     .optional(),
+  thresholds: safetyThresholdsSchema.default(() => safetyThresholdsSchema.parse({})),
+  /** Prompt Shields ("ignore your instructions" attacks); on unless a school turns it off. */
+  promptShield: z.boolean().default(true),
 });
 
 const tenantSchema = z.strictObject({
@@ -68,10 +91,19 @@ const tenantSchema = z.strictObject({
     .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
   quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
   webhook: tenantWebhookSchema.optional(),
+  /** Absent means the school-strict defaults (safetyOf). */
   safety: tenantSafetySchema.optional(),
 });
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;
+export type TenantSafety = z.infer<typeof tenantSafetySchema>;
+export type SafetyThresholds = z.infer<typeof safetyThresholdsSchema>;
+export const defaultSafety: TenantSafety = tenantSafetySchema.parse({});
+
+/** A school's safety settings, its own or the school-strict defaults. */
+export function safetyOf(tenant: Pick<Tenant, 'safety'>): TenantSafety {
+  return tenant.safety ?? defaultSafety;
+}
 export type Tenant = z.infer<typeof tenantSchema>;
 
 export const defaultQuotas: TenantQuotas = tenantQuotasSchema.parse({});

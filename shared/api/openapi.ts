@@ -7,7 +7,8 @@ import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
 import { createSessionRequestSchema, sessionInfoSchema, sessionResourceSchema } from '../sessions/sessions';
 import { uploadResourceSchema } from '../storage/uploadStore';
-import { webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+import { safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+import { listSafetyEventsQuerySchema, safetyEventListSchema, safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
  * The OpenAPI 3.1 document of the API (GET /api/openapi.json), generated from the very zod schemas that
@@ -47,6 +48,9 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
     ['WebhookEvent', webhookEventSchema],
     ['Session', sessionResourceSchema],
     ['SessionInfo', sessionInfoSchema],
+    ['SafetyEvent', safetyEventSchema],
+    ['SafetyEventList', safetyEventListSchema],
+    ['SafetyWebhookEvent', safetyWebhookEventSchema],
   ] as const) {
     answers.add(schema, { id });
   }
@@ -63,9 +67,9 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
   return schemas;
 }
 
-/** A query parameter for each field of the listing query schema, with its JSON Schema. */
-function listQueryParameters(): Json[] {
-  return Object.entries(listJobsQuerySchema.shape).map(([name, field]) => {
+/** A query parameter for each field of a listing query schema, with its JSON Schema. */
+function listQueryParameters(schema: z.ZodObject = listJobsQuerySchema): Json[] {
+  return Object.entries(schema.shape).map(([name, field]) => {
     const { $schema: _schema, description, ...schema } = z.toJSONSchema(field, { io: 'input', unrepresentable: 'any' }) as Json;
     return { name, in: 'query', required: false, schema, ...(typeof description === 'string' ? { description } : {}) };
   });
@@ -104,6 +108,11 @@ const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
 const unauthorized = errorResponse('No valid api-key header.', ['Unauthorized'], { 'WWW-Authenticate': { schema: { type: 'string' } } });
 const notFound = errorResponse('No such job, or another tenant\'s job (the same answer, so ids cannot be probed).', ['NotFound']);
 const unavailable = errorResponse('Storage is not available right now; retry after Retry-After.', ['ServiceUnavailable'], { 'Retry-After': retryAfterHeader });
+const submitUnavailable = errorResponse(
+  'Storage, or the content safety check, is not available right now; nothing was stored or spent. Retry after Retry-After (SafetyCheckUnavailable: the prompt could not be checked, so it was not sent on).',
+  ['ServiceUnavailable', 'SafetyCheckUnavailable'],
+  { 'Retry-After': retryAfterHeader },
+);
 const invalidHost = errorResponse('A malformed Host header, or a host this service does not serve.', ['InvalidHost']);
 const jobIdParameter = { $ref: '#/components/parameters/JobId' };
 const apiKey = [{ apiKey: [] }];
@@ -150,7 +159,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           operationId: 'submitJob',
           summary: 'Submit an image job',
           description:
-            `The body is checked against the configured model. ${options.modelSummary} A blocked prompt is refused before anything is stored or spent. ` +
+            `The body is checked against the configured model. ${options.modelSummary} A prompt refused by the word screen or the content safety classifier (400 PromptBlocked, a kind message for the student; the detail is a safety event for the teachers) is refused before anything is stored or spent. ` +
             'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
             'the student\'s quota applies, callbackUrl and edits are refused (403 NotAllowedInSession), and the answer leaves out statusUrl, user and metadata.',
           security: [{ apiKey: [] }, { sessionToken: [] }],
@@ -177,7 +186,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
             '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
             '429': errorResponse('Over a quota or the submit rate, or the service is busy (ServiceBusy); nothing was stored or spent.', ['QuotaExceeded', 'RateLimited', 'ServiceBusy'], { 'Retry-After': retryAfterHeader }),
-            '503': unavailable,
+            '503': submitUnavailable,
           },
         },
         get: {
@@ -189,6 +198,25 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '200': jsonResponse('A page of jobs.', 'JobList', {
               value: [{ id: exampleJobId, status: 'Succeeded', createdDateTime: '2026-11-25T08:00:00.000Z', user: 'student-42', classId: '4B', assignmentId: 'monuments', url: `https://edu4all.example/api/jobs/${exampleJobId}` }],
               nextLink: 'https://edu4all.example/api/jobs?classId=4B&top=25&continuationToken=eyJ…',
+            }),
+            '400': errorResponse('A query parameter is not valid; target names it.', ['InvalidField', 'InvalidHost']),
+            '401': unauthorized,
+            '503': unavailable,
+          },
+        },
+      },
+      '/safety-events': {
+        get: {
+          operationId: 'listSafetyEvents',
+          summary: 'The school\'s refused prompts, for its teachers, newest first',
+          description:
+            'Every refusal by any layer (screen, classifier, the provider\'s prompt or output filter), with the student, class, assignment, categories and the prompt. ' +
+            'Children\'s data: only this school\'s api-key reads it, and it is kept RETENTION_DAYS (a job\'s events go when the job is deleted). Paged as GET /jobs: follow nextLink. ' +
+            'A school with a webhook.url also receives each one as a `safety.refused` webhook (schema SafetyWebhookEvent), signed and retried as the job webhooks are, with webhook-id msg_<event id without dashes>_safety_refused.',
+          parameters: listQueryParameters(listSafetyEventsQuerySchema),
+          responses: {
+            '200': jsonResponse('A page of safety events.', 'SafetyEventList', {
+              value: [{ id: '7c1e2c9e-4f1a-4c3b-9d2e-7a8b9c0d1e2f', createdDateTime: '2026-11-25T08:00:00.000Z', layer: 'classifier', categories: ['violence'], prompt: '(what the student wrote)', user: 'student-42', classId: '4B', assignmentId: 'monuments', repeated: false }],
             }),
             '400': errorResponse('A query parameter is not valid; target names it.', ['InvalidField', 'InvalidHost']),
             '401': unauthorized,

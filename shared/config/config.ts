@@ -129,6 +129,12 @@ const settingsSchema = z.object({
     z.enum(['true', 'false'], { error: 'WEBHOOKS_ALLOW_PRIVATE_TARGETS must be true or false' }).optional().default('false'),
   ),
   WEBHOOK_TIMEOUT_SECONDS: integer('WEBHOOK_TIMEOUT_SECONDS', 1, 30, 10),
+  // Azure AI Content Safety (the classifier layer); required in Azure, empty locally turns the layer off.
+  CONTENT_SAFETY_ENDPOINT: optionalText.pipe(url('CONTENT_SAFETY_ENDPOINT').optional()),
+  // Local development only (the stand-in takes any key); Azure is keyless, with the managed identity.
+  CONTENT_SAFETY_KEY: optionalText,
+  // Both classifier calls together; past it the submit fails closed (503). The service answers in well under a second.
+  CONTENT_SAFETY_TIMEOUT_MS: integer('CONTENT_SAFETY_TIMEOUT_MS', 100, 30_000, 2000),
   // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
   WEBSITE_SITE_NAME: optionalText,
   // Set by App Service in Azure: the app's own host name, the one Host that links may be built from.
@@ -257,6 +263,24 @@ function imageProviderFrom(settings: Settings): ImageProviderConfig {
   };
 }
 
+function contentSafetyFrom(settings: Settings) {
+  if (!settings.CONTENT_SAFETY_ENDPOINT) {
+    if (settings.WEBSITE_SITE_NAME) {
+      throw new ConfigurationError('CONTENT_SAFETY_ENDPOINT is required in Azure: the content safety classifier checks every prompt before anything is spent (infra/ sets it).');
+    }
+    return undefined;
+  }
+  if (settings.CONTENT_SAFETY_KEY && settings.WEBSITE_SITE_NAME) {
+    throw new ConfigurationError('CONTENT_SAFETY_KEY is for the local stand-in only; in Azure the managed identity calls Content Safety keylessly.');
+  }
+  return {
+    endpoint: settings.CONTENT_SAFETY_ENDPOINT,
+    ...(settings.CONTENT_SAFETY_KEY ? { apiKey: settings.CONTENT_SAFETY_KEY } : {}),
+    ...(settings.AZURE_CLIENT_ID ? { clientId: settings.AZURE_CLIENT_ID } : {}),
+    timeoutInMs: settings.CONTENT_SAFETY_TIMEOUT_MS,
+  } as const;
+}
+
 /** The validated settings as the code uses them: typed names, units in the names, lists split. */
 function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
   return {
@@ -289,6 +313,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     /** Browser origins (the LMS pages) allowed to read job status with a status token. */
     corsAllowedOrigins: originsFrom(settings),
     webhooks: webhooksFrom(settings),
+    /** The classifier layer; undefined (off) only outside Azure, where CONTENT_SAFETY_ENDPOINT may be empty. */
+    contentSafety: contentSafetyFrom(settings),
   } as const;
 }
 

@@ -60,17 +60,22 @@ export type JobList = z.infer<typeof jobListSchema>;
 const defaultTop = 25;
 
 export function parseListJobsQuery(query: Record<string, string>): ListJobsQuery {
-  const parsed = listJobsQuerySchema.safeParse(query);
+  return parseListQuery(listJobsQuerySchema, query);
+}
+
+/** Parses a listing's query with its schema: the first problem becomes a 400 naming the parameter. */
+export function parseListQuery<Schema extends z.ZodObject>(schema: Schema, query: Record<string, string>): z.infer<Schema> {
+  const parsed = schema.safeParse(query);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
     const name = issue.keys[0] ?? 'query';
-    return badQuery(name, `Unknown query parameter '${name.slice(0, 40)}'. Allowed: ${Object.keys(listJobsQuerySchema.shape).join(', ')}.`);
+    return badQuery(name, `Unknown query parameter '${name.slice(0, 40)}'. Allowed: ${Object.keys(schema.shape).join(', ')}.`);
   }
   return badQuery(String(issue?.path[0] ?? 'query'), issue?.message ?? 'The query is not valid.');
 }
 
-function badQuery(target: string, message: string): never {
+export function badQuery(target: string, message: string): never {
   throw new BadRequestError('InvalidField', message, { target });
 }
 

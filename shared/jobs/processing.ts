@@ -11,6 +11,7 @@ import { isTerminal, type JobError, type JobRecord, type JobUsage } from './job'
 import { parseJobMessage } from './jobMessage';
 import { loadSourcePictures } from './sources';
 import { partialImagesFor } from './previews';
+import { recordRefusal } from '../safety/refusals';
 import { decide, decideSlotWait, defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCallSucceeded, recordWait, start, type Outcome, type Worker } from './transitions';
 
@@ -25,7 +26,7 @@ import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCa
 
 export type WorkerServices = Pick<
   Services,
-  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor'
+  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor' | 'safetyEvents' | 'webhookQueue'
 >;
 
 export interface ProcessContext {
@@ -172,6 +173,20 @@ export async function processJob(services: WorkerServices, input: unknown, conte
             );
           }
           await fail(decision.error);
+          if (!failure.retryable && failure.code === 'ContentFiltered') {
+            await recordRefusal(
+              services,
+              {
+                tenantId: started.tenantId,
+                layer: failure.source === 'output' ? 'providerOutput' : 'providerPrompt',
+                // The providers' snake case (self_harm) in the names the other layers use (selfHarm).
+                categories: (failure.categories ?? []).map((category) => category.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())),
+                request,
+                jobId,
+              },
+              log,
+            );
+          }
           return log.warn(`Job ${jobId}: failed with ${decision.error.code}.`);
         }
         const waiting = await apply((job) => recordWait(job, worker(), { ...decision.record, claimTtlMs }));

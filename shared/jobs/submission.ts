@@ -10,13 +10,17 @@ import type { JobRequest } from './jobRequest';
 import { resolveSources } from './sources';
 import { repairNeverEnqueued } from './recovery';
 import { cancel, markEnqueued } from './transitions';
+import { checkWithClassifier } from '../safety/classifierCheck';
+import { recordRefusal } from '../safety/refusals';
 
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: validate, screen, reserve quota, store, enqueue. Nothing is stored or spent for a request that
- * fails validation, the screen or the quota. If storing or enqueueing fails the record is removed and the
- * quota given back, so the client's 5xx means "no job". Storing also writes the job's listing-index entry
+ * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store, enqueue. Nothing is
+ * stored or spent for a request that fails validation, the screen, the classifier or the quota; a refusal by
+ * the screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If
+ * storing or enqueueing fails the record is removed and the quota given back, so the client's 5xx means
+ * "no job". Storing also writes the job's listing-index entry
  * (jobEvents.ts), before the enqueue. A crash between storing and enqueueing is repaired by recovery.ts.
  */
 
@@ -33,7 +37,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
 /** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
@@ -55,6 +59,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   }
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
     // Names the list's terms, never the prompt's own words; context terms were not the reason.
     const refusedTerms = screen.matchedTerms.filter((term) => !(screen.contextTerms ?? []).includes(term));
     throw new BadRequestError(
@@ -62,6 +67,12 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       `The prompt contains words that are not allowed for school pictures (${refusedTerms.join(', ')}). Please describe the picture differently.`,
       { target: 'prompt' },
     );
+  }
+  // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
+  const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
+  if (verdict?.refused) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'classifier', categories: verdict.categories, request }, log);
+    throw new BadRequestError('PromptBlocked', 'This prompt is not right for school pictures. Please describe the picture differently.', { target: 'prompt' });
   }
 
   let id: string = randomUUID();
@@ -125,7 +136,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     throw new ServiceUnavailableError('The job could not be queued.', { cause: error });
   }
   const enqueued = await services.jobs.update(job.id, (current) => markEnqueued(current, Date.now())).catch(() => job);
-  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}`);
+  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return enqueued ?? job;
 }
 
@@ -156,13 +167,16 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'qu
   return current;
 }
 
-/** Erases a job at once (right to erasure): its images first, then its record. */
-export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency' | 'uploads'>, job: JobRecord, log: Logger): Promise<void> {
+/** Erases a job at once (right to erasure): its images first, its safety events, then its record. */
+export async function deleteJob(services: Pick<Services, 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, job: JobRecord, log: Logger): Promise<void> {
   // The tombstone first: a retried Idempotency-Key must not re-create the job, however the delete ends.
   await services.idempotency.markErased(job.id);
   await services.images.deleteAll(job.id);
   // Uploads are children's pictures: they go with the job that used them.
   for (const uploadId of job.sources?.uploadIds ?? []) await services.uploads.delete(job.tenantId, uploadId);
+  // The provider's refusals of this job (its prompt and student id); refusals at submit made no job and
+  // are erased by retention (RETENTION_DAYS).
+  await services.safetyEvents.deleteForJob(job.tenantId, job.id);
   await services.jobs.delete(job.id);
   // A worker that was generating when the record vanished removes what it saved (see processing.ts).
   log.log(`Job ${job.id} deleted by tenant ${job.tenantId}.`);

@@ -9,6 +9,8 @@ export const storageNames = {
   webhookPoisonQueue: 'webhook-deliveries-poison',
   /** The job-listing index (Table storage), one entity per job, partitioned by tenant. */
   jobIndexTable: 'jobindex',
+  /** Safety events (every refused prompt, for the school's teachers), partitioned by tenant. */
+  safetyEventsTable: 'safetyevents',
   jobsContainer: 'jobs',
   imagesContainer: 'images',
   /** Quota and rate counters, one small JSON blob per tenant, user and period. */

@@ -5,8 +5,9 @@ import { recordWebhookAttempt } from '../jobs/transitions';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicyOptions } from './deliveryPolicy';
-import { parseDeliveryMessage } from './deliveryMessage';
-import { eventTypeFor, webhookIdFor, type WebhookEvent, type WebhookEventType } from './events';
+import { parseDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
+import { eventTypeFor, safetyRefusedEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
+import type { SafetyEvent } from '../storage/safetyEventStore';
 import { sendWebhook, type SendResult } from './sender';
 import { signWebhook } from './signing';
 
@@ -37,7 +38,17 @@ export async function queueWebhookFor(services: Pick<Services, 'config' | 'webho
   await services.webhookQueue.enqueue({ jobId: job.id, type, attempt: 1 });
 }
 
-export type DeliveryServices = ViewServices & Pick<Services, 'config' | 'jobs' | 'webhookQueue'>;
+export type DeliveryServices = ViewServices & Pick<Services, 'config' | 'jobs' | 'webhookQueue' | 'safetyEvents'>;
+
+/**
+ * Queues the safety.refused webhook of a refusal, when its school has a webhook.url and a secret. Only the
+ * school's own receiver gets it: a job's callbackUrl is for that job's events.
+ */
+export async function queueSafetyWebhookFor(services: Pick<Services, 'config' | 'webhookQueue'>, event: SafetyEvent): Promise<void> {
+  const webhook = services.config.tenants.find((tenant) => tenant.id === event.tenantId)?.webhook;
+  if (!webhook?.url) return;
+  await services.webhookQueue.enqueue({ tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
+}
 
 export interface DeliveryContext {
   readonly log: Logger;
@@ -63,6 +74,7 @@ export async function deliverWebhook(services: DeliveryServices, input: unknown,
     log.error('Dropped a webhook queue message that is not a delivery message.');
     return;
   }
+  if ('safetyEventId' in message) return deliverSafetyWebhook(services, message, context);
   const job = await services.jobs.get(message.jobId);
   // An erased job sends nothing more (its data is gone on purpose).
   if (!job) return log.log(`Webhook for job ${message.jobId}: the job is gone; not sent.`);
@@ -101,6 +113,42 @@ export async function deliverWebhook(services: DeliveryServices, input: unknown,
       ...(decision.kind === 'retry' ? { nextAttemptAt: decision.at } : {}),
     }),
   );
+  const what = describe(sent.outcome);
+  if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
+  else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);
+  else log.warn(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}).`);
+}
+
+/** One attempt of a safety.refused webhook: the same sender, signature and retry policy as a job's. */
+async function deliverSafetyWebhook(services: DeliveryServices, message: SafetyDeliveryMessage, context: DeliveryContext): Promise<void> {
+  const { log } = context;
+  const now = context.now ?? Date.now;
+  const id = safetyWebhookIdFor(message.safetyEventId);
+  const found = await services.safetyEvents.get(message.tenantId, message.safetyEventId, message.createdDateTime);
+  // An erased event (retention, or with its job) sends nothing more: its data is gone on purpose.
+  if (!found) return log.log(`Webhook ${id}: the safety event is gone; not sent.`);
+  const webhook = services.config.tenants.find((tenant) => tenant.id === message.tenantId)?.webhook;
+  if (!webhook?.url) return log.warn(`Webhook ${id}: its tenant has no webhook url or secret now; not sent.`);
+  if (found.webhook && (found.webhook.state !== 'Pending' || found.webhook.attemptCount >= message.attempt)) {
+    return log.log(`Webhook ${id}: attempt ${message.attempt} already made; duplicate message dropped.`);
+  }
+  const attemptAt = now();
+  const firstAttemptAt = message.firstAttemptDateTime ? Date.parse(message.firstAttemptDateTime) : attemptAt;
+  const { tenantId: _tenantId, ...data } = found.event;
+  const event: SafetyWebhookEvent = { type: safetyRefusedEventType, timestamp: new Date(attemptAt).toISOString(), data: { ...data, categories: [...data.categories] } };
+  const body = JSON.stringify(event);
+  const sent = await sendWebhook(webhook.url, signWebhook(webhook.secrets, id, new Date(attemptAt), body), body, {
+    allowPrivateTargets: services.config.webhooks.allowPrivateTargets,
+    timeoutInMs: services.config.webhooks.timeoutInSeconds * 1000,
+  });
+  const decision = decideDelivery(sent.outcome, { attempt: message.attempt, firstAttemptAt, now: now(), random: (context.random ?? Math.random)() }, context.policy ?? defaultDeliveryPolicy);
+  if (decision.kind === 'retry') {
+    await services.webhookQueue.enqueue({ ...message, attempt: message.attempt + 1, firstAttemptDateTime: new Date(firstAttemptAt).toISOString() }, { delayInSeconds: (decision.at - now()) / 1000 });
+  }
+  await services.safetyEvents.recordWebhookAttempt(message.tenantId, message.safetyEventId, message.createdDateTime, {
+    attemptCount: message.attempt,
+    state: decision.kind === 'delivered' ? 'Delivered' : decision.kind === 'retry' ? 'Pending' : 'Failed',
+  });
   const what = describe(sent.outcome);
   if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
   else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { queueMessageCodec } from '../storage/queueMessage';
-import { webhookEventTypes } from './events';
+import { safetyRefusedEventType, webhookEventTypes } from './events';
 
 /**
  * The message on the `webhook-deliveries` queue: one per attempt. A retry is a new message, sent with a
  * delay, carrying the next attempt number and the time of the first attempt (the retry window counts from it).
  */
-const deliveryMessageSchema = z.strictObject({
+const jobDeliveryMessageSchema = z.strictObject({
   jobId: z.uuid(),
   type: z.enum(webhookEventTypes),
   /** 1 for the first attempt. */
@@ -14,6 +14,20 @@ const deliveryMessageSchema = z.strictObject({
   firstAttemptDateTime: z.iso.datetime().optional(),
 });
 
+/** A safety event's webhook: the event is found by its tenant, id and time (its Table storage key). */
+const safetyDeliveryMessageSchema = z.strictObject({
+  tenantId: z.string().min(1).max(32),
+  safetyEventId: z.uuid(),
+  createdDateTime: z.iso.datetime(),
+  type: z.literal(safetyRefusedEventType),
+  attempt: z.int().min(1).max(1000),
+  firstAttemptDateTime: z.iso.datetime().optional(),
+});
+
+const deliveryMessageSchema = z.union([jobDeliveryMessageSchema, safetyDeliveryMessageSchema]);
+
+export type JobDeliveryMessage = z.infer<typeof jobDeliveryMessageSchema>;
+export type SafetyDeliveryMessage = z.infer<typeof safetyDeliveryMessageSchema>;
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
 const codec = queueMessageCodec(deliveryMessageSchema);

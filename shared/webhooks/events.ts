@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { JobRecord } from '../jobs/job';
 import { jobResourceSchema } from '../jobs/jobView';
+import { safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
- * Webhook events. Today a job's end; the names leave room for more (`job.*` for other job changes, and e.g.
- * `safety.*` for a safety issue's events), and receivers must ignore types they do not know.
+ * Webhook events: a job's end (`job.*`, to the job's callbackUrl or the school's webhook.url) and a refused
+ * prompt (`safety.refused`, to the school's webhook.url only: a school-level receiver, for its teachers).
+ * Receivers must ignore types they do not know.
  */
 export const webhookEventTypes = ['job.succeeded', 'job.failed', 'job.canceled'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -40,3 +42,20 @@ export const webhookEventSchema = z
   })
   .meta({ id: 'WebhookEvent' });
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
+
+/** A refused prompt, from any layer; its body's data is the safety event as GET /api/safety-events lists it. */
+export const safetyRefusedEventType = 'safety.refused';
+
+/** Derived from the safety event, so every retry of it carries the same id. */
+export function safetyWebhookIdFor(eventId: string): string {
+  return `msg_${eventId.replaceAll('-', '')}_safety_refused`;
+}
+
+export const safetyWebhookEventSchema = z
+  .object({
+    type: z.literal(safetyRefusedEventType),
+    timestamp: z.string().meta({ description: 'When this attempt was made (ISO 8601).' }),
+    data: safetyEventSchema,
+  })
+  .meta({ id: 'SafetyWebhookEvent' });
+export type SafetyWebhookEvent = z.infer<typeof safetyWebhookEventSchema>;

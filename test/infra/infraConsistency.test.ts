@@ -30,6 +30,7 @@ const notSetInAzure: Record<string, string> = {
   OPENAI_API_KEY: 'only for IMAGE_PROVIDER=openai',
   OPENAI_BASE_URL: 'only for IMAGE_PROVIDER=openai',
   PROMPT_BLOCKED_TERMS_EXTRA: 'optional school-specific additions',
+  CONTENT_SAFETY_KEY: 'keys are not used in Azure: the managed identity calls Content Safety (start-up refuses one there)',
   PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
   WEBSITE_SITE_NAME: 'set by App Service itself',
   WEBSITE_HOSTNAME: 'set by App Service itself',
@@ -138,6 +139,8 @@ describe('infra/ and the code agree', () => {
   it('creates the table the code uses, and sets its endpoint', () => {
     const variable = bicepVarFor(storageNames.jobIndexTable);
     assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${variable}\\b`), `table ${storageNames.jobIndexTable} is not created`);
+    const events = bicepVarFor(storageNames.safetyEventsTable);
+    assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${events}\\b`), `table ${storageNames.safetyEventsTable} is not created`);
     assert.match(read('infra/app/storage-data.bicep'), /tableServices\/tables@/);
     assert.ok(isSetByInfra('AzureWebJobsStorage__tableServiceUri'));
   });
@@ -171,6 +174,7 @@ describe('infra/ and the code agree', () => {
     { role: 'Storage Table Data Contributor', id: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', evidence: ['shared/storage/jobIndex.ts', 'upsertEntity('] },
     { role: 'Storage Blob Delegator', id: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a', evidence: ['shared/storage/sasLinks.ts', 'getUserDelegationKey('] },
     { role: 'Cognitive Services OpenAI User', id: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd', evidence: ['shared/provider/imageProvider.ts', 'https://cognitiveservices.azure.com/.default'] },
+    { role: 'Cognitive Services User', id: 'a97b65f3-24c7-4388-baec-2e87135dc908', evidence: ['shared/safety/contentSafety.ts', 'createCredential('] },
     { role: 'Monitoring Metrics Publisher', id: '3913510d-42f4-4e42-8a64-420c390055eb', evidence: ['infra/app/api.bicep', 'Authorization=AAD'] },
     { role: 'Key Vault Secrets User', id: '4633458b-17de-408a-b874-0445c86b69e6', evidence: ['shared/config/config.ts', 'STATUS_TOKEN_SECRETS'] },
   ];

@@ -129,3 +129,37 @@ describe('model lifecycle guard at start-up', () => {
     assert.equal(loadConfig({ ...onAzure, IMAGE_MODEL: 'gpt-image-1-mini' }, new Date('2026-12-01T00:00:00Z')).model, 'gpt-image-1-mini');
   });
 });
+
+describe('the content safety classifier settings', () => {
+  const azure = { ...azureLocal, WEBSITE_SITE_NAME: 'func-api', TENANTS: tenants };
+
+  it('leave the classifier off outside Azure when CONTENT_SAFETY_ENDPOINT is empty', () => {
+    assert.equal(loadConfig(azureLocal).contentSafety, undefined);
+  });
+
+  it('read the endpoint, a local key and the timeout (2000 ms by default)', () => {
+    assert.deepEqual(loadConfig({ ...azureLocal, CONTENT_SAFETY_ENDPOINT: 'http://127.0.0.1:8090', CONTENT_SAFETY_KEY: 'local' }).contentSafety, {
+      endpoint: 'http://127.0.0.1:8090',
+      apiKey: 'local',
+      timeoutInMs: 2000,
+    });
+    assert.equal(loadConfig({ ...azureLocal, CONTENT_SAFETY_ENDPOINT: 'http://127.0.0.1:8090', CONTENT_SAFETY_TIMEOUT_MS: '500' }).contentSafety?.timeoutInMs, 500);
+  });
+
+  it('are keyless in Azure, with the managed identity the image provider uses', () => {
+    const config = loadConfig({ ...azure, CONTENT_SAFETY_ENDPOINT: 'https://cs-x.cognitiveservices.azure.com/', AZURE_CLIENT_ID: 'client-1' });
+    assert.deepEqual(config.contentSafety, { endpoint: 'https://cs-x.cognitiveservices.azure.com/', clientId: 'client-1', timeoutInMs: 2000 });
+  });
+
+  const wrong: Array<[string, Record<string, string | undefined>, RegExp]> = [
+    ['no classifier in Azure', azure, /CONTENT_SAFETY_ENDPOINT is required in Azure/],
+    ['a classifier key in Azure', { ...azure, CONTENT_SAFETY_ENDPOINT: 'https://cs-x.cognitiveservices.azure.com', CONTENT_SAFETY_KEY: 'k' }, /CONTENT_SAFETY_KEY is for the local stand-in only/],
+    ['a classifier endpoint that is not a URL', { ...azureLocal, CONTENT_SAFETY_ENDPOINT: 'cs-x' }, /CONTENT_SAFETY_ENDPOINT must be an http\(s\) URL/],
+    ['a classifier timeout out of range', { ...azureLocal, CONTENT_SAFETY_TIMEOUT_MS: '50' }, /CONTENT_SAFETY_TIMEOUT_MS must be a whole number from 100 to 30000/],
+  ];
+  for (const [name, env, message] of wrong) {
+    it(`stops start-up on ${name}, naming the setting`, () => {
+      assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigurationError && message.test(error.message));
+    });
+  }
+});

@@ -1,0 +1,48 @@
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import type { JobRequest } from '../jobs/jobRequest';
+import type { SafetyEvent, SafetyLayer } from '../storage/safetyEventStore';
+import { queueSafetyWebhookFor } from '../webhooks/delivery';
+
+/**
+ * Records a refusal as a safety event for the school's teachers, from any layer: the screen and the
+ * classifier at submit, the provider's prompt and output filters in the worker. Recording must never turn a
+ * refusal into a 5xx or a failed job into a retried one: a storage fault is logged (without the prompt or
+ * the student) and the refusal goes on as it would have. A school with a webhook.url also gets a
+ * `safety.refused` webhook (webhooks/delivery.ts).
+ */
+export async function recordRefusal(
+  services: Pick<Services, 'safetyEvents' | 'config' | 'webhookQueue'>,
+  refusal: {
+    readonly tenantId: string;
+    readonly layer: SafetyLayer;
+    readonly categories: readonly string[];
+    readonly request: Pick<JobRequest, 'prompt' | 'user' | 'metadata'>;
+    readonly jobId?: string;
+  },
+  log: Logger,
+): Promise<SafetyEvent | undefined> {
+  const { request } = refusal;
+  const classId = request.metadata?.['classId'];
+  const assignmentId = request.metadata?.['assignmentId'];
+  try {
+    const event = await services.safetyEvents.record({
+      tenantId: refusal.tenantId,
+      layer: refusal.layer,
+      categories: refusal.categories,
+      prompt: request.prompt,
+      ...(request.user !== undefined ? { user: request.user } : {}),
+      ...(classId !== undefined ? { classId } : {}),
+      ...(assignmentId !== undefined ? { assignmentId } : {}),
+      ...(refusal.jobId !== undefined ? { jobId: refusal.jobId } : {}),
+    });
+    log.log(`Safety event ${event.id} (${refusal.layer}: ${refusal.categories.join(', ') || 'no category'}) for tenant ${refusal.tenantId}${event.repeated ? ', repeated' : ''}.`);
+    await queueSafetyWebhookFor(services, event).catch((error: unknown) => {
+      log.warn(`Safety event ${event.id}: its webhook could not be queued: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    return event;
+  } catch (error) {
+    log.warn(`A ${refusal.layer} refusal for tenant ${refusal.tenantId} could not be recorded as a safety event: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}

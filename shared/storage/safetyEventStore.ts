@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+
+/**
+ * Safety events: one Table storage entity per refused prompt, for the school's teachers (GET
+ * /api/safety-events). Children's data (a student id and the prompt they wrote): the partition is the
+ * tenant, so no query leaves the school; entities older than RETENTION_DAYS are deleted by the retention
+ * sweep; the events of a job go when the job is deleted. RowKey is the inverted time and the event id, so
+ * the natural order is newest first, as in the job index (jobIndex.ts).
+ */
+
+export const safetyLayers = ['screen', 'classifier', 'providerPrompt', 'providerOutput'] as const;
+export type SafetyLayer = (typeof safetyLayers)[number];
+
+export interface NewSafetyEvent {
+  readonly tenantId: string;
+  readonly layer: SafetyLayer;
+  readonly categories: readonly string[];
+  readonly prompt: string;
+  readonly user?: string;
+  readonly classId?: string;
+  readonly assignmentId?: string;
+  readonly jobId?: string;
+}
+
+export interface SafetyEvent extends NewSafetyEvent {
+  readonly id: string;
+  readonly createdDateTime: string;
+  /** The same student had at least `repeatedAfter` refusals (this one included) within `repeatedWindow`. */
+  readonly repeated: boolean;
+}
+
+export interface SafetyEventFilter {
+  readonly user?: string;
+  readonly classId?: string;
+  readonly assignmentId?: string;
+  readonly layer?: SafetyLayer;
+  readonly since?: Date;
+}
+
+export interface SafetyEventPage {
+  readonly events: readonly SafetyEvent[];
+  readonly continuationToken?: string;
+}
+
+/** Where the event's safety.refused webhook stands (webhooks/delivery.ts): attempts made, and the last state. */
+export interface SafetyEventWebhookLog {
+  readonly attemptCount: number;
+  readonly state: 'Pending' | 'Delivered' | 'Failed';
+}
+
+export interface SafetyEventStore {
+  /** Records a refusal and returns it, marked `repeated` when the student was refused often just before. */
+  record(event: NewSafetyEvent, now?: Date): Promise<SafetyEvent>;
+  /** One event by its tenant, id and time (its key), with its webhook log; undefined when erased. */
+  get(tenantId: string, eventId: string, createdDateTime: string): Promise<{ event: SafetyEvent; webhook?: SafetyEventWebhookLog } | undefined>;
+  /** Notes a webhook attempt on the event; nothing when the event was erased meanwhile. */
+  recordWebhookAttempt(tenantId: string, eventId: string, createdDateTime: string, log: SafetyEventWebhookLog): Promise<void>;
+  list(tenantId: string, filter: SafetyEventFilter, page: { readonly top: number; readonly continuationToken?: string }): Promise<SafetyEventPage>;
+  /** Erases a job's events (with the job, right to erasure); returns how many. */
+  deleteForJob(tenantId: string, jobId: string): Promise<number>;
+  /** Erases every event older than `cutoff`, of every tenant (retention); returns how many. */
+  deleteOlderThan(cutoff: Date): Promise<number>;
+  createIfNotExists(): Promise<void>;
+}
+
+/** Three refusals of one student within ten minutes: a pattern a teacher should see, not a slip of wording. */
+export const repeatedAfter = 3;
+export const repeatedWindowInMs = 10 * 60_000;
+/** A Table string property holds at most 32K characters; prompts are far shorter (PROMPT_MAX_CHARS), this is a guard. */
+const maxStoredPromptChars = 16_000;
+
+const maxTime = 9_999_999_999_999;
+const invertedTime = (time: number) => String(maxTime - time).padStart(13, '0');
+const rowKeyFor = (createdDateTime: string, eventId: string) => `${invertedTime(Date.parse(createdDateTime))}_${eventId}`;
+
+const entitySchema = z.object({
+  partitionKey: z.string(),
+  rowKey: z.string(),
+  eventId: z.string(),
+  createdDateTime: z.string(),
+  layer: z.enum(safetyLayers),
+  categories: z.string(),
+  prompt: z.string(),
+  repeated: z.boolean(),
+  user: z.string().optional(),
+  classId: z.string().optional(),
+  assignmentId: z.string().optional(),
+  jobId: z.string().optional(),
+  webhookAttemptCount: z.number().optional(),
+  webhookState: z.enum(['Pending', 'Delivered', 'Failed']).optional(),
+});
+
+function eventOf(entity: unknown): SafetyEvent | undefined {
+  const parsed = entitySchema.safeParse(entity);
+  if (!parsed.success) return undefined;
+  const { partitionKey, eventId, createdDateTime, layer, categories, prompt, repeated, user, classId, assignmentId, jobId } = parsed.data;
+  return {
+    id: eventId,
+    tenantId: partitionKey,
+    createdDateTime,
+    layer,
+    categories: categories ? categories.split(',') : [],
+    prompt,
+    repeated,
+    ...(user !== undefined ? { user } : {}),
+    ...(classId !== undefined ? { classId } : {}),
+    ...(assignmentId !== undefined ? { assignmentId } : {}),
+    ...(jobId !== undefined ? { jobId } : {}),
+  };
+}
+
+/** Every value goes through `odata`, which quotes it, so a student or class id can never change the query. */
+export function safetyEventFilterFor(tenantId: string, filter: SafetyEventFilter): string {
+  const clauses = [odata`PartitionKey eq ${tenantId}`];
+  if (filter.since) clauses.push(odata`RowKey lt ${invertedTime(filter.since.getTime() - 1)}`);
+  if (filter.user !== undefined) clauses.push(odata`user eq ${filter.user}`);
+  if (filter.classId !== undefined) clauses.push(odata`classId eq ${filter.classId}`);
+  if (filter.assignmentId !== undefined) clauses.push(odata`assignmentId eq ${filter.assignmentId}`);
+  if (filter.layer !== undefined) clauses.push(odata`layer eq ${filter.layer}`);
+  return clauses.join(' and ');
+}
+
+export function createSafetyEventStore(table: TableClient): SafetyEventStore {
+  async function deleteAll(filter: string): Promise<number> {
+    let deleted = 0;
+    for await (const entity of table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })) {
+      try {
+        await table.deleteEntity(String(entity.partitionKey), String(entity.rowKey));
+        deleted++;
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      }
+    }
+    return deleted;
+  }
+
+  return {
+    async record(event, now = new Date()) {
+      let repeated = false;
+      if (event.user !== undefined) {
+        // Counted at write time, so the mark is the same in the listing and the webhook, and cheap to read.
+        let earlier = 0;
+        const recent = table.listEntities({ queryOptions: { filter: safetyEventFilterFor(event.tenantId, { user: event.user, since: new Date(now.getTime() - repeatedWindowInMs) }), select: ['RowKey'] } });
+        for await (const _entity of recent) {
+          if (++earlier >= repeatedAfter - 1) break;
+        }
+        repeated = earlier >= repeatedAfter - 1;
+      }
+      const id = randomUUID();
+      const createdDateTime = now.toISOString();
+      const prompt = event.prompt.slice(0, maxStoredPromptChars);
+      await table.createEntity({
+        partitionKey: event.tenantId,
+        rowKey: rowKeyFor(createdDateTime, id),
+        eventId: id,
+        createdDateTime,
+        layer: event.layer,
+        categories: event.categories.join(','),
+        prompt,
+        repeated,
+        ...(event.user !== undefined ? { user: event.user } : {}),
+        ...(event.classId !== undefined ? { classId: event.classId } : {}),
+        ...(event.assignmentId !== undefined ? { assignmentId: event.assignmentId } : {}),
+        ...(event.jobId !== undefined ? { jobId: event.jobId } : {}),
+      });
+      return { ...event, prompt, id, createdDateTime, repeated };
+    },
+    async get(tenantId, eventId, createdDateTime) {
+      let entity: unknown;
+      try {
+        entity = await table.getEntity(tenantId, rowKeyFor(createdDateTime, eventId));
+      } catch (error) {
+        if (error instanceof RestError && error.statusCode === 404) return undefined;
+        throw error;
+      }
+      const event = eventOf(entity);
+      if (!event) return undefined;
+      const { webhookAttemptCount, webhookState } = entitySchema.parse(entity);
+      return { event, ...(webhookAttemptCount !== undefined && webhookState !== undefined ? { webhook: { attemptCount: webhookAttemptCount, state: webhookState } } : {}) };
+    },
+    async recordWebhookAttempt(tenantId, eventId, createdDateTime, log) {
+      try {
+        await table.updateEntity({ partitionKey: tenantId, rowKey: rowKeyFor(createdDateTime, eventId), webhookAttemptCount: log.attemptCount, webhookState: log.state }, 'Merge');
+      } catch (error) {
+        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      }
+    },
+    async list(tenantId, filter, page) {
+      const pages = table
+        .listEntities({ queryOptions: { filter: safetyEventFilterFor(tenantId, filter) } })
+        .byPage({ maxPageSize: page.top, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
+      const first = await pages.next();
+      if (first.done) return { events: [] };
+      const events = first.value.flatMap((entity) => eventOf(entity) ?? []);
+      return { events, ...(first.value.continuationToken ? { continuationToken: first.value.continuationToken } : {}) };
+    },
+    deleteForJob(tenantId, jobId) {
+      return deleteAll(`${odata`PartitionKey eq ${tenantId}`} and ${odata`jobId eq ${jobId}`}`);
+    },
+    deleteOlderThan(cutoff) {
+      // Older events have larger RowKeys; across partitions, so the sweep needs no list of tenants.
+      return deleteAll(odata`RowKey gt ${invertedTime(cutoff.getTime())}`);
+    },
+    async createIfNotExists() {
+      await table.createTable();
+    },
+  };
+}
