@@ -26,6 +26,8 @@ export type Fault =
   | { readonly kind: 'hang' }
   /** Answers normally, but only after this long (a slow generation). */
   | { readonly kind: 'delay'; readonly ms: number }
+  /** Takes this long in all instead of the service's latency; a streamed answer spreads it over its partial images. */
+  | { readonly kind: 'pace'; readonly ms: number }
   | { readonly kind: 'reset' };
 
 export interface FaultRule {
@@ -442,8 +444,9 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
 
     // A streamed answer spreads the latency over its partial images (streamAnswer) instead.
     const streaming = body['stream'] === true;
-    if (options.latencyMs && !streaming) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const fault = takeFault(prompt);
+    const latencyMs = fault?.kind === 'pace' ? fault.ms : (options.latencyMs ?? 0);
+    if (latencyMs && !streaming) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     switch (fault?.kind) {
       case 'rateLimit': {
         record(429, fault.kind);
@@ -476,6 +479,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
       case 'delay':
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
         break;
+      case 'pace':
       case undefined:
         break;
     }
@@ -517,7 +521,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         eventPrefix: operation === 'edits' ? 'image_edit' : 'image_generation',
         n,
         partialImages,
-        latencyMs: options.latencyMs ?? 0,
+        latencyMs,
         render,
         settings,
         usage: () => usageFor(prompt, n, size, body['quality'], partialImages),

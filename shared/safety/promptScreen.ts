@@ -55,7 +55,7 @@ function addTo(map: Map<string, Indexed[]>, key: string, item: Indexed): void {
   } else map.set(key, [item]);
 }
 
-const mildness: Record<TermEntry['kind'], number> = { allow: 2, context: 1, refuse: 0 };
+const mildness: Record<TermEntry['kind'], number> = { allow: 2, context: 1, refuse: 0, target: 0 };
 
 function silences(other: Match, match: Match): boolean {
   if (other.start > match.start || match.end > other.end) return false;
@@ -73,10 +73,19 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
   const heads = new Map<string, Indexed[]>();
   const tails = new Map<string, Indexed[]>();
   const singleWords: Indexed[] = [];
+  /** Targets (`@ child`): exact folded words, plurals listed, so "kind" (Dutch child) has no English "kindly". */
+  const targets = new Set<string>();
+  /** Targets of several words (`@ een kind`: "kind" alone is also English), padded for a whole-word search. */
+  const targetPhrases: string[] = [];
 
   terms.forEach((line, order) => {
     const entry = parseTermLine(line);
     if (!entry) return;
+    if (entry.kind === 'target') {
+      if (entry.words.length === 1) targets.add(entry.words.join(' '));
+      else targetPhrases.push(` ${entry.words.join(' ')} `);
+      return;
+    }
     const item: Indexed = { entry, order };
     const [first, ...rest] = entry.words;
     if (first === undefined) return;
@@ -129,6 +138,23 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
     return matches.filter((match) => !matches.some((other) => other !== match && silences(other, match)));
   }
 
+  /**
+   * When context terms are refused by the screen after all, before any classifier: a context term that is
+   * only there in disguise ("k1ll", "kıll", "g u n", 🔫; nobody disguises an innocent word), and a harm term
+   * aimed at someone (a target word: "a gun pointed at a child") or beside a second context term ("a knife
+   * fight", "een oorlog met veel doden"). Alone, a context term stays the classifier's to judge.
+   */
+  function contextRefuses(prompt: string, words: readonly string[], context: readonly Indexed[], distinctTerms: number): boolean {
+    if (context.length === 0) return false;
+    // The prompt as typed, only lower-cased: no look-alikes, signs or emoji read as letters.
+    const plain = new Set(matchReading(prompt.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0)).map((match) => match.item));
+    if (context.some((item) => !plain.has(item))) return true;
+    if (!context.some((item) => item.entry.harm)) return false;
+    if (distinctTerms >= 2 || words.some((word) => targets.has(word))) return true;
+    const text = ` ${words.join(' ')} `;
+    return targetPhrases.some((phrase) => text.includes(phrase));
+  }
+
   return {
     terms,
     screen(prompt: string): ScreenResult {
@@ -149,9 +175,11 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
       }
       const listed = [...new Set(found)].filter((item) => item.entry.kind !== 'allow').sort((a, b) => a.order - b.order);
       const matchedTerms = [...new Set(listed.map((item) => item.entry.term))];
-      const contextTerms = [...new Set(listed.filter((item) => item.entry.kind === 'context').map((item) => item.entry.term))];
-      const blocked = listed.some((item) => item.entry.kind === 'refuse');
-      return contextTerms.length > 0 ? { blocked, matchedTerms, contextTerms } : { blocked, matchedTerms };
+      const context = listed.filter((item) => item.entry.kind === 'context');
+      const contextTerms = [...new Set(context.map((item) => item.entry.term))];
+      const contextRefused = contextRefuses(prompt, words, context, contextTerms.length);
+      const blocked = contextRefused || listed.some((item) => item.entry.kind === 'refuse');
+      return contextTerms.length > 0 && !contextRefused ? { blocked, matchedTerms, contextTerms } : { blocked, matchedTerms };
     },
   };
 }

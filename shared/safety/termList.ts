@@ -6,7 +6,11 @@ import { toWords } from './textFolding';
  * `safety.terms.add` all use it), one entry a line:
  *
  *   sword                  refused at once, with its inflections (swords, zwaarden)
- *   ? gun                  a context term: not refused, the prompt goes to the classifier as a whole
+ *   ? war                  a context term: not refused, the prompt goes to the classifier as a whole
+ *   ! gun                  a harm term: a context term that is refused when it is aimed at someone, i.e. with
+ *                          a target word or with a second context term ("a gun pointed at a child", "a knife
+ *                          fight"); alone ("a gun dog", "a butter knife") it goes to the classifier
+ *   @ child                a target: a person or a place full of them (exact words; list plurals too)
  *   = blood orange         an exception: an innocent word or phrase, read as a whole before matching
  *   zwaard*                also the first part of a compound (zwaardgevecht); `*moord`: the last (kindermoord)
  *   adult content          several words: that phrase (its last word inflected)
@@ -15,7 +19,7 @@ import { toWords } from './textFolding';
  * "blood orange" (an exception) outweighs "blood", and "lijken" (to look alike; a context term) outweighs "lijk".
  */
 
-export type TermKind = 'refuse' | 'context' | 'allow';
+export type TermKind = 'refuse' | 'context' | 'allow' | 'target';
 
 export interface TermEntry {
   /** The term as reported to the client: the line without its marker and asterisks. */
@@ -27,13 +31,16 @@ export interface TermEntry {
   readonly startsCompounds: boolean;
   /** The entry also matches as the last part of a compound word (`*moord`). */
   readonly endsCompounds: boolean;
+  /** A harm term (`! gun`): a context term refused when aimed at a target or beside another context term. */
+  readonly harm: boolean;
 }
 
-const markers: Record<string, TermKind> = { '?': 'context', '=': 'allow' };
+const markers: Record<string, TermKind> = { '?': 'context', '!': 'context', '=': 'allow', '@': 'target' };
 
 /** The entry a line holds, or undefined for a line with no words. */
 export function parseTermLine(line: string): TermEntry | undefined {
   let text = line.trim();
+  const harm = text.startsWith('!');
   const kind = markers[text[0] ?? ''] ?? 'refuse';
   if (kind !== 'refuse') text = text.slice(1).trim();
   const startsCompounds = text.endsWith('*');
@@ -41,12 +48,12 @@ export function parseTermLine(line: string): TermEntry | undefined {
   const term = text.replace(/^\*+|\*+$/g, '').trim();
   const words = toWords(term);
   if (words.length === 0) return undefined;
-  return { term, kind, words, startsCompounds: startsCompounds && words.length === 1, endsCompounds: endsCompounds && words.length === 1 };
+  return { term, kind, words, startsCompounds: startsCompounds && words.length === 1, endsCompounds: endsCompounds && words.length === 1, harm };
 }
 
 /** The key a term is removed by: its folded words, whatever its kind or asterisks. */
 export function termKey(line: string): string {
-  return toWords(line.replace(/^\s*[?=]/, '')).join(' ');
+  return toWords(line.replace(/^\s*[?!=@]/, '')).join(' ');
 }
 
 /** The entry lines of a list text, without comments and blank lines. */

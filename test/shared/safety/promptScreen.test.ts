@@ -125,10 +125,33 @@ describe('prompt screen: languages, context terms and exceptions', () => {
     });
   }
 
-  it('flags a context term in its disguises (kıll, 🔫) for the classifier', () => {
-    assert.deepEqual(screen.screen('kıll the dragon').contextTerms, ['kill']);
-    assert.deepEqual(screen.screen('a kid with a 🔫').contextTerms, ['gun']);
-    assert.deepEqual(screen.screen('the man killed a dragon').contextTerms, ['kill']);
+  // Stricter than the first version of this test, which sent these to the classifier: nobody disguises an
+  // innocent word, and a weapon aimed at a person is not a picture for a school.
+  it('refuses a context term in disguise (kıll, 🔫) or aimed at someone, naming it', () => {
+    const refused: Array<[string, string]> = [
+      ['kıll the dragon', 'kill'],
+      ['a kid with a 🔫', 'gun'],
+      ['k i l l the king', 'kill'],
+      ['the man killed a dragon', 'kill'],
+      ['a shotgun pointed at a child', 'shotgun'],
+      ['a knife fight in an alley', 'knife'],
+      ['een oorlog met veel doden', 'dood'],
+      ['een schietpartij op school', 'schiet'],
+    ];
+    for (const [prompt, term] of refused) {
+      const result = screen.screen(prompt);
+      assert.equal(result.blocked, true, prompt);
+      assert.ok(result.matchedTerms.includes(term), `${prompt}: ${result.matchedTerms.join(', ')}`);
+      assert.equal(result.contextTerms, undefined, `${prompt}: refused terms are named, not left to the classifier`);
+    }
+  });
+
+  it('leaves a context term alone, or with words that are not people, to the classifier', () => {
+    for (const prompt of ['a gun dog retrieving a duck', 'a butter knife', 'a dead leaf on the ground', 'de kinderen lijken blij', 'a heroine saving children', 'a kind dog next to a knife and fork']) {
+      const result = screen.screen(prompt);
+      assert.equal(result.blocked, false, prompt);
+      assert.ok((result.contextTerms ?? []).length > 0, prompt);
+    }
   });
 
   const innocent = [

@@ -48,6 +48,11 @@ describe('per-school prompt screens', () => {
     assert.throws(() => parseTenants(tenant({ terms: { add: ['  '] } })), /TENANTS\[0\.safety\.terms\.add\.0\]: a term needs a letter or digit/);
     assert.throws(() => parseTenants(tenant({ terms: { allow: ['sword'] } })), /TENANTS\[0\.safety\.terms\]/);
     assert.throws(() => parseTenants(tenant({ terms: { add: ['x'.repeat(101)] } })), /at most 100 characters/);
-    assert.deepEqual(parseTenants(tenant({ terms: { remove: ['sword'] } }))[0]?.safety, { terms: { remove: ['sword'] } });
+    // A school that only tunes its terms keeps the classifier's school-strict defaults beside them.
+    assert.deepEqual(parseTenants(tenant({ terms: { remove: ['sword'] } }))[0]?.safety, {
+      terms: { remove: ['sword'] },
+      thresholds: { hate: 2, sexual: 2, violence: 2, selfHarm: 2 },
+      promptShield: true,
+    });
   });
 });
