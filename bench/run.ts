@@ -19,6 +19,8 @@ import { formatFigure, load, ms, percentile, perSecond, sleep, type Figure } fro
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
 const figures: Figure[] = [];
+/** `--only=submit,status`: some sections only. */
+let partial = false;
 
 function report(figure: Figure): void {
   figures.push(figure);
@@ -82,10 +84,11 @@ async function submitSection(): Promise<void> {
     ];
     const origin = containerUrl.origin === queueUrl.origin ? containerUrl.origin : undefined;
     for (const connections of [8, 16]) {
-      // Blob and queue listen on different ports, so the pair is two loads run together, each at the same concurrency.
+      // Blob and queue listen on different ports, so the pair is two loads run together, with half the
+      // connections each: as many requests in flight as the submits have.
       const [blobs, messages] = await Promise.all([
-        load({ url: origin ?? containerUrl.origin, connections, durationInSeconds: seconds, requests: [rawPair[0]!] }),
-        load({ url: origin ?? queueUrl.origin, connections, durationInSeconds: seconds, requests: [rawPair[1]!] }),
+        load({ url: origin ?? containerUrl.origin, connections: connections / 2, durationInSeconds: seconds, requests: [rawPair[0]!] }),
+        load({ url: origin ?? queueUrl.origin, connections: connections / 2, durationInSeconds: seconds, requests: [rawPair[1]!] }),
       ]);
       const rawPerSecond = Math.min(blobs.perSecond, messages.perSecond);
       const submit = await load({ url: stack.url, connections, durationInSeconds: seconds, headers: submitHeaders, requests: [submitRequest()] });
@@ -178,8 +181,9 @@ async function overheadSection(): Promise<void> {
     await withStack({ imageService: { latencyMs: modelLatency }, env: { AzureFunctionsJobHost__extensions__queues__maxPollingInterval: setting } }, async (stack) => {
       const idle: Overhead[] = [];
       for (let i = 0; i < idleJobs; i++) {
-        // Long enough for the queue listener to back off to its longest interval, as on an idle afternoon.
-        await sleep(Math.max(2500, interval * 2));
+        // Long enough for the queue listener to back off to its longest interval, as on an idle afternoon, and
+        // a random part, so the submits do not lock onto the listener's polling phase.
+        await sleep(Math.max(2500, interval * 2) + Math.random() * interval);
         const marker = randomUUID();
         idle.push(await overheadOf(stack, await submitJob(stack, { prompt: `a lighthouse ${marker}` }), marker, modelLatency));
       }
@@ -204,7 +208,7 @@ async function overheadSection(): Promise<void> {
       }
       report({
         section: 'overhead',
-        measure: `overhead beyond model time, under load (${rate} jobs/s), maxPollingInterval 2 s, ${loaded.length} jobs`,
+        measure: `overhead beyond model time, under load (${rate} jobs/s on one host: host.json's batchSize 2 and newBatchThreshold 1 run at most 3 jobs at once), maxPollingInterval 2 s, ${loaded.length} jobs`,
         value: summarise(await Promise.all(loaded)).text,
         baseline: `model time ${ms(modelLatency)}`,
       });
@@ -263,7 +267,9 @@ async function scaleOutSection(): Promise<void> {
   const jobs = quick ? 40 : 200;
   let single: number | undefined;
   for (const hosts of quick ? [1, 2] : [1, 2, 4]) {
-    await withStack({ hosts }, async (stack) => {
+    // No partial images: the local image service renders each one in the benchmark's own process, which would
+    // measure it, not the hosts.
+    await withStack({ hosts, env: { PARTIAL_IMAGES: '0' } }, async (stack) => {
       const started = Date.now();
       const ids: string[] = [];
       let next = 0;
@@ -342,7 +348,8 @@ function writeReport(startedAt: Date, totalSeconds: number): void {
     ),
     '',
   ];
-  const file = path.join(projectDir, 'docs', quick ? 'benchmarks-quick.md' : 'benchmarks.md');
+  // The committed report is a full run's; a quick or partial run writes beside it (ignored by git).
+  const file = path.join(projectDir, 'docs', quick || partial ? 'benchmarks-quick.md' : 'benchmarks.md');
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, lines.join('\n'));
   console.log(`written to ${path.relative(projectDir, file)}`);
@@ -352,6 +359,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   console.log(`npm run bench${quick ? ' -- --quick' : ''}: Node ${process.version}, ${os.cpus().length} cores`);
   const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+  partial = only !== undefined;
   const sections: Array<[string, () => Promise<void>]> = [
     ['submit', submitSection],
     ['status', statusSection],
