@@ -250,10 +250,13 @@ async function quotaSection(): Promise<void> {
       // The first call of the busy period opens it; the quota is per minute, pro rata.
       const use = (accepted.length - 1) / (requestsPerMinute * minutes);
       const refusedShare = refused / calls.length;
+      // Where unused quota went: the longest pauses between accepted calls (a 429's Retry-After, a hand-over).
+      const sorted = [...times].sort((a, b) => a - b);
+      const gaps = sorted.slice(1).map((time, i) => time - (sorted[i] ?? time)).sort((a, b) => b - a);
       report({
         section: 'quota',
         measure: `quota use, ${ids.length} jobs against ${requestsPerMinute} calls/minute`,
-        value: `${(use * 100).toFixed(1)} % of the quota used; ${failed} failed jobs; ${(refusedShare * 100).toFixed(1)} % of calls answered 429`,
+        value: `${(use * 100).toFixed(1)} % of the quota used; ${failed} failed jobs; ${(refusedShare * 100).toFixed(1)} % of calls answered 429; longest pauses between calls ${gaps.slice(0, 3).map(ms).join(', ')}`,
         goal: '≥ 95 %, 0 failed, ≤ 5 % 429',
         met: use >= 0.95 && failed === 0 && refusedShare <= 0.05,
       });
