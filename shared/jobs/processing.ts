@@ -130,11 +130,15 @@ export async function processJob(services: WorkerServices, input: unknown, conte
         : {};
     while (!generated) {
       // A slot in the shared budget first, so the instances together stay within the quota.
-      for (let slot = await services.pacer.tryAcquire(new Date(now())); !slot.granted; slot = await services.pacer.tryAcquire(new Date(now()))) {
+      let slot = await services.pacer.tryAcquire(new Date(now()));
+      while (!slot.granted) {
         const decision = decideSlotWait(slot.retryAt.getTime(), { now: now(), invocationStartedAt }, policy);
         if (decision.kind === 'handOver') return handOverAt(decision.at);
         await sleep(decision.ms);
+        slot = await services.pacer.tryAcquire(new Date(now()));
       }
+      const untilSlot = slot.startAt.getTime() - now();
+      if (untilSlot > 0) await sleep(untilSlot);
       const claimed = await apply((job) => claimCall(job, worker()));
       if (!claimed || isTerminal(claimed.status)) {
         await services.images.deleteAll(jobId).catch(() => undefined);

@@ -8,8 +8,11 @@ import type { CounterStore } from '../storage/counterStore';
  * still come back, and is then waited out as the provider asks.
  */
 export interface ProviderPacer {
-  /** Takes a slot for one call now, or says when the next window opens. */
-  tryAcquire(now?: Date): Promise<{ granted: true } | { granted: false; retryAt: Date }>;
+  /**
+   * Takes a slot for one call, or says when the next window opens. A granted slot says when its call may
+   * start (`startAt`): the window's calls are spread across it, not sent together at its start.
+   */
+  tryAcquire(now?: Date): Promise<{ granted: true; startAt: Date } | { granted: false; retryAt: Date }>;
   /** The average spacing of calls, for estimates. */
   readonly secondsPerCall: number;
 }
@@ -21,8 +24,12 @@ export function createProviderPacer(counters: CounterStore, budgetName: string, 
     secondsPerCall: 60 / requestsPerMinute,
     async tryAcquire(now = new Date()) {
       const window = Math.floor(now.getTime() / windowMs);
-      const { added } = await counters.tryAdd(`pacing/${budgetName}/${window}`, 1, callsPerWindow);
-      return added ? { granted: true } : { granted: false, retryAt: new Date((window + 1) * windowMs + Math.random() * 100) };
+      const { added, count } = await counters.tryAdd(`pacing/${budgetName}/${window}`, 1, callsPerWindow);
+      // The provider counts over sliding windows (Azure: per 10 s), so calls bunched at each window's start
+      // overshoot it: the second slot of a window starts half-way through, and so on.
+      return added
+        ? { granted: true, startAt: new Date(window * windowMs + ((count - 1) * windowMs) / callsPerWindow) }
+        : { granted: false, retryAt: new Date((window + 1) * windowMs + Math.random() * 100) };
     },
   };
 }
