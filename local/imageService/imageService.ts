@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
 import sharp from 'sharp';
 import { imageFormatOf } from '../../shared/provider/imageProvider';
 import { renderPlaceholder, studentText } from './placeholderImage';
+import { sendJson as send, startStandIn, type StandIn, type StandInState } from '../standIn';
 
 /**
  * A stand-in for the image model that speaks the Images HTTP API of Azure OpenAI
@@ -67,18 +67,7 @@ export interface ImageServiceOptions {
   readonly refuseStreaming?: boolean;
 }
 
-export interface ImageService {
-  readonly url: string;
-  readonly port: number;
-  addRule(rule: FaultRule): void;
-  clearRules(): void;
-  calls(): readonly RecordedCall[];
-  close(): Promise<void>;
-}
-
-interface ActiveRule extends FaultRule {
-  remaining: number;
-}
+export type ImageService = StandIn<FaultRule, RecordedCall>;
 
 /** Edits carry up to 16 pictures; generation bodies are a few KiB. */
 const maxBodyBytes = 64 * 1024 * 1024;
@@ -310,11 +299,8 @@ function contentFilterAnswer(cloud: Cloud, category: string, stage: 'prompt' | '
   };
 }
 
-export async function startImageService(options: ImageServiceOptions = {}): Promise<ImageService> {
-  const rules: ActiveRule[] = (options.rules ?? []).map((rule) => ({ ...rule, remaining: rule.times ?? Infinity }));
-  const recorded: RecordedCall[] = [];
+export function startImageService(options: ImageServiceOptions = {}): Promise<ImageService> {
   const variations = new Map<string, number>();
-  const hanging = new Set<http.ServerResponse>();
   const admitted: number[] = [];
 
   /** Seconds until the quota admits another request, or 0 if it admits this one now. */
@@ -329,26 +315,12 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     return 0;
   }
 
-  function takeFault(prompt: string): Fault | undefined {
-    const lower = prompt.toLowerCase();
-    const rule = rules.find((r) => r.remaining > 0 && (!r.match || lower.includes(r.match.toLowerCase())));
-    if (!rule) return undefined;
-    rule.remaining--;
-    return rule.fault;
-  }
-
   function modelFor(deployment: string | undefined, bodyModel: unknown): ModelEntry {
     for (const candidate of [deployment, bodyModel]) {
       const found = typeof candidate === 'string' ? findModel(candidate) : undefined;
       if (found) return found;
     }
     return getModel(options.defaultModel ?? 'gpt-image-2');
-  }
-
-  function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-    res.end(text);
   }
 
   async function readBytes(req: http.IncomingMessage): Promise<Buffer> {
@@ -390,25 +362,14 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     return { body, images, ...(mask ? { mask } : {}) };
   }
 
-  async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
-    if (path === '/_control/rules' && req.method === 'POST') {
-      const rule = JSON.parse(await readBody(req)) as FaultRule;
-      rules.push({ ...rule, remaining: rule.times ?? Infinity });
-      return send(res, 201, { rules: rules.length });
-    }
-    if (path === '/_control/rules' && req.method === 'DELETE') {
-      rules.length = 0;
-      return send(res, 200, { rules: 0 });
-    }
-    if (path === '/_control/calls' && req.method === 'GET') return send(res, 200, { calls: recorded });
-    if (path === '/_control/calls' && req.method === 'DELETE') {
-      recorded.length = 0;
-      return send(res, 200, { calls: 0 });
-    }
-    return send(res, 404, { error: { code: 'NotFound', message: 'Unknown control route' } });
-  }
-
-  async function handleGeneration(req: http.IncomingMessage, res: http.ServerResponse, url: URL, deployment: string | undefined, operation: 'generations' | 'edits') {
+  async function handleGeneration(
+    state: StandInState<FaultRule, RecordedCall>,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    deployment: string | undefined,
+    operation: 'generations' | 'edits',
+  ) {
     if (deployment !== undefined && !url.searchParams.get('api-version')) {
       return send(res, 404, { error: { code: '404', message: 'Resource not found' } });
     }
@@ -440,11 +401,12 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     const parameters = edit ? { ...fields, images: edit.images.length, mask: edit.mask !== undefined } : fields;
     const cloud: Cloud = deployment === undefined ? 'openai' : 'azure-openai';
     const record = (status: number, fault?: Fault['kind']) =>
-      recorded.push({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
+      state.record({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
 
     // A streamed answer spreads the latency over its partial images (streamAnswer) instead.
     const streaming = body['stream'] === true;
-    const fault = takeFault(prompt);
+    const lower = prompt.toLowerCase();
+    const fault = state.takeRule((rule) => !rule.match || lower.includes(rule.match.toLowerCase()))?.fault;
     const latencyMs = fault?.kind === 'pace' ? fault.ms : (options.latencyMs ?? 0);
     if (latencyMs && !streaming) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     switch (fault?.kind) {
@@ -469,8 +431,7 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
         return send(res, 401, { error: { code: 'PermissionDenied', message: 'Principal does not have access to API/Operation.' } });
       case 'hang':
         record(0, fault.kind);
-        hanging.add(res);
-        res.on('close', () => hanging.delete(res));
+        state.hold(res);
         return undefined;
       case 'reset':
         record(0, fault.kind);
@@ -546,38 +507,11 @@ export async function startImageService(options: ImageServiceOptions = {}): Prom
     });
   }
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  return startStandIn<FaultRule, RecordedCall>(options, async (state, req, res, url) => {
     const azure = /^\/openai\/deployments\/([^/]+)\/images\/(generations|edits)$/.exec(url.pathname);
-    const work = url.pathname.startsWith('/_control/')
-      ? handleControl(req, res, url.pathname)
-      : req.method === 'POST' && (azure || url.pathname === '/v1/images/generations' || url.pathname === '/v1/images/edits')
-        ? handleGeneration(req, res, url, azure ? decodeURIComponent(azure[1] ?? '') : undefined, (azure?.[2] ?? /\/v1\/images\/(generations|edits)$/.exec(url.pathname)?.[1]) === 'edits' ? 'edits' : 'generations')
-        : Promise.resolve(send(res, 404, { error: { code: '404', message: 'Resource not found' } }));
-    work.catch((error: unknown) => {
-      if (!res.headersSent) send(res, 500, { error: { code: 'InternalServerError', message: String(error) } });
-    });
+    const openAi = /^\/v1\/images\/(generations|edits)$/.exec(url.pathname);
+    const operation = azure?.[2] ?? openAi?.[1];
+    if (req.method !== 'POST' || operation === undefined) return send(res, 404, { error: { code: '404', message: 'Resource not found' } });
+    return handleGeneration(state, req, res, url, azure ? decodeURIComponent(azure[1] ?? '') : undefined, operation === 'edits' ? 'edits' : 'generations');
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    addRule: (rule) => rules.push({ ...rule, remaining: rule.times ?? Infinity }),
-    clearRules: () => {
-      rules.length = 0;
-    },
-    calls: () => [...recorded],
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
