@@ -1,5 +1,6 @@
-import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { RestError, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
+import { newestFirstFilter, newestFirstRowKey } from './newestFirst';
 import { jobStatuses, type JobRecord, type JobStatus } from '../jobs/job';
 
 /**
@@ -50,15 +51,8 @@ export interface JobIndex {
   createIfNotExists(): Promise<void>;
 }
 
-/** Larger than any millisecond timestamp until the year 2286, so every inverted time has 13 digits. */
-const maxTime = 9_999_999_999_999;
-
 export function rowKeyFor(createdDateTime: string, jobId: string): string {
-  return `${invertedTime(Date.parse(createdDateTime))}_${jobId}`;
-}
-
-function invertedTime(time: number): string {
-  return String(maxTime - time).padStart(13, '0');
+  return newestFirstRowKey(createdDateTime, jobId);
 }
 
 /** What is stored: parsed on read, as the job records are. */
@@ -89,20 +83,10 @@ function entryOf(entity: unknown): (JobIndexEntry & { tenantId: string }) | unde
   };
 }
 
-/**
- * The OData filter for a listing. Every value goes through the library's `odata` tag, which quotes and
- * escapes it, so a student id or class id can never change the query.
- */
+/** The OData filter for a listing (newestFirst.ts: every value quoted). */
 export function filterFor(tenantId: string, filter: JobListFilter): string {
-  const clauses = [odata`PartitionKey eq ${tenantId}`];
-  // Newer jobs have smaller RowKeys: "created at or after since" is "RowKey before the first key of since - 1 ms".
-  if (filter.since) clauses.push(odata`RowKey lt ${invertedTime(filter.since.getTime() - 1)}`);
-  if (filter.user !== undefined) clauses.push(odata`user eq ${filter.user}`);
-  if (filter.classId !== undefined) clauses.push(odata`classId eq ${filter.classId}`);
-  if (filter.assignmentId !== undefined) clauses.push(odata`assignmentId eq ${filter.assignmentId}`);
-  if (filter.status !== undefined) clauses.push(odata`status eq ${filter.status}`);
-  if (filter.sessionId !== undefined) clauses.push(odata`sessionId eq ${filter.sessionId}`);
-  return clauses.join(' and ');
+  const { user, classId, assignmentId, status, sessionId } = filter;
+  return newestFirstFilter(tenantId, filter.since, { user, classId, assignmentId, status, sessionId });
 }
 
 export function createJobIndex(table: TableClient): JobIndex {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
+import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirst';
 
 /**
  * Safety events: one Table storage entity per refused prompt, for the school's teachers (GET
@@ -71,9 +72,6 @@ export const repeatedWindowInMs = 10 * 60_000;
 /** A Table string property holds at most 32K characters; prompts are far shorter (PROMPT_MAX_CHARS), this is a guard. */
 const maxStoredPromptChars = 16_000;
 
-const maxTime = 9_999_999_999_999;
-const invertedTime = (time: number) => String(maxTime - time).padStart(13, '0');
-const rowKeyFor = (createdDateTime: string, eventId: string) => `${invertedTime(Date.parse(createdDateTime))}_${eventId}`;
 
 const entitySchema = z.object({
   partitionKey: z.string(),
@@ -111,15 +109,10 @@ function eventOf(entity: unknown): SafetyEvent | undefined {
   };
 }
 
-/** Every value goes through `odata`, which quotes it, so a student or class id can never change the query. */
+/** The OData filter for a listing (newestFirst.ts: every value quoted). */
 export function safetyEventFilterFor(tenantId: string, filter: SafetyEventFilter): string {
-  const clauses = [odata`PartitionKey eq ${tenantId}`];
-  if (filter.since) clauses.push(odata`RowKey lt ${invertedTime(filter.since.getTime() - 1)}`);
-  if (filter.user !== undefined) clauses.push(odata`user eq ${filter.user}`);
-  if (filter.classId !== undefined) clauses.push(odata`classId eq ${filter.classId}`);
-  if (filter.assignmentId !== undefined) clauses.push(odata`assignmentId eq ${filter.assignmentId}`);
-  if (filter.layer !== undefined) clauses.push(odata`layer eq ${filter.layer}`);
-  return clauses.join(' and ');
+  const { user, classId, assignmentId, layer } = filter;
+  return newestFirstFilter(tenantId, filter.since, { user, classId, assignmentId, layer });
 }
 
 export function createSafetyEventStore(table: TableClient): SafetyEventStore {
@@ -153,7 +146,7 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
       const prompt = event.prompt.slice(0, maxStoredPromptChars);
       await table.createEntity({
         partitionKey: event.tenantId,
-        rowKey: rowKeyFor(createdDateTime, id),
+        rowKey: newestFirstRowKey(createdDateTime, id),
         eventId: id,
         createdDateTime,
         layer: event.layer,
@@ -170,7 +163,7 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
     async get(tenantId, eventId, createdDateTime) {
       let entity: unknown;
       try {
-        entity = await table.getEntity(tenantId, rowKeyFor(createdDateTime, eventId));
+        entity = await table.getEntity(tenantId, newestFirstRowKey(createdDateTime, eventId));
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return undefined;
         throw error;
@@ -182,7 +175,7 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
     },
     async recordWebhookAttempt(tenantId, eventId, createdDateTime, log) {
       try {
-        await table.updateEntity({ partitionKey: tenantId, rowKey: rowKeyFor(createdDateTime, eventId), webhookAttemptCount: log.attemptCount, webhookState: log.state }, 'Merge');
+        await table.updateEntity({ partitionKey: tenantId, rowKey: newestFirstRowKey(createdDateTime, eventId), webhookAttemptCount: log.attemptCount, webhookState: log.state }, 'Merge');
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404)) throw error;
       }
