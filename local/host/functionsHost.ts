@@ -2,8 +2,9 @@ import { installFunctionsCore } from './functionsCore';
 import { loadEntryPoints } from './entryPoints';
 import { readHostSettings } from './hostConfig';
 import { createHttpRoute, startHttpServer, type HttpRoute } from './httpTrigger';
-import { createInvoke, withTimeout } from './invoke';
+import { createInvoke, withTimeout, type Invoke } from './invoke';
 import { writeLog } from './log';
+import { createQueueOutputs, SharedQueueWatcher } from './queueOutput';
 import { createQueueListener, drainTimeoutInMs, type QueueListener } from './queueTrigger';
 import { startTimerTrigger, type TimerTrigger } from './timerTrigger';
 import { triggerBindingOf } from './triggerBinding';
@@ -12,7 +13,8 @@ import { triggerBindingOf } from './triggerBinding';
  * A small stand-in for the Azure Functions host (Core Tools cannot be installed here). It loads the app's
  * entry points named by package.json `main`, receives their registrations through @azure/functions-core,
  * and runs each function by its trigger: HTTP (httpTrigger.ts), queue (queueTrigger.ts) and timer
- * (timerTrigger.ts), every invocation going through the worker's protocol (invoke.ts).
+ * (timerTrigger.ts), every invocation going through the worker's protocol (invoke.ts). Queue output bindings
+ * are sent after the function returns, and wake this host's listener on that queue (queueOutput.ts).
  */
 
 export interface FunctionsHostOptions {
@@ -40,7 +42,19 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   loadEntryPoints(options.projectDir);
   for (const hook of registry.hooks.appStart) await hook({ hookData: {}, appHookData: {}, functionAppDirectory: options.projectDir });
 
-  const invoke = createInvoke(registry, settings.functionTimeoutInMs);
+  const watcher = new SharedQueueWatcher();
+  const queueOutputs = new Map<string, NonNullable<ReturnType<typeof createQueueOutputs>>>();
+  for (const fn of registry.functions.values()) {
+    const send = createQueueOutputs(fn, { env, settings: settings.queues, watcher });
+    if (send) queueOutputs.set(fn.metadata.name, send);
+  }
+  const invokeFunction = createInvoke(registry, settings.functionTimeoutInMs);
+  // The outputs are sent before the trigger sees the response, so an HTTP answer means they are on the queue.
+  const invoke: Invoke = async (fn, request) => {
+    const response = await invokeFunction(fn, request);
+    await queueOutputs.get(fn.metadata.name)?.(response);
+    return response;
+  };
   const routes: HttpRoute[] = [];
   const listeners: QueueListener[] = [];
   const timers: TimerTrigger[] = [];
@@ -51,7 +65,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     if (type === 'httptrigger') {
       routes.push(createHttpRoute(fn, trigger, settings.routePrefix));
     } else if (type === 'queuetrigger') {
-      listeners.push(createQueueListener(fn, trigger, { env, settings: settings.queues, leaseInSeconds, invoke }));
+      const listener = createQueueListener(fn, trigger, { env, settings: settings.queues, leaseInSeconds, invoke });
+      watcher.register(listener.queueName, listener);
+      listeners.push(listener);
     } else if (type === 'timertrigger') {
       timers.push(startTimerTrigger(fn, trigger, invoke));
     } else {

@@ -31,7 +31,7 @@ export const drainTimeoutInMs = 10_000;
 /** Quick retries: the listener has its own back-off, and a stopping host must not wait on the SDK's. */
 const queueRetryOptions = { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 };
 
-function queueServiceFor(connection: string, env: Record<string, string | undefined>): QueueServiceClient {
+export function queueServiceFor(connection: string, env: Record<string, string | undefined>): QueueServiceClient {
   const connectionString = env[connection];
   if (connectionString) return QueueServiceClient.fromConnectionString(connectionString, { retryOptions: queueRetryOptions });
   const uri = env[`${connection}__queueServiceUri`] ?? (env[`${connection}__accountName`] && `https://${env[`${connection}__accountName`]}.queue.core.windows.net`);
@@ -49,6 +49,8 @@ export class QueueListener {
   private running = true;
   private readonly inFlight = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
+  /** Set by notify(): a message was just added to this queue by this host's output binding. */
+  private notified = false;
 
   constructor(
     private readonly fn: RegisteredFunction,
@@ -62,11 +64,25 @@ export class QueueListener {
     return this.options.settings;
   }
 
+  get queueName(): string {
+    return this.queue.name;
+  }
+
+  /**
+   * A message was just added to this queue through an output binding of this host (queueOutput.ts): look
+   * now instead of sleeping out the back-off, as Azure's queue listener does when its shared watcher is told.
+   */
+  notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
   private log(level: RpcLogLevel, message: string): void {
     writeLog(this.fn.metadata.name, level, message);
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.notified) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -101,6 +117,7 @@ export class QueueListener {
         continue;
       }
       let messages: DequeuedMessageItem[];
+      this.notified = false;
       try {
         messages = (await this.queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: this.options.leaseInSeconds }))
           .receivedMessageItems;
@@ -111,6 +128,11 @@ export class QueueListener {
         continue;
       }
       if (messages.length === 0) {
+        // Told of a message while this receive was out: it may have missed it, so look again at once.
+        if (this.notified) {
+          delay = minPollingIntervalInMs;
+          continue;
+        }
         await this.sleep(delay);
         delay = Math.min(delay * 2, Math.max(this.settings.maxPollingIntervalInMs, minPollingIntervalInMs));
         continue;
