@@ -1,11 +1,19 @@
-import { app, type HttpHandler } from '@azure/functions';
+import { app, output, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { parseIdempotencyKey } from '../shared/access/idempotency';
 import { renderJob } from '../shared/jobs/jobView';
 import { submitJob } from '../shared/jobs/submission';
 import { bearerToken, sessionFromAuthorization, sessionJobBody } from '../shared/sessions/sessions';
 import { getServices, type Services } from '../shared/services';
+import { storageNames } from '../shared/storage/storageNames';
 import { json, jobUrl, readJsonBody, respond } from './lib/http';
+
+/**
+ * The job's message goes out through the queue output binding, not the SDK: the host sends it before the
+ * 202 leaves and then wakes its own listener on `image-jobs` (Azure's shared queue watcher), so an idle
+ * worker starts at once instead of after its polling back-off (up to maxPollingInterval).
+ */
+export const jobQueueOutput = output.storageQueue({ queueName: storageNames.jobQueue, connection: 'AzureWebJobsStorage' });
 
 /**
  * POST /api/jobs: accepts a job and answers 202 with Operation-Location (Azure long-running operation).
@@ -19,7 +27,7 @@ export function submitJobHandler(services: Services): HttpHandler {
     const session = apiKey === null && bearerToken(request.headers.get('authorization')) !== undefined ? sessionFromAuthorization(services, request.headers.get('authorization')) : undefined;
     const tenant = session?.tenant ?? requireTenant(services, apiKey);
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
-    const job = await submitJob(services, tenant, {
+    const { job, message } = await submitJob(services, tenant, {
       readBody: async () => {
         const body = await readJsonBody(request);
         return session ? sessionJobBody(session.session, body) : body;
@@ -30,6 +38,7 @@ export function submitJobHandler(services: Services): HttpHandler {
       ...(session ? { sessionId: session.session.id } : {}),
       log: context,
     });
+    if (message) context.extraOutputs.set(jobQueueOutput, message);
     const location = jobUrl(request, job.id, services.config);
     const caller = session ? ({ kind: 'session', session: session.session } as const) : ({ kind: 'tenant', tenant } as const);
     return json(202, await renderJob(services, job, { caller, jobUrl: location }), {
@@ -43,5 +52,6 @@ app.http('submitJob', {
   route: 'jobs',
   methods: ['POST'],
   authLevel: 'anonymous', // the tenant's api-key header (shared/access/callers.ts) or a studio session token (shared/sessions/)
+  extraOutputs: [jobQueueOutput],
   handler: submitJobHandler(getServices()),
 });

@@ -13,5 +13,7 @@ export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 const codec = queueMessageCodec(jobMessageSchema);
 
+/** The message for a job, as an output binding sends it (the host encodes it as host.json says). */
+export const jobMessageFor = (jobId: string): JobMessage => jobMessageSchema.parse({ jobId });
 export const parseJobMessage = (input: unknown): JobMessage | undefined => codec.parse(input);
 export const encodeJobMessage = (message: JobMessage): string => codec.encode(message);

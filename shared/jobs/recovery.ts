@@ -4,16 +4,24 @@ import type { JobRecord } from './job';
 import { markEnqueued } from './transitions';
 
 /**
- * Crash recovery, in one place: a crash between storing a job and enqueueing its message leaves a
- * NotStarted job without `enqueuedDateTime`. The sweepJobs timer finds such jobs from the blob listing
- * and enqueues them, and a client's Idempotency-Key retry of the same submit does the same at once.
- * A second message is harmless: the worker's claim lets one of them run the job.
+ * Crash recovery, in one place. Submit stores the job and its function's queue output binding sends the
+ * message after the function returns (functions/submitJob.ts); a crash or a storage failure in between
+ * leaves a NotStarted job whose message is not on the queue. The sweepJobs timer finds such jobs and
+ * enqueues them (and marks `enqueuedDateTime`), and a client's Idempotency-Key retry of the same submit
+ * sends the message again at once (submission.ts). A second message is harmless: the worker's claim lets
+ * one of them run the job.
  */
 
 export type RecoveryServices = Pick<Services, 'jobs' | 'jobQueue' | 'ensureStorage' | 'jobIndex' | 'jobEvents'>;
 
-/** A NotStarted job this old without `enqueuedDateTime` lost its message in a crash. */
+/** A NotStarted job must be this old before its message can count as lost (its send takes milliseconds). */
 const neverEnqueuedAfterInMs = 60_000;
+
+/**
+ * Both times are the storage service's, to the second (HTTP dates): a message sent just after its record
+ * can carry the next second, so a record this close to the front of the queue may still have its message there.
+ */
+const sendSlackInMs = 5_000;
 
 /** Re-enqueues a job whose message was lost between storing and enqueueing; returns the job as it is now. */
 export async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'jobQueue'>, job: JobRecord, log: Logger, now = Date.now()): Promise<JobRecord> {
@@ -26,15 +34,22 @@ export async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'job
 }
 
 /**
- * Finds jobs a crash stranded (NotStarted, never enqueued, older than a minute) and enqueues them, so an
- * accepted job ends even if nobody asks about it. It reads only the blob listing (status and enqueued are
- * blob metadata), so it is cheap to run every few minutes.
+ * Finds jobs a crash stranded and enqueues them, so an accepted job ends even if nobody asks about it.
+ * Submit records no "sent" mark (that would be a second write per submit), so the queue itself is asked:
+ * the queue is first in, first out, so a NotStarted job whose record was last written before the message
+ * at the front of the queue was put there has no message waiting (a job being worked on is Running). Waiting
+ * jobs behind a long queue are left alone, so a backlog is never doubled. The rare wrong guess (the queue
+ * does not promise strict order) costs one duplicate message, which is harmless. It reads the blob listing
+ * (status and enqueued are blob metadata), one peek, and only the records of jobs it repairs, so it is
+ * cheap to run every few minutes.
  */
 export async function repairStrandedJobs(services: RecoveryServices, log: Logger, now: number = Date.now()): Promise<number> {
   await services.ensureStorage();
+  const frontOfQueue = await services.jobQueue.oldestVisibleInsertedOn();
   let repaired = 0;
   for await (const listed of services.jobs.list()) {
-    if (listed.status !== 'NotStarted' || listed.enqueued !== false) continue;
+    if (listed.status !== 'NotStarted' || listed.enqueued === true) continue;
+    if (frontOfQueue && listed.lastModified.getTime() + sendSlackInMs >= frontOfQueue.getTime()) continue;
     const job = await services.jobs.get(listed.id);
     if (!job) continue;
     const after = await repairNeverEnqueued(services, job, log, now);

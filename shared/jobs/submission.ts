@@ -8,20 +8,25 @@ import type { Services } from '../services';
 import type { JobRecord } from './job';
 import type { JobRequest } from './jobRequest';
 import { resolveSources } from './sources';
-import { repairNeverEnqueued } from './recovery';
-import { cancel, markEnqueued } from './transitions';
+import { jobMessageFor, type JobMessage } from './jobMessage';
+import { cancel } from './transitions';
 import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
 
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store, enqueue. Nothing is
- * stored or spent for a request that fails validation, the screen, the classifier or the quota; a refusal by
- * the screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If
- * storing or enqueueing fails the record is removed and the quota given back, so the client's 5xx means
- * "no job". Storing also writes the job's listing-index entry
- * (jobEvents.ts), before the enqueue. A crash between storing and enqueueing is repaired by recovery.ts.
+ * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store. Nothing is stored or
+ * spent for a request that fails validation, the screen, the classifier or the quota; a refusal by the
+ * screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If storing
+ * fails the quota is given back, so the client's 5xx means "no job". Storing also writes the job's
+ * listing-index entry (jobEvents.ts).
+ *
+ * The job's queue message is not sent here: the caller hands it to the function's queue output binding
+ * (functions/submitJob.ts), which the host sends after the function returns and before the 202 leaves.
+ * Sent that way, the host's own queue listener looks at once instead of waiting out its polling back-off
+ * (queueOutput.ts in the local host; the shared queue watcher in Azure). If that send fails the client gets
+ * a 5xx and the stored job is found by recovery.ts (a NotStarted job whose message is not on the queue).
  */
 
 export interface SubmitOptions {
@@ -37,11 +42,21 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'jobQueue' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
 >;
 
-/** Returns the accepted job; with an Idempotency-Key that was seen before, the job it named. */
-export async function submitJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<JobRecord> {
+export interface Submitted {
+  readonly job: JobRecord;
+  /**
+   * The message to put on the job queue through the output binding: for a new job, and again for a job an
+   * Idempotency-Key names that has not started (the first attempt's send may have failed; a second message
+   * is harmless, the worker's claim lets one of them run the job).
+   */
+  readonly message?: JobMessage;
+}
+
+/** Accepts a job; with an Idempotency-Key that was seen before, returns the job it named. */
+export async function submitJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
   const { log } = options;
   try {
     await services.ensureStorage();
@@ -84,8 +99,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
         throw new ConflictError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', { target: 'Idempotency-Key' });
       }
       const existing = await services.jobs.get(record.jobId);
-      // The client retries because it never saw an answer: the first attempt may have stopped before its enqueue.
-      if (existing) return repairNeverEnqueued(services, existing, log, Number.MAX_SAFE_INTEGER);
+      // The client retries because it never saw an answer: the first attempt may have stopped before its message was sent.
+      if (existing) return existing.status === 'NotStarted' ? { job: existing, message: jobMessageFor(existing.id) } : { job: existing };
       if (await services.idempotency.isErased(record.jobId)) {
         throw new GoneError('JobErased', 'The job this Idempotency-Key made was deleted, and stays deleted. Send a new Idempotency-Key to make a new job.', {
           target: 'Idempotency-Key',
@@ -126,18 +141,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
-  try {
-    await services.jobQueue.enqueue(job.id);
-  } catch (error) {
-    await services.jobs.delete(job.id).catch((cleanupError: unknown) => {
-      log.error(`Job ${job.id}: enqueue failed and the record could not be removed: ${String(cleanupError)}`);
-    });
-    await reservation.release().catch(() => undefined);
-    throw new ServiceUnavailableError('The job could not be queued.', { cause: error });
-  }
-  const enqueued = await services.jobs.update(job.id, (current) => markEnqueued(current, Date.now())).catch(() => job);
   log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
-  return enqueued ?? job;
+  return { job, message: jobMessageFor(job.id) };
 }
 
 /**

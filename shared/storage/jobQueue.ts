@@ -15,6 +15,8 @@ export interface JobQueue {
   probe(): Promise<void>;
   /** Messages on the queue, visible or not (Azure's approximate count). */
   approximateLength(): Promise<number>;
+  /** When the message at the front of the queue was put there; undefined when no message is visible. */
+  oldestVisibleInsertedOn(): Promise<Date | undefined>;
 }
 
 export function createJobQueue(queue: QueueClient): JobQueue {
@@ -31,6 +33,9 @@ export function createJobQueue(queue: QueueClient): JobQueue {
     },
     async approximateLength() {
       return (await queue.getProperties()).approximateMessagesCount ?? 0;
+    },
+    async oldestVisibleInsertedOn() {
+      return (await queue.peekMessages({ numberOfMessages: 1 })).peekedMessageItems[0]?.insertedOn;
     },
   };
 }
