@@ -83,7 +83,6 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     await services.jobQueue.enqueue(jobId, { delayInSeconds: Math.min(600, Math.max(1, (Date.parse(busyUntil) - now()) / 1000)) });
     return log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
   }
-  if (started.attempts === 1) await services.waitingLine.markStarted().catch(() => undefined);
 
   /** Hands the job to a new message that becomes visible at `at`, releasing our claim. */
   async function handOverAt(at: number): Promise<void> {
@@ -95,7 +94,9 @@ export async function processJob(services: WorkerServices, input: unknown, conte
   const { request } = started;
   const prompt = services.metapromptFor(started.metapromptVersion).compose(request.prompt, request.orientation);
   const { width, height } = parseSize(request.size);
-  const saved = new Set((await services.images.list(jobId)).map((image) => image.index));
+  // The waiting line's count (for estimates only) is written beside the listing, not before it.
+  const [stored] = await Promise.all([services.images.list(jobId), started.attempts === 1 ? services.waitingLine.markStarted().catch(() => undefined) : undefined]);
+  const saved = new Set(stored.map((image) => image.index));
   const missing = Array.from({ length: request.n }, (_, index) => index).filter((index) => !saved.has(index));
   let transientFailures = 0;
   // Edits and variations: their pictures, checked by content before anything is spent on them.

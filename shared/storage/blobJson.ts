@@ -55,19 +55,20 @@ export async function readJsonBlob(blob: BlockBlobClient): Promise<{ value: unkn
   }
 }
 
-/** Writes JSON under a condition (ifMatch an ETag, or ifNoneMatch '*' to create). */
+/** Writes JSON under a condition (ifMatch an ETag, or ifNoneMatch '*' to create); returns the new ETag. */
 export async function writeJsonBlob(
   blob: BlockBlobClient,
   value: unknown,
   conditions: { ifMatch?: string; ifNoneMatch?: string },
   metadata?: Record<string, string>,
-): Promise<void> {
+): Promise<string> {
   const body = JSON.stringify(value);
-  await blob.upload(body, Buffer.byteLength(body), {
+  const response = await blob.upload(body, Buffer.byteLength(body), {
     blobHTTPHeaders: { blobContentType: 'application/json' },
     ...(metadata ? { metadata } : {}),
     conditions,
   });
+  return response.etag ?? '';
 }
 
 export interface JsonUpdate<T> {
@@ -84,17 +85,17 @@ export interface JsonUpdate<T> {
 
 /**
  * Applies `change` under the blob's ETag (or create-only when absent), retrying on a lost race.
- * Returns what is stored afterwards (the new value, or the current one when `change` made none).
+ * Returns what is stored afterwards (the new value, or the current one when `change` made none) and its ETag.
  */
-export async function updateJsonBlob<T>(blob: BlockBlobClient, update: JsonUpdate<T>): Promise<{ value: T | undefined; changed: boolean }> {
+export async function updateJsonBlob<T>(blob: BlockBlobClient, update: JsonUpdate<T>): Promise<{ value: T | undefined; changed: boolean; etag?: string }> {
   for (let attempt = 1; ; attempt++) {
     const found = await readJsonBlob(blob);
     const current = found ? update.parse(found.value) : undefined;
     const next = update.change(current);
-    if (next === undefined) return { value: current, changed: false };
+    if (next === undefined) return { value: current, changed: false, ...(found ? { etag: found.etag } : {}) };
     try {
-      await writeJsonBlob(blob, next, found ? { ifMatch: found.etag } : { ifNoneMatch: '*' }, update.metadata?.(next));
-      return { value: next, changed: true };
+      const etag = await writeJsonBlob(blob, next, found ? { ifMatch: found.etag } : { ifNoneMatch: '*' }, update.metadata?.(next));
+      return { value: next, changed: true, etag };
     } catch (error) {
       // 412: changed since we read it; 409: created since we read it. Read again and re-apply.
       if (!(isStatus(error, 412) || isStatus(error, 409)) || attempt >= update.maxAttempts) throw error;

@@ -1,11 +1,17 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseJobRecord, type JobRecord } from '../jobs/job';
-import { readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
+import { isStatus, readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
 
 /**
  * Job records as JSON blobs, one per job. Every change is a read-modify-write guarded by the blob's ETag,
  * so two workers (or a worker and a cancel) never overwrite each other's update: the loser re-reads and
  * applies its change to the newer record.
+ *
+ * The version this process last wrote or read is remembered, so the next change is written straight
+ * under that ETag without reading first: a job passes through one process from start to finish (start,
+ * claim, finish), and each read was a storage round trip before the model call or before the student sees
+ * the pictures. A version changed elsewhere fails the ETag (412) and the change is made again on a fresh
+ * read, so the remembered copy can never overwrite anything.
  */
 export interface JobStore {
   /** Stores a new job; fails if the id exists. */
@@ -31,31 +37,65 @@ export interface JobListing {
 
 const maxUpdateAttempts = 10;
 
+/** Jobs whose last version is remembered; a worker holds a few at a time, a busy host's submits many more. */
+const rememberedJobs = 1000;
+
 export function createJobStore(container: ContainerClient): JobStore {
   const blobFor = (id: string) => container.getBlockBlobClient(`${id}.json`);
   const parse = (value: unknown) => parseJobRecord(value);
   // Listed with the blob, so a sweep finds stranded jobs without reading every record.
   const metadata = (job: JobRecord) => ({ status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
 
+  const remembered = new Map<string, { job: JobRecord; etag: string }>();
+  const remember = (job: JobRecord, etag: string | undefined) => {
+    remembered.delete(job.id);
+    if (!etag) return;
+    remembered.set(job.id, { job, etag });
+    // Oldest first in a Map's order: drop the one least recently written or read.
+    if (remembered.size > rememberedJobs) remembered.delete(remembered.keys().next().value ?? '');
+  };
+
   return {
     async create(job) {
-      await writeJsonBlob(blobFor(job.id), job, { ifNoneMatch: '*' }, metadata(job));
+      remember(job, await writeJsonBlob(blobFor(job.id), job, { ifNoneMatch: '*' }, metadata(job)));
     },
     async get(id) {
       const found = await readJsonBlob(blobFor(id));
-      return found && parseJobRecord(found.value, `Job ${id}`);
+      if (!found) {
+        remembered.delete(id);
+        return undefined;
+      }
+      const job = parseJobRecord(found.value, `Job ${id}`);
+      remember(job, found.etag);
+      return job;
     },
     async update(id, change) {
+      const known = remembered.get(id);
+      // "No change" decided on a copy that may be old is decided again on the stored record, below.
+      const next = known && change(known.job);
+      if (known && next) {
+        try {
+          const etag = await writeJsonBlob(blobFor(id), next, { ifMatch: known.etag }, metadata(next));
+          remember(next, etag);
+          return next;
+        } catch (error) {
+          // Changed (or deleted) by another process since: read it and make the change again.
+          if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+        }
+      }
       // A job that does not exist stays absent: the change is never asked to create one.
-      const { value } = await updateJsonBlob<JobRecord>(blobFor(id), {
+      const { value, etag } = await updateJsonBlob<JobRecord>(blobFor(id), {
         parse,
         change: (current) => (current ? change(current) : undefined),
         metadata,
         maxAttempts: maxUpdateAttempts,
       });
+      if (value) remember(value, etag);
+      else remembered.delete(id);
       return value;
     },
     async delete(id) {
+      remembered.delete(id);
       await blobFor(id).deleteIfExists();
     },
     async *list() {
