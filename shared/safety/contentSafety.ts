@@ -80,6 +80,21 @@ function faultOf(error: unknown, signal: AbortSignal): ClassifierUnavailableErro
   return new ClassifierUnavailableError({ kind: 'network' }, { cause: error });
 }
 
+/**
+ * A call whose connection fails before any answer is made once more, within the same timeout: a kept-alive
+ * socket that the server closed as we reused it fails that way (seen in the test suite after a 5 s pause,
+ * Node's default keep-alive timeout) and costs milliseconds to try again. Answers (5xx, 429) and timeouts
+ * still fail closed at once.
+ */
+async function againAfterConnectionFailure<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (signal.aborted || error instanceof ClassifierUnavailableError) throw error;
+    return call();
+  }
+}
+
 export function createContentSafety(config: ContentSafetyConfig): ContentSafety {
   const credential: TokenCredential | { readonly key: string } = config.apiKey ? { key: config.apiKey } : createCredential(config.clientId);
   const client: ContentSafetyClient = createContentSafetyClient(config.endpoint.replace(/\/+$/, ''), credential, {
@@ -118,8 +133,8 @@ export function createContentSafety(config: ContentSafetyConfig): ContentSafety 
       const chunks = parts(prompt);
       try {
         const [analyses, attacks] = await Promise.all([
-          Promise.all(chunks.map((chunk) => analyze(chunk, signal))),
-          safety.promptShield ? Promise.all(chunks.map((chunk) => shield(chunk, signal))) : Promise.resolve([]),
+          Promise.all(chunks.map((chunk) => againAfterConnectionFailure(() => analyze(chunk, signal), signal))),
+          safety.promptShield ? Promise.all(chunks.map((chunk) => againAfterConnectionFailure(() => shield(chunk, signal), signal))) : Promise.resolve([]),
         ]);
         const verdict = judgeClassifierAnswers(
           { categoriesAnalysis: analyses.flat(), ...(safety.promptShield ? { attackDetected: attacks.some(Boolean) } : {}) },
