@@ -55,19 +55,20 @@ export async function readJsonBlob(blob: BlockBlobClient): Promise<{ value: unkn
   }
 }
 
-/** Writes JSON under a condition (ifMatch an ETag, or ifNoneMatch '*' to create). */
+/** Writes JSON under a condition (ifMatch an ETag, or ifNoneMatch '*' to create); returns the new ETag. */
 export async function writeJsonBlob(
   blob: BlockBlobClient,
   value: unknown,
   conditions: { ifMatch?: string; ifNoneMatch?: string },
   metadata?: Record<string, string>,
-): Promise<void> {
+): Promise<string> {
   const body = JSON.stringify(value);
-  await blob.upload(body, Buffer.byteLength(body), {
+  const response = await blob.upload(body, Buffer.byteLength(body), {
     blobHTTPHeaders: { blobContentType: 'application/json' },
     ...(metadata ? { metadata } : {}),
     conditions,
   });
+  return response.etag ?? '';
 }
 
 export interface JsonUpdate<T> {
