@@ -39,7 +39,15 @@ export interface FaultRule {
 }
 
 export interface RecordedCall {
+  /** When the call was logged: as it was answered, or for a streamed call as its stream began. */
   readonly at: string;
+  /** When the request had arrived (its body read). */
+  readonly receivedAt: string;
+  /**
+   * How long the whole answer took, a stream's events included: the provider's share of a job's time,
+   * which the benchmark subtracts (bench/run.ts). Set once the answer has been sent.
+   */
+  answeredInMs?: number;
   readonly path: string;
   readonly prompt: string;
   readonly n: number;
@@ -400,8 +408,12 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
     const { prompt: _prompt, n: _n, size: _size, ...fields } = body;
     const parameters = edit ? { ...fields, images: edit.images.length, mask: edit.mask !== undefined } : fields;
     const cloud: Cloud = deployment === undefined ? 'openai' : 'azure-openai';
-    const record = (status: number, fault?: Fault['kind']) =>
-      state.record({ at: new Date().toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) });
+    const receivedAt = new Date();
+    const record = (status: number, fault?: Fault['kind']): RecordedCall => {
+      const call: RecordedCall = { at: new Date().toISOString(), receivedAt: receivedAt.toISOString(), path: url.pathname, prompt, n, size, status, parameters, ...(fault ? { fault } : {}) };
+      state.record(call);
+      return call;
+    };
 
     // A streamed answer spreads the latency over its partial images (streamAnswer) instead.
     const streaming = body['stream'] === true;
@@ -477,8 +489,8 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
       const partialImages = typeof body['partial_images'] === 'number' ? body['partial_images'] : 0;
       const settings = { size, quality: typeof body['quality'] === 'string' ? body['quality'] : 'medium', background: typeof body['background'] === 'string' ? body['background'] : 'opaque', output_format: outputFormat };
       // The HTTP status is 200 before the picture is checked: a block of the picture comes as an error event.
-      record(200, outputBlocked ? 'contentFilter' : undefined);
-      return streamAnswer(res, {
+      const call = record(200, outputBlocked ? 'contentFilter' : undefined);
+      await streamAnswer(res, {
         eventPrefix: operation === 'edits' ? 'image_edit' : 'image_generation',
         n,
         partialImages,
@@ -488,6 +500,8 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
         usage: () => usageFor(prompt, n, size, body['quality'], partialImages),
         ...(outputBlocked ? { blocked: outputBlocked.body } : {}),
       });
+      call.answeredInMs = Date.now() - receivedAt.getTime();
+      return;
     }
     const data = [];
     for (let i = 0; i < n; i++) {
@@ -497,7 +511,8 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
         ...(profile.revisesPrompt ? { revised_prompt: `A colourful, child-friendly picture: ${studentText(prompt).slice(0, 300)}` } : {}),
       });
     }
-    record(200);
+    const call = record(200);
+    call.answeredInMs = Date.now() - receivedAt.getTime();
     return send(res, 200, {
       created: Math.floor(Date.now() / 1000),
       data,
