@@ -41,7 +41,7 @@ export function submitJobHandler(services: Services): HttpHandler {
     if (message) context.extraOutputs.set(jobQueueOutput, message);
     const location = jobUrl(request, job.id, services.config);
     const caller = session ? ({ kind: 'session', session: session.session } as const) : ({ kind: 'tenant', tenant } as const);
-    return json(202, await renderJob(services, job, { caller, jobUrl: location }), {
+    return json(202, await renderJob(services, job, { caller, jobUrl: location, messageSent: message === undefined }), {
       'Operation-Location': location,
       'Retry-After': String(services.config.statusRetryAfterInSeconds),
     });

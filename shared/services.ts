@@ -154,7 +154,7 @@ export function createServices(config: AppConfig): Services {
     quotas: createQuotas(counters, pseudonyms),
     idempotency: createIdempotencyStore(idempotencyContainer),
     pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
-    waitingLine: createWaitingLine(counters, budgetName),
+    waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
     pseudonyms,

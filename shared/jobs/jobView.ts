@@ -77,6 +77,8 @@ export interface RenderOptions {
   /** The job's own URL (Operation-Location), to which the status token is added. */
   readonly jobUrl: string;
   readonly now?: Date;
+  /** False for a submit's answer: the output binding sends the job's message after it is made. */
+  readonly messageSent?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export function retryAfterSeconds(resource: JobResource, baseInSeconds: number, 
   return Math.min(30, Math.max(baseInSeconds, Math.ceil(wait / 3)));
 }
 
-export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'profile' | 'links' | 'images' | 'jobQueue'>;
+export type ViewServices = Pick<Services, 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'profile' | 'links' | 'images'>;
 
 /** Whether a running job's status should expect previews, for its Retry-After (see jobs/previews.ts). */
 export function previewsComing(services: Pick<Services, 'config' | 'profile'>, job: JobRecord): boolean {
@@ -139,13 +141,7 @@ export async function renderJob(services: ViewServices, job: JobRecord, options:
     return { ...base, error: job.error };
   }
   if (job.status === 'NotStarted' && job.ticket !== undefined) {
-    // The ticket count drifts when tickets are taken for jobs that never start (a failed submit, a cancel
-    // before the start, a crash); the queue's own length bounds it, so an idle service says "first in line".
-    const [fromTickets, queued] = await Promise.all([
-      services.waitingLine.position(job.ticket).catch(() => undefined),
-      services.jobQueue.approximateLength().catch(() => undefined),
-    ]);
-    const position = fromTickets === undefined ? undefined : Math.max(1, Math.min(fromTickets, queued ?? fromTickets));
+    const position = await services.waitingLine.position(job.ticket, { messageSent: options.messageSent ?? true }).catch(() => undefined);
     if (position !== undefined) {
       const startInMs = (position - 1) * services.pacer.secondsPerCall * 1000;
       return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };

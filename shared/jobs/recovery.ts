@@ -29,7 +29,7 @@ export async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'job
     return job;
   }
   await services.jobQueue.enqueue(job.id);
-  log.warn(`Job ${job.id}: was never enqueued (a crash during submit); enqueued it now.`);
+  log.warn(`Job ${job.id}: its message was not on the queue (lost between storing the job and sending it); enqueued it now.`);
   return (await services.jobs.update(job.id, (current) => markEnqueued(current, Date.now()))) ?? job;
 }
 
