@@ -32,8 +32,11 @@ describe('two hosts sharing one queue', () => {
       assert.equal(forJob.length, 1, `job ${i} called the provider ${forJob.length} times`);
       assert.equal(jobs[i]?.result?.images?.length, 1 + (i % 2));
     }
-    // Both hosts took part.
-    const workers = stack.hosts.map((host) => (host.logs().match(/processJob \([0-9a-f]+\) info: Job .*succeeded/g) ?? []).length);
+    // Both hosts took part. A worker logs its success just after the status a poll can see, and the line
+    // reaches us through a pipe: wait for the lines to arrive before counting them.
+    const succeededLines = () => stack.hosts.map((host) => (host.logs().match(/processJob \([0-9a-f]+\) info: Job .*succeeded/g) ?? []).length);
+    for (let i = 0; i < 50 && succeededLines().reduce((a, b) => a + b, 0) < 50; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const workers = succeededLines();
     assert.equal(workers.reduce((a, b) => a + b, 0), 50);
     assert.ok(workers.every((count) => count > 0), `work per host: ${workers.join(', ')}`);
   });
