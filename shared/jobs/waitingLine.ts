@@ -18,6 +18,16 @@ export interface WaitingLine {
 }
 
 /**
+ * A job's place in line (1: next) from its ticket and the started count, bounded by the messages on the
+ * queue: the tickets drift, the queue's length does not. `queued` is absent when the queue could not be read.
+ */
+export function positionInLine(line: { ticket: number; started: number; queued?: number; messageSent: boolean }): number {
+  const fromTickets = line.ticket - line.started;
+  const onQueue = line.queued === undefined ? fromTickets : line.queued + (line.messageSent ? 0 : 1);
+  return Math.max(1, Math.min(fromTickets, onQueue));
+}
+
+/**
  * The started count and the queue's length may be this old: under load every submit and every status read
  * of a waiting job would otherwise read both (two storage calls of a submit's eight) for a number that is an
  * estimate anyway. After a burst they are fresh again within a second.
@@ -52,9 +62,7 @@ export function createWaitingLine(counters: CounterStore, lineName: string, queu
     },
     async position(ticket, options = {}) {
       const [startedCount, waiting] = await Promise.all([started(), queued().catch(() => undefined)]);
-      const fromTickets = ticket - startedCount;
-      const onQueue = waiting === undefined ? fromTickets : waiting + (options.messageSent === false ? 1 : 0);
-      return Math.max(1, Math.min(fromTickets, onQueue));
+      return positionInLine({ ticket, started: startedCount, ...(waiting !== undefined ? { queued: waiting } : {}), messageSent: options.messageSent ?? true });
     },
   };
 }
