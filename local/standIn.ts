@@ -40,15 +40,20 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(text);
 }
 
-async function readControlRule(req: http.IncomingMessage): Promise<unknown> {
+/** A request's body, read until `maxBytes`; a longer one throws (and is not read further). */
+export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxControlBodyBytes) throw new Error('control body too large');
+    if (size > maxBytes) throw new Error(`body over ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
+}
+
+async function readControlRule(req: http.IncomingMessage): Promise<unknown> {
+  return JSON.parse((await readBody(req, maxControlBodyBytes)).toString('utf8'));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { sendJson, startStandIn, type StandIn, type StandInState } from '../standIn';
+import { readBody, sendJson, startStandIn, type StandIn, type StandInState } from '../standIn';
 import { classifyText, detectPromptAttack } from './simpleClassifier';
 
 /**
@@ -66,16 +66,10 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   sendJson(res, status, body, { ...(code ? { 'x-ms-error-code': code } : {}), ...headers });
 }
 
+/** The body as JSON; undefined for one too long or not JSON. */
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) return undefined;
-    chunks.push(chunk as Buffer);
-  }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse((await readBody(req, maxBodyBytes)).toString('utf8')) as unknown;
   } catch {
     return undefined;
   }

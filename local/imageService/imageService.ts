@@ -4,7 +4,7 @@ import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRu
 import sharp from 'sharp';
 import { imageFormatOf } from '../../shared/provider/imageProvider';
 import { renderPlaceholder, studentText } from './placeholderImage';
-import { sendJson as send, startStandIn, type StandIn, type StandInState } from '../standIn';
+import { readBody as readBodyUpTo, sendJson as send, startStandIn, type StandIn, type StandInState } from '../standIn';
 
 /**
  * A stand-in for the image model that speaks the Images HTTP API of Azure OpenAI
@@ -331,16 +331,7 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
     return getModel(options.defaultModel ?? 'gpt-image-2');
   }
 
-  async function readBytes(req: http.IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) throw new Error('body too large');
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
-  }
+  const readBytes = (req: http.IncomingMessage) => readBodyUpTo(req, maxBodyBytes);
   const readBody = async (req: http.IncomingMessage) => (await readBytes(req)).toString('utf8');
 
   /**
