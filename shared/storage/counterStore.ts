@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { RateLimitError } from '../errors';
 import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
+import { LastVersions } from './lastVersions';
 
 /**
  * Counters as small JSON blobs, changed only under ETag conditions, so concurrent submits on any number of
@@ -82,15 +83,7 @@ export function createCounterStore(container: ContainerClient): CounterStore {
   /** Adds that arrived while their counter's flight was out: they all go in its next flight. */
   const waiting = new Map<string, PendingAdd[]>();
   const flying = new Set<string>();
-  /** Map keeps insertion order, so re-inserting on use makes the first key the least recently used. */
-  const seen = new Map<string, Seen>();
-
-  function remember(name: string, state: Seen): void {
-    seen.delete(name);
-    const oldest = seen.size >= rememberedNames ? seen.keys().next().value : undefined;
-    if (oldest !== undefined) seen.delete(oldest);
-    seen.set(name, state);
-  }
+  const seen = new LastVersions<Seen>(rememberedNames);
 
   async function read(name: string): Promise<Seen> {
     const found = await readJsonBlob(blobFor(name));
@@ -114,14 +107,14 @@ export function createCounterStore(container: ContainerClient): CounterStore {
           continue;
         }
         if (outcomes.every((outcome) => !outcome.added)) {
-          remember(name, state);
+          seen.set(name, state);
           return outcomes;
         }
       }
       try {
         const written: Counter = { count, updated: new Date().toISOString() };
         const etag = await writeJsonBlob(blobFor(name), written, state.etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: state.etag });
-        remember(name, { etag, count });
+        seen.set(name, { etag, count });
         return outcomes;
       } catch (error) {
         // 412: changed since we saw it; 409: created since we saw it absent. Read again and re-apply.
@@ -148,7 +141,7 @@ export function createCounterStore(container: ContainerClient): CounterStore {
           for (const { add, added, count } of await settle(name, adds)) add.resolve({ added, count });
         } catch (error) {
           // Nothing of this flight was counted; forget the counter so the next flight starts from a read.
-          seen.delete(name);
+          seen.forget(name);
           for (const add of adds) add.reject(error);
         }
       }

@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseJobRecord, type JobRecord } from '../jobs/job';
 import { isStatus, readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
+import { LastVersions } from './lastVersions';
 
 /**
  * Job records as JSON blobs, one per job. Every change is a read-modify-write guarded by the blob's ETag,
@@ -46,13 +47,10 @@ export function createJobStore(container: ContainerClient): JobStore {
   // Listed with the blob, so a sweep finds stranded jobs without reading every record.
   const metadata = (job: JobRecord) => ({ status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
 
-  const remembered = new Map<string, { job: JobRecord; etag: string }>();
+  const remembered = new LastVersions<{ job: JobRecord; etag: string }>(rememberedJobs);
   const remember = (job: JobRecord, etag: string | undefined) => {
-    remembered.delete(job.id);
-    if (!etag) return;
-    remembered.set(job.id, { job, etag });
-    // Oldest first in a Map's order: drop the one least recently written or read.
-    if (remembered.size > rememberedJobs) remembered.delete(remembered.keys().next().value ?? '');
+    if (etag) remembered.set(job.id, { job, etag });
+    else remembered.forget(job.id);
   };
 
   return {
@@ -62,7 +60,7 @@ export function createJobStore(container: ContainerClient): JobStore {
     async get(id) {
       const found = await readJsonBlob(blobFor(id));
       if (!found) {
-        remembered.delete(id);
+        remembered.forget(id);
         return undefined;
       }
       const job = parseJobRecord(found.value, `Job ${id}`);
@@ -91,11 +89,11 @@ export function createJobStore(container: ContainerClient): JobStore {
         maxAttempts: maxUpdateAttempts,
       });
       if (value) remember(value, etag);
-      else remembered.delete(id);
+      else remembered.forget(id);
       return value;
     },
     async delete(id) {
-      remembered.delete(id);
+      remembered.forget(id);
       await blobFor(id).deleteIfExists();
     },
     async *list() {
