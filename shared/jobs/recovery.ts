@@ -24,7 +24,7 @@ const neverEnqueuedAfterInMs = 60_000;
 const sendSlackInMs = 5_000;
 
 /** Re-enqueues a job whose message was lost between storing and enqueueing; returns the job as it is now. */
-export async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'jobQueue'>, job: JobRecord, log: Logger, now = Date.now()): Promise<JobRecord> {
+async function repairNeverEnqueued(services: Pick<Services, 'jobs' | 'jobQueue'>, job: JobRecord, log: Logger, now = Date.now()): Promise<JobRecord> {
   if (job.status !== 'NotStarted' || job.enqueuedDateTime || now - Date.parse(job.createdDateTime) < neverEnqueuedAfterInMs) {
     return job;
   }
