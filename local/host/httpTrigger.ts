@@ -139,11 +139,23 @@ function readRequestBody(req: http.IncomingMessage): Promise<RequestBody> {
   });
 }
 
+/**
+ * RFC 9110's Host: a host name, an IPv4 address or a bracketed IPv6 literal, and an optional port. Nothing
+ * else may pass: `localhost:1@evil` parses as a URL whose user is `localhost` and host is `evil`, and the
+ * Fetch API then refuses to build a Request from it (a 500 in the function instead of this 400).
+ */
+const hostHeaderPattern = /^(?:[a-z0-9\-._~%!$&'()*+,;=]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+export function isHostHeader(host: string): boolean {
+  return hostHeaderPattern.test(host) && URL.canParse(`http://${host}`);
+}
+
 function createHttpHandler(routes: readonly HttpRoute[], invoke: Invoke) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     // A front end refuses a Host that is not a host name, as this one does, instead of failing on it.
-    const base = `http://${req.headers.host ?? 'localhost'}`;
-    if (!URL.canParse(req.url ?? '/', base)) {
+    const host = req.headers.host ?? 'localhost';
+    const base = `http://${host}`;
+    if (!isHostHeader(host) || !URL.canParse(req.url ?? '/', base)) {
       return sendJson(res, 400, { error: { code: 'InvalidHost', message: 'The Host header or the URL is not valid.' } });
     }
     const url = new URL(req.url ?? '/', base);

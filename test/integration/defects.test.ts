@@ -50,9 +50,12 @@ describe('defects found by a newcomer and an attacker', () => {
   it('answers a malformed Host with 400, and never reflects a foreign Host into links', async () => {
     const body = JSON.stringify({ prompt: 'a cat' });
     const send = (host: string) => rawRequest('/api/jobs', { host, 'content-type': 'application/json', 'api-key': tenantA.key, 'content-length': String(Buffer.byteLength(body)) }, body);
-    const malformed = await send('[::1');
-    assert.equal(malformed.status, 400, malformed.text);
-    assert.equal((JSON.parse(malformed.text) as { error: { code: string } }).error.code, 'InvalidHost');
+    // A Host with user info (`localhost:1@evil`) parsed as a URL whose host is `evil`, and failed with a 500.
+    for (const host of ['[::1', 'localhost:1@evil', 'user@localhost', 'localhost/evil', 'localhost:99999999', 'local host']) {
+      const malformed = await send(host);
+      assert.equal(malformed.status, 400, `${host}: ${malformed.text}`);
+      assert.equal((JSON.parse(malformed.text) as { error: { code: string } }).error.code, 'InvalidHost', host);
+    }
     const foreign = await send('evil.example');
     assert.equal(foreign.status, 400, foreign.text);
     assert.ok(!foreign.text.includes('evil.example/api'), 'no link to the foreign host');
