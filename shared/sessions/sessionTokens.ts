@@ -50,6 +50,14 @@ export interface SessionTokens {
 const maxTokenChars = 6_000;
 const keyLabel = 'edu4all/studio-session/v1';
 
+/** A payload and a 32-byte signature, both base64url: the only form create() makes. */
+const tokenPattern = /^([A-Za-z0-9_-]{16,})\.([A-Za-z0-9_-]{43})$/;
+
+/** Whether a string has a session token's form (says nothing of whether it is genuine). */
+export function looksLikeSessionToken(token: string): boolean {
+  return token.length <= maxTokenChars && tokenPattern.test(token);
+}
+
 export function createSessionTokens(secrets: readonly string[]): SessionTokens {
   const keys = secrets.map((secret) => createHmac('sha256', secret).update(keyLabel).digest());
   const [signing] = keys;
@@ -74,7 +82,7 @@ export function createSessionTokens(secrets: readonly string[]): SessionTokens {
     check(token, now = new Date()) {
       // Canonical form only (one base64url spelling of each part), so a token has exactly one valid string.
       if (token.length > maxTokenChars) return { verdict: 'invalid' };
-      const match = /^([A-Za-z0-9_-]{16,})\.([A-Za-z0-9_-]{43})$/.exec(token);
+      const match = tokenPattern.exec(token);
       if (!match) return { verdict: 'invalid' };
       const payload = match[1] ?? '';
       const signature = match[2] ?? '';

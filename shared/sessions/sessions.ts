@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
-import { sessionLocales, type Session } from './sessionTokens';
+import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTokens';
 import type { Services } from '../services';
 
 /**
@@ -122,6 +122,11 @@ export function requireSession(services: Pick<Services, 'sessionTokens' | 'confi
   // A tenant removed from TENANTS takes its sessions with it.
   const tenant = checked.verdict === 'valid' ? services.config.tenants.find((t) => t.id === checked.session.tenantId) : undefined;
   if (checked.verdict !== 'valid' || !tenant) {
+    // Not even shaped like a session token: most likely an integrator's API key in the wrong header. The
+    // code stays SessionInvalid (the studio page explains it by code); the message is for the integrator.
+    if (!looksLikeSessionToken(token)) {
+      throw new UnauthorizedError('SessionInvalid', "'Authorization: Bearer' carries only studio session tokens, and this is not one. An LMS sends its API key in the 'api-key' header.", { target: 'Authorization' });
+    }
     throw new UnauthorizedError('SessionInvalid', 'This studio link is not valid. Open the studio again from the learning platform.');
   }
   return { session: checked.session, tenant };

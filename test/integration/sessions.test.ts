@@ -159,6 +159,16 @@ describe('studio sessions', () => {
     }
   });
 
+  it("tells an integrator who sends the API key as 'Authorization: Bearer' that it goes in 'api-key'", async () => {
+    for (const [method, path] of [['POST', '/api/jobs'], ['GET', '/api/sessions/current'], ['GET', `/api/jobs/${randomUUID()}`]] as const) {
+      const answer = await api(method, path, { token: tenantA.key, ...(method === 'POST' ? { body: { prompt: 'A kite' } } : {}) });
+      assert.equal(answer.status, 401, path);
+      assert.equal(answer.body.error?.code, 'SessionInvalid', path);
+      assert.match(String(answer.body.error?.message), /'api-key' header/, path);
+      assert.doesNotMatch(String(answer.body.error?.message), /studio link/, path);
+    }
+  });
+
   it('is refused by every route that is not a session\'s, and a session of one school sees nothing of another', async () => {
     const { token } = await openSession({ user: 'student-9' });
     const job = await stack.submit({ prompt: 'A kite', user: 'student-9' });
