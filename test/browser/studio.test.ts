@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { projectDir, startStack, tenantA, type Stack } from '../../local/harness/stack';
+import { createSessionTokens } from '../../shared/sessions/sessionTokens';
+import { projectDir, startStack, statusTokenSecret, tenantA, type Stack } from '../../local/harness/stack';
 
 /**
  * The studio in a real browser (Debian's Chromium, headless) against the local stack: a student opens the
@@ -191,12 +193,29 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
     await english.context().close();
   });
 
-  it('tells a student kindly when the link does not work', async () => {
-    const page = await browser.newPage({ locale: 'nl-NL' });
-    await page.goto(`${stack.url}/api/studio#session=not-a-real-token`);
-    await page.waitForSelector('#session-problem:not([hidden])');
-    assert.match((await page.textContent('#session-problem')) ?? '', /^Deze studiolink werkt niet/);
-    await page.close();
+  it('tells a student kindly when the link does not work or has expired, and shows no form', async () => {
+    const expired = createSessionTokens([statusTokenSecret]).create({
+      id: randomUUID(),
+      tenantId: tenantA.id,
+      user: 'student-expired',
+      issuedOn: new Date(Date.now() - 3 * 3600_000),
+      expiresOn: new Date(Date.now() - 60_000),
+    });
+    const cases: Array<[string, RegExp]> = [
+      ['not-a-real-token', /^Deze studiolink werkt niet/],
+      [expired, /^Deze studiolink is verlopen/],
+      [`${expired.slice(0, -4)}AAAA`, /^Deze studiolink werkt niet/],
+    ];
+    for (const [token, message] of cases) {
+      const page = await browser.newPage({ locale: 'nl-NL' });
+      await page.goto(`${stack.url}/api/studio#session=${token}`);
+      await page.waitForSelector('#session-problem:not([hidden])');
+      assert.match((await page.textContent('#session-problem')) ?? '', message);
+      // The form's hidden attribute must win over the stylesheet: no dead form with a Generate button.
+      assert.equal(await page.isVisible('#make'), false, 'the form is hidden');
+      assert.equal(await page.locator('#make button').first().isVisible(), false, 'no Generate button');
+      await page.close();
+    }
   });
 });
 
