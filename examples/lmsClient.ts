@@ -8,7 +8,8 @@ import { Webhook } from 'standardwebhooks';
  * repository but the contract: submit with an Idempotency-Key (retries are safe), then either poll honouring
  * Retry-After or receive the signed webhook and verify it, and download the images. `npm run build`, then
  * with `npm start` running: `node dist/examples/lmsClient.js` (polls), or with `--webhook` (waits for the
- * webhook on a local port; the demo school's secret is in local.settings.example.json).
+ * webhook on a local port; the demo school's secret is in local.settings.example.json), or only receive with
+ * `--listen 8099` (prints each verified event; the README's by-hand example sends there).
  */
 
 export interface ClientOptions {
@@ -99,7 +100,7 @@ export interface WebhookReceiver {
  * A request that fails verification gets 401 and is ignored; a webhook-id seen before is answered 204 and
  * not handled twice (retries carry the same id).
  */
-export async function startWebhookReceiver(secret: string, port = 0): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(secret: string, port = 0, onEvent?: (event: { type: string; data: Job }) => void): Promise<WebhookReceiver> {
   const webhook = new Webhook(secret);
   const seen = new Set<string>();
   const events = new Map<string, { type: string; data: Job }>();
@@ -119,6 +120,7 @@ export async function startWebhookReceiver(secret: string, port = 0): Promise<We
       if (!seen.has(id)) {
         seen.add(id);
         events.set(event.data.id, event);
+        onEvent?.(event);
       }
       res.writeHead(204).end();
     });
@@ -143,10 +145,24 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The demo school's webhook secret in local.settings.example.json (local only, never used in Azure). */
+const demoWebhookSecret = 'whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItYXp1cmU=';
+
+/** `--listen PORT`: only a receiver on 127.0.0.1:PORT that prints each verified event until Ctrl-C. */
+async function listen(port: number): Promise<void> {
+  const receiver = await startWebhookReceiver(process.env['EDU4ALL_WEBHOOK_SECRET'] ?? demoWebhookSecret, port, (event) =>
+    console.log(`${new Date().toISOString()} ${event.type} ${event.data.id} ${event.data.status}`),
+  );
+  console.log(`receiving webhooks on ${receiver.url} (signatures checked with EDU4ALL_WEBHOOK_SECRET or the demo school's secret); Ctrl-C stops`);
+  process.once('SIGINT', () => void receiver.close());
+}
+
 async function main(): Promise<void> {
+  const listenAt = process.argv.indexOf('--listen');
+  if (listenAt >= 0) return listen(Number(process.argv[listenAt + 1] ?? 8099));
   const options = { baseUrl: process.env['EDU4ALL_URL'] ?? 'http://localhost:7071/api', apiKey: process.env['EDU4ALL_API_KEY'] ?? 'local-dev-key' };
   const useWebhook = process.argv.includes('--webhook');
-  const receiver = useWebhook ? await startWebhookReceiver(process.env['EDU4ALL_WEBHOOK_SECRET'] ?? 'whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LW5vdC1mb3ItYXp1cmU=') : undefined;
+  const receiver = useWebhook ? await startWebhookReceiver(process.env['EDU4ALL_WEBHOOK_SECRET'] ?? demoWebhookSecret) : undefined;
   try {
     const request = { prompt: 'A dog beside the Eiffel Tower in morning light', n: 1, user: 'student-42', metadata: { classId: '4B', assignmentId: 'monuments' }, ...(receiver ? { callbackUrl: receiver.url } : {}) };
     const submitted = await submit(options, request);
