@@ -82,10 +82,10 @@ export interface StackOptions {
 
 const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
 
-export async function startHostProcess(env: Record<string, string>, options: { leaseSeconds?: number } = {}): Promise<HostProcess> {
+export async function startHostProcess(env: Record<string, string>, options: { leaseSeconds?: number; projectDir?: string } = {}): Promise<HostProcess> {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', path.join(projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? 10)],
+    ['--enable-source-maps', path.join(options.projectDir ?? projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? 10)],
     { env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
