@@ -14,6 +14,7 @@ export function getJobHandler(services: Services): HttpHandler {
     async (request) => {
       const id = request.params['id'] ?? '';
       const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'), request.headers.get('authorization'));
+      if (caller.kind === 'session') services.sessionReads.take(caller.session.id);
       const job = await findJob(services, id, caller);
       const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
       const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds, new Date(), { previewsComing: previewsComing(services, job) });

@@ -1,17 +1,26 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { renderJob } from '../shared/jobs/jobView';
-import { listSessionJobs, sessionFromAuthorization } from '../shared/sessions/sessions';
+import { parseListQuery } from '../shared/jobs/jobListing';
+import { galleryPageSize, listSessionJobs, sessionFromAuthorization, sessionJobsQuerySchema } from '../shared/sessions/sessions';
 import { getServices, type Services } from '../shared/services';
 import { apiUrl, json, respond } from './lib/http';
 
-/** GET /api/sessions/current/jobs: the jobs this studio session made, newest first, as the job view shows them (the page's gallery). */
+/**
+ * GET /api/sessions/current/jobs?top=&continuationToken=: the jobs this studio session made, newest first, as
+ * the job view shows them (the page's gallery), in pages with a nextLink. A read costs the session's read
+ * budget one more for each job the page may render, charged before any storage is touched.
+ */
 export function listSessionJobsHandler(services: Services): HttpHandler {
   return respond(async (request) => {
     const { session } = sessionFromAuthorization(services, request.headers.get('authorization'));
-    const jobs = await listSessionJobs(services, session);
+    const query = parseListQuery(sessionJobsQuerySchema, Object.fromEntries(request.query.entries()));
+    services.sessionReads.take(session.id, 1 + galleryPageSize(query));
+    const page = await listSessionJobs(services, session, query);
     const caller = { kind: 'session', session } as const;
-    const value = await Promise.all(jobs.map((job) => renderJob(services, job, { caller, jobUrl: apiUrl(request, `jobs/${job.id}`, services.config) })));
-    return json(200, { value });
+    const value = await Promise.all(page.jobs.map((job) => renderJob(services, job, { caller, jobUrl: apiUrl(request, `jobs/${job.id}`, services.config) })));
+    if (!page.continuationToken) return json(200, { value });
+    const next = new URLSearchParams({ ...(query.top !== undefined ? { top: String(query.top) } : {}), continuationToken: page.continuationToken });
+    return json(200, { value, nextLink: apiUrl(request, `sessions/current/jobs?${next.toString()}`, services.config) });
   });
 }
 

@@ -21,6 +21,7 @@ import { createQuotas, type Quotas } from './access/quotas';
 import { createSasLinkSigner, type SasLinkSigner } from './storage/sasLinks';
 import { createStatusTokens, type StatusTokens } from './access/statusTokens';
 import { createSessionTokens, type SessionTokens } from './sessions/sessionTokens';
+import { createSessionReads, type SessionReads } from './sessions/sessionReads';
 import { createStorageClients } from './storage/clients';
 import { storageNames } from './storage/storageNames';
 import { createJobIndex, type JobIndex } from './storage/jobIndex';
@@ -69,6 +70,8 @@ export interface Services {
   readonly statusTokens: StatusTokens;
   /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
   readonly sessionTokens: SessionTokens;
+  /** How much each studio session may read from this instance (a loop of gallery reads took a core). */
+  readonly sessionReads: SessionReads;
   readonly pseudonyms: Pseudonyms;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
@@ -157,6 +160,7 @@ export function createServices(config: AppConfig): Services {
     waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
+    sessionReads: createSessionReads(),
     pseudonyms,
     ensureStorage,
     metapromptFor(version) {

@@ -3,6 +3,7 @@ import { usageSchema } from '../access/quotas';
 import { errorBodySchema } from '../errors';
 import { healthResponseSchema } from '../health';
 import { jobListSchema, jobSummarySchema, listJobsQuerySchema } from '../jobs/jobListing';
+import { sessionJobsQuerySchema } from '../sessions/sessions';
 import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
 import { createSessionRequestSchema, sessionInfoSchema, sessionResourceSchema } from '../sessions/sessions';
@@ -237,6 +238,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '400': invalidHost,
             '401': errorResponse('No valid api-key, status token or session token, or an expired status URL or session.', ['Unauthorized', 'StatusUrlExpired', 'SessionInvalid', 'SessionExpired']),
             '404': notFound,
+            '429': errorResponse('A studio session that reads too often (more than polling once a second); wait for Retry-After.', ['RateLimited'], { 'Retry-After': retryAfterHeader }),
             '503': unavailable,
           },
         },
@@ -293,17 +295,33 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           operationId: 'getCurrentSession',
           summary: 'For the studio page: its session\'s language, limits, and whether the pictures are placeholders',
           security: sessionOnly,
-          responses: { '200': jsonResponse('The session.', 'SessionInfo'), '401': sessionUnauthorized },
+          responses: {
+            '200': jsonResponse('The session.', 'SessionInfo'),
+            '401': sessionUnauthorized,
+            '429': errorResponse('This session reads too often; wait for Retry-After.', ['RateLimited'], { 'Retry-After': retryAfterHeader }),
+          },
         },
       },
       '/sessions/current/jobs': {
         get: {
           operationId: 'listSessionJobs',
-          summary: 'For the studio page: the jobs this session made, newest first (at most 30), with fresh image links',
+          summary: 'For the studio page: the jobs this session made, newest first (pages of at most 30), with fresh image links',
+          description:
+            'Each read costs the session\'s read budget (per instance) one plus top; a page that reads in a loop gets 429 RateLimited with Retry-After. Polling a job once a second never reaches it.',
           security: sessionOnly,
+          parameters: listQueryParameters(sessionJobsQuerySchema),
           responses: {
-            '200': { description: 'The gallery.', content: { 'application/json': { schema: { type: 'object', properties: { value: { type: 'array', items: ref('Job') } }, required: ['value'] } } } },
+            '200': {
+              description: 'The gallery.',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { value: { type: 'array', items: ref('Job') }, nextLink: { type: 'string', description: 'The next page; absent on the last page.' } }, required: ['value'] },
+                },
+              },
+            },
+            '400': errorResponse('A query parameter is not valid; target names it.', ['InvalidField']),
             '401': sessionUnauthorized,
+            '429': errorResponse('This session reads too often; wait for Retry-After.', ['RateLimited'], { 'Retry-After': retryAfterHeader }),
             '503': unavailable,
           },
         },

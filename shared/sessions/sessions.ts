@@ -195,20 +195,53 @@ const maxGalleryJobs = 30;
 /** Index pages read at most, so a long-lived student history cannot make one call slow. */
 const maxIndexPages = 5;
 
-/** This session's jobs, newest first (from the listing index, then each job's own record). */
-export async function listSessionJobs(services: Pick<Services, 'jobIndex' | 'jobs' | 'ensureStorage'>, session: Session): Promise<JobRecord[]> {
+/** GET /api/sessions/current/jobs's query: pages of the gallery, so one read renders a bounded number of jobs. */
+export const sessionJobsQuerySchema = z.strictObject({
+  top: z
+    .string()
+    .regex(/^\d+$/, `top must be a whole number from 1 to ${maxGalleryJobs}`)
+    .transform(Number)
+    .pipe(z.int().min(1, `top must be a whole number from 1 to ${maxGalleryJobs}`).max(maxGalleryJobs, `top must be a whole number from 1 to ${maxGalleryJobs}`))
+    .optional()
+    .meta({ description: `Most jobs on one page (1-${maxGalleryJobs}, default ${maxGalleryJobs}).` }),
+  continuationToken: z.string().min(1).max(4096).optional().meta({ description: "From the previous page's nextLink: opaque, pass it back as it is." }),
+});
+export type SessionJobsQuery = z.infer<typeof sessionJobsQuerySchema>;
+
+/** The most jobs a gallery page renders: what a read of it costs the session's read budget. */
+export function galleryPageSize(query: SessionJobsQuery): number {
+  return query.top ?? maxGalleryJobs;
+}
+
+/** One page of this session's jobs, newest first (from the listing index, then each job's own record). */
+export async function listSessionJobs(
+  services: Pick<Services, 'jobIndex' | 'jobs' | 'ensureStorage'>,
+  session: Session,
+  query: SessionJobsQuery = {},
+): Promise<{ jobs: JobRecord[]; continuationToken?: string }> {
   await services.ensureStorage();
+  const top = galleryPageSize(query);
   const ids: string[] = [];
-  let continuationToken: string | undefined;
+  let continuationToken = query.continuationToken;
   // Jobs of a session are made after it was opened; a few minutes' margin for clocks between instances.
   const since = new Date(session.issuedOn.getTime() - 5 * 60_000);
-  for (let page = 0; page < maxIndexPages && ids.length < maxGalleryJobs; page++) {
-    const found = await services.jobIndex.list(session.tenantId, { user: session.user, sessionId: session.id, since }, { top: maxGalleryJobs, ...(continuationToken ? { continuationToken } : {}) });
+  for (let page = 0; page < maxIndexPages && ids.length < top; page++) {
+    let found: Awaited<ReturnType<Services['jobIndex']['list']>>;
+    try {
+      found = await services.jobIndex.list(session.tenantId, { user: session.user, sessionId: session.id, since }, { top: top - ids.length, ...(continuationToken ? { continuationToken } : {}) });
+    } catch (error) {
+      // A token this service did not give out is the client's mistake, not an outage.
+      if (page === 0 && query.continuationToken && !(error instanceof Error && error.name === 'RestError')) {
+        throw new BadRequestError('InvalidField', 'continuationToken is not one this service gave out.', { target: 'continuationToken' });
+      }
+      throw error;
+    }
     ids.push(...found.entries.map((entry) => entry.id));
     continuationToken = found.continuationToken;
     if (!continuationToken) break;
   }
-  const jobs = await Promise.all(ids.slice(0, maxGalleryJobs).map((id) => services.jobs.get(id)));
+  const jobs = await Promise.all(ids.map((id) => services.jobs.get(id)));
   // The record decides, not the index: only jobs of this tenant and session are shown.
-  return jobs.filter((job): job is JobRecord => job !== undefined && job.tenantId === session.tenantId && job.sessionId === session.id);
+  const own = jobs.filter((job): job is JobRecord => job !== undefined && job.tenantId === session.tenantId && job.sessionId === session.id);
+  return { jobs: own, ...(continuationToken ? { continuationToken } : {}) };
 }

@@ -159,6 +159,39 @@ describe('studio sessions', () => {
     }
   });
 
+  it('pages the gallery, and answers a page that reads it in a loop with 429 while other sessions go on', async () => {
+    const { token } = await openSession({ user: 'student-gallery' });
+    for (const prompt of ['A red kite', 'A blue kite', 'A green kite']) {
+      assert.equal((await api('POST', '/api/jobs', { token, body: { prompt, n: 1 } })).status, 202);
+    }
+    const first = await api('GET', '/api/sessions/current/jobs?top=2', { token });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal((first.body['value'] as unknown[]).length, 2);
+    const nextLink = new URL(String(first.body['nextLink']));
+    const second = await api('GET', `${nextLink.pathname}${nextLink.search}`, { token });
+    assert.equal((second.body['value'] as unknown[]).length, 1);
+    assert.equal(second.body['nextLink'], undefined, 'the last page');
+    for (const [query, target] of [['top=0', 'top'], ['top=31', 'top'], ['top=x', 'top'], ['skip=1', 'skip'], ['continuationToken=forged', 'continuationToken']] as const) {
+      const bad = await api('GET', `/api/sessions/current/jobs?${query}`, { token });
+      assert.equal(bad.status, 400, `${query}: ${JSON.stringify(bad.body)}`);
+      assert.equal(bad.body.error?.target, target, query);
+    }
+
+    // A full gallery read costs 31 of the 120-read burst: a loop is stopped within a few reads.
+    let limited: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 10 && !limited; i++) {
+      const answer = await api('GET', '/api/sessions/current/jobs', { token });
+      if (answer.status === 429) limited = answer;
+      else assert.equal(answer.status, 200);
+    }
+    assert.ok(limited, 'a session reading the gallery in a loop is limited');
+    assert.equal(limited.body.error?.code, 'RateLimited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    const classmate = await openSession({ user: 'student-gallery-2' });
+    assert.equal((await api('GET', '/api/sessions/current/jobs', { token: classmate.token })).status, 200, 'another session still reads');
+    assert.equal((await api('GET', '/api/jobs', { key: tenantA.key })).status, 200, 'the LMS still reads');
+  });
+
   it("tells an integrator who sends the API key as 'Authorization: Bearer' that it goes in 'api-key'", async () => {
     for (const [method, path] of [['POST', '/api/jobs'], ['GET', '/api/sessions/current'], ['GET', `/api/jobs/${randomUUID()}`]] as const) {
       const answer = await api(method, path, { token: tenantA.key, ...(method === 'POST' ? { body: { prompt: 'A kite' } } : {}) });
