@@ -8,7 +8,7 @@ import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
 import { createSessionRequestSchema, sessionInfoSchema, sessionResourceSchema } from '../sessions/sessions';
 import { uploadResourceSchema } from '../storage/uploadStore';
-import { safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+import { safetyRefusedEventType, safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
 import { listSafetyEventsQuerySchema, safetyEventListSchema, safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
@@ -139,6 +139,18 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       responses: { '2XX': { description: 'Received. Anything else (or no answer in time) is retried.' } },
     },
   });
+
+  const safetyRefusedWebhook = {
+    post: {
+      summary: `${safetyRefusedEventType}: sent to the school's webhook.url (never a job's callbackUrl) when a layer refuses a prompt or a picture`,
+      description:
+        'For the school\'s teachers: the safety event as GET /safety-events lists it, with the student\'s prompt (children\'s data: keep it as your retention rules say). ' +
+        'Signed and retried exactly as the job events are; webhook-id is msg_<event id without dashes>_safety_refused.',
+      parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } })),
+      requestBody: { required: true, content: { 'application/json': { schema: ref('SafetyWebhookEvent') } } },
+      responses: { '2XX': { description: 'Received. Anything else (or no answer in time) is retried.' } },
+    },
+  };
 
   return {
     openapi: '3.1.0',
@@ -398,7 +410,10 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
         },
       },
     },
-    webhooks: Object.fromEntries(webhookEventTypes.map((type) => [type, webhookRequest(type)])),
+    webhooks: {
+      ...Object.fromEntries(webhookEventTypes.map((type) => [type, webhookRequest(type)])),
+      [safetyRefusedEventType]: safetyRefusedWebhook,
+    },
     components: {
       schemas: componentSchemas(parser),
       securitySchemes: {

@@ -67,7 +67,10 @@ describe('GET /api/openapi.json', () => {
     const text = JSON.stringify(document);
     for (const header of ['"api-key"', '"Idempotency-Key"', '"Operation-Location"', '"Retry-After"', '"webhook-signature"']) assert.ok(text.includes(header), header);
     for (const code of ['UnknownField', 'PromptBlocked', 'QuotaExceeded', 'IdempotencyKeyReused', 'NotCancelable', 'NotFound', 'StatusUrlExpired']) assert.ok(text.includes(code), code);
-    assert.deepEqual(Object.keys(document['webhooks'] as object), ['job.succeeded', 'job.failed', 'job.canceled']);
+    // Every event a receiver can get, so a generated client knows safety.refused too.
+    const webhooks = document['webhooks'] as Record<string, { post: { requestBody: { content: { 'application/json': { schema: { $ref: string } } } } } }>;
+    assert.deepEqual(Object.keys(webhooks), ['job.succeeded', 'job.failed', 'job.canceled', 'safety.refused']);
+    assert.equal(webhooks['safety.refused']?.post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/SafetyWebhookEvent');
   });
 
   it('describes the request from the parser that checks it, and the job from its schema', () => {
