@@ -31,7 +31,8 @@ export interface ResolvedSources {
 
 export async function resolveSources(services: SourceServices, tenant: Tenant, request: ParsedJobRequest, now = Date.now()): Promise<ResolvedSources | undefined> {
   if (!request.images) return undefined;
-  const field = (i: number) => (request.kind === 'variation' ? 'image' : `images[${i}]`);
+  // Targets are dotted paths, as the request parser writes them (images.0.uploadId, metadata.classId).
+  const field = (i: number) => (request.kind === 'variation' ? 'image' : `images.${i}`);
   const uploadIds: string[] = [];
   let inheritedPrompt: string | undefined;
 
@@ -46,7 +47,7 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
   }
 
   async function resolve(ref: ImageRef, target: string) {
-    if ('uploadId' in ref) return upload(ref.uploadId, target);
+    if ('uploadId' in ref) return upload(ref.uploadId, `${target}.uploadId`);
     const job = await services.jobs.get(ref.jobId);
     const image = job?.tenantId === tenant.id && job.status === 'Succeeded' ? job.images.find((candidate) => candidate.index === ref.index) : undefined;
     if (!job || !image) {
@@ -65,7 +66,9 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
     async claim(jobId) {
       for (const uploadId of uploadIds) {
         if (!(await services.uploads.claim(tenant.id, uploadId, jobId))) {
-          throw new BadRequestError('UploadAlreadyUsed', `Upload ${uploadId} is used by another job already; each upload serves one job.`, { target: request.mask?.uploadId === uploadId ? 'mask.uploadId' : 'images' });
+          const at = (request.images ?? []).findIndex((ref) => 'uploadId' in ref && ref.uploadId === uploadId);
+          const target = at >= 0 ? `${field(at)}.uploadId` : 'mask.uploadId';
+          throw new BadRequestError('UploadAlreadyUsed', `Upload ${uploadId} is used by another job already; each upload serves one job.`, { target });
         }
       }
     },

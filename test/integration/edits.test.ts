@@ -106,7 +106,7 @@ describe('edits, variations and uploads', () => {
     const foreign = await stack.submit({ kind: 'variation', image: { jobId: other.id, index: 0 } });
     assert.deepEqual([foreign.status, foreign.body.error?.code, foreign.body.error?.target], [400, 'ImageNotFound', 'image']);
     const never = await stack.submit({ kind: 'edit', prompt: 'a hat', images: [{ uploadId: '6f1c1e4e-5b7a-4c1e-9f7d-1b2c3d4e5f60' }] });
-    assert.deepEqual([never.status, never.body.error?.code, never.body.error?.target], [400, 'UploadNotFound', 'images[0]']);
+    assert.deepEqual([never.status, never.body.error?.code, never.body.error?.target], [400, 'UploadNotFound', 'images.0.uploadId'], 'targets are dotted paths, as the parser writes them');
     const once = await upload(await picture(256, 256));
     assert.equal((await stack.submit({ kind: 'edit', prompt: 'a hat', images: [{ uploadId: once.id }] })).status, 202);
     const again = await stack.submit({ kind: 'edit', prompt: 'a scarf', images: [{ uploadId: once.id }] });

@@ -107,8 +107,11 @@ describe('fuzzing the HTTP API', () => {
       if (response.status < 400 || response.status >= 500) failures.push(`${label}: ${response.status} ${text.slice(0, 200)}`);
       if (request.method === 'HEAD') continue;
       try {
-        const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+        const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; target?: unknown } };
         if (typeof body.error?.code !== 'string' || typeof body.error.message !== 'string') failures.push(`${label}: not the error shape: ${text.slice(0, 200)}`);
+        // One way to name a field: the dotted path (images.0.uploadId, metadata.classId), or a header's name.
+        const target = body.error?.target;
+        if (target !== undefined && (typeof target !== 'string' || /[[\]]/.test(target))) failures.push(`${label}: target not a dotted path: ${String(target)}`);
       } catch {
         failures.push(`${label}: not JSON: ${text.slice(0, 200)}`);
       }
