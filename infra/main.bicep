@@ -140,6 +140,9 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       bypass: 'AzureServices'
     }
     blobServices: {
+      // No versions: a deleted picture must not live on as a previous version (some module versions
+      // default this to true), and the lifecycle rules (storage-data.bicep) delete base blobs and snapshots.
+      isVersioningEnabled: false
       containers: [
         { name: deploymentStorageContainerName }
         { name: jobsContainerName }

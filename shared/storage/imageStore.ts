@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
+import { createIfAbsent, downloadIfExists } from './blobJson';
+import { deleteBlobAndSnapshots } from './deletions';
 import type { TokenUsage } from '../provider/imageProvider';
 import type { StoredImage } from '../jobs/job';
 import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../provider/modelCatalogue';
@@ -125,9 +126,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     },
     async deletePreviews(jobId) {
       for await (const blob of container.listBlobsFlat({ prefix: previewsPrefixFor(jobId) })) {
-        await container.deleteBlob(blob.name).catch((error: unknown) => {
-          if (!isStatus(error, 404)) throw error;
-        });
+        await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
       }
     },
     async list(jobId) {
@@ -174,9 +173,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     async deleteAll(jobId) {
       // The pictures, their thumbnails and previews (see thumbnailBlobNameFor and previewsPrefixFor).
       for await (const blob of container.listBlobsFlat({ prefix: jobId })) {
-        await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: unknown) => {
-          if (!isStatus(error, 404)) throw error;
-        });
+        await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
       }
     },
   };
