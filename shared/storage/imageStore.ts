@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { createIfAbsent, downloadIfExists } from './blobJson';
+import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
 import { deleteBlobAndSnapshots } from './deletions';
 import type { TokenUsage } from '../provider/imageProvider';
 import type { StoredImage } from '../jobs/job';
@@ -43,6 +43,8 @@ export interface ImageStore {
   list(jobId: string): Promise<ListedImage[]>;
   /** One image's bytes (an earlier job's picture an edit starts from), or undefined if it is gone. */
   read(blobName: string): Promise<Buffer | undefined>;
+  /** One image's size in bytes, or undefined if it is gone (an edit's inputs are counted at submit). */
+  sizeOf(blobName: string): Promise<number | undefined>;
   /** Saves a picture's latest partial image, replacing the one before (a retried call just overwrites it). */
   savePreview(jobId: string, index: number, bytes: Buffer, format: OutputFormat): Promise<void>;
   /** The latest partial image of each picture that has one, by index. */
@@ -106,6 +108,14 @@ export function createImageStore(container: ContainerClient): ImageStore {
       });
     },
     read: (blobName) => downloadIfExists(container.getBlobClient(blobName)),
+    async sizeOf(blobName) {
+      try {
+        return (await container.getBlobClient(blobName).getProperties()).contentLength ?? 0;
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    },
     async savePreview(jobId, index, bytes, format) {
       // An ordinary (overwriting) upload: each partial replaces the one before.
       await container.getBlockBlobClient(`${previewsPrefixFor(jobId)}${index}.${fileExtensions[format]}`).uploadData(bytes, {

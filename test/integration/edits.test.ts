@@ -128,6 +128,18 @@ describe('edits, variations and uploads', () => {
     assert.deepEqual([crossUpload.status, crossUpload.body.error?.code], [400, 'UploadNotFound'], "another school's upload is not found");
   });
 
+  // Issue 21, item 7: a worker holds an edit's pictures in memory; 16 uploads of 20 MiB were 320 MiB a job.
+  it('refuses at submit an edit whose pictures add up to more than MAX_EDIT_INPUT_MIB, naming the field and the limit', async () => {
+    // Three of 17 MiB: each under the 20 MiB upload limit, 51 MiB together, over the default 48 MiB.
+    const big = await Promise.all([1, 2, 3].map(() => upload(Buffer.alloc(17 * 1024 * 1024))));
+    const refused = await stack.submit({ kind: 'edit', prompt: 'a hat', images: big.map((u) => ({ uploadId: u.id })) });
+    assert.deepEqual([refused.status, refused.body.error?.code, refused.body.error?.target], [400, 'EditInputTooLarge', 'images'], JSON.stringify(refused.body));
+    assert.match(refused.body.error?.message ?? '', /51 MiB.*at most 48 MiB/);
+    // Nothing was claimed: two of the same uploads (34 MiB) are accepted.
+    const fewer = await stack.submit({ kind: 'edit', prompt: 'a hat', images: big.slice(0, 2).map((u) => ({ uploadId: u.id })) });
+    assert.equal(fewer.status, 202, JSON.stringify(fewer.body));
+  });
+
   it('deletes the uploads with their job', async () => {
     const image = await upload(await picture(256, 256));
     const job = await run({ kind: 'edit', prompt: `A garden ${Date.now()}`, images: [{ uploadId: image.id }] });
