@@ -140,6 +140,9 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       bypass: 'AzureServices'
     }
     blobServices: {
+      // No versions: a deleted picture must not live on as a previous version (some module versions
+      // default this to true), and the lifecycle rules (storage-data.bicep) delete base blobs and snapshots.
+      isVersioningEnabled: false
       containers: [
         { name: deploymentStorageContainerName }
         { name: jobsContainerName }
@@ -272,6 +275,10 @@ module api 'app/api.bicep' = {
       // The classifier layer, called keylessly with the app's identity (Cognitive Services User).
       CONTENT_SAFETY_ENDPOINT: contentSafety.outputs.endpoint
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
+      // An edit's pictures are held in memory while it runs, up to 3 jobs an instance (host.json): at about 4 MB
+      // of RSS per MiB of input (npm run bench -- --only=edit-memory), 48 MiB a job keeps them to about 580 MB
+      // of instanceMemoryMB (2,048). Raise instanceMemoryMB before raising this.
+      MAX_EDIT_INPUT_MIB: '48'
       // Live previews: two partial images per picture (100 extra output tokens each on gpt-image models); 0 turns streaming off.
       PARTIAL_IMAGES: string(partialImages)
       // Image deployments allow about 3 requests a minute per capacity unit (2 units: about 6 a minute).

@@ -1,6 +1,6 @@
 // The queues and tables the app uses, and the lifecycle rules that delete what it keeps once it is no longer needed:
 // job records and images after the retention period (children's data is kept no longer than needed),
-// quota counters after two months, Idempotency-Key records after two days.
+// quota counters after two months, Idempotency-Key records after two days; each rule takes the blobs' snapshots too.
 param storageAccountName string
 param queueNames array
 param tableNames array
@@ -54,6 +54,14 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               baseBlob: {
                 delete: {
                   daysAfterModificationGreaterThan: rule.days
+                }
+              }
+              // An upload link's create permission lets its holder snapshot the blob (no SAS permission set can
+              // forbid that), and a snapshot is a copy of the child's picture: snapshots go at the same age.
+              // Versions need no action: versioning is off (main.bicep sets it), so there are none.
+              snapshot: {
+                delete: {
+                  daysAfterCreationGreaterThan: rule.days
                 }
               }
             }

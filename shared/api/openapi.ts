@@ -191,7 +191,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
               'Operation-Location': { $ref: '#/components/headers/Operation-Location' },
               'Retry-After': retryAfterHeader,
             }),
-            '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed']),
+            '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed', 'EditInputTooLarge']),
             '401': errorResponse('No valid api-key, or an invalid or expired session token.', ['Unauthorized', 'SessionInvalid', 'SessionExpired'], { 'WWW-Authenticate': { schema: { type: 'string' } } }),
             '403': errorResponse('A studio session sent a field it may not set; target names it.', ['SessionFieldFixed', 'NotAllowedInSession']),
             '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),

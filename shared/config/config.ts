@@ -114,6 +114,10 @@ const settingsSchema = z.object({
   MAX_IMAGES_PER_JOB: integer('MAX_IMAGES_PER_JOB', 1, 10, 4),
   // gpt-image-2 takes up to 16 input images per edit; each is a child's picture to check, store and erase.
   MAX_EDIT_IMAGES: integer('MAX_EDIT_IMAGES', 1, 16, 4),
+  // The pictures of one edit are held in memory while its calls run (the openai client sends them as one
+  // multipart body from memory), and a host runs up to 3 jobs at once (host.json): this caps each job's share.
+  // 16 uploads of 20 MiB (320 MiB) would be allowed without it; 48 MiB is well above four phone photos.
+  MAX_EDIT_INPUT_MIB: integer('MAX_EDIT_INPUT_MIB', 1, 320, 48),
   PROMPT_BLOCKED_TERMS_EXTRA: optionalText,
   STATUS_RETRY_AFTER_SECONDS: integer('STATUS_RETRY_AFTER_SECONDS', 1, 60, 2),
   // Live previews: partial images per picture (the provider allows 0-3; each costs extra output tokens). 0 = no streaming.
@@ -297,6 +301,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     promptMaxChars: settings.PROMPT_MAX_CHARS,
     maxImagesPerJob: settings.MAX_IMAGES_PER_JOB,
     maxEditImages: settings.MAX_EDIT_IMAGES,
+    /** The most bytes the pictures of one edit or variation (mask included) may add up to. */
+    maxEditInputBytes: settings.MAX_EDIT_INPUT_MIB * 1024 * 1024,
     extraBlockedTerms: list(settings.PROMPT_BLOCKED_TERMS_EXTRA),
     statusRetryAfterInSeconds: settings.STATUS_RETRY_AFTER_SECONDS,
     /** Partial images asked for per picture where the model streams (0: never stream); see jobs/previews.ts. */

@@ -1,29 +1,47 @@
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { failureReason, type DeletionFailure } from '../storage/deletions';
 import { uploadLifetimeInMs } from '../storage/uploadStore';
+
+/** What a retention run deleted, and what it could not (it goes on past each, so one cannot shield the rest). */
+export interface RetentionReport {
+  readonly jobs: number;
+  readonly uploads: number;
+  readonly safetyEvents: number;
+  readonly failures: readonly DeletionFailure[];
+}
 
 /**
  * Deletes job records and their images, safety events after RETENTION_DAYS, (and uploads after a day) once they are older than the retention period (by last change,
  * as the Azure lifecycle rule counts). In Azure the storage lifecycle rule does this; locally `npm start`
- * runs it hourly, and `npm run cleanup` on demand.
+ * runs it hourly, and `npm run cleanup` on demand. A job or upload that cannot be deleted is logged and
+ * reported, and the run goes on: stopping at the first would keep every later child's data past its time.
  */
-export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, log: Logger, now: Date = new Date()): Promise<number> {
+export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, log: Logger, now: Date = new Date()): Promise<RetentionReport> {
   await services.ensureStorage();
   const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
-  let deleted = 0;
+  let jobs = 0;
+  const failures: DeletionFailure[] = [];
   for await (const job of services.jobs.list()) {
     if (job.lastModified.getTime() >= cutoff) continue;
-    await services.idempotency.markErased(job.id);
-    await services.images.deleteAll(job.id);
-    await services.jobs.delete(job.id);
-    deleted++;
+    try {
+      await services.idempotency.markErased(job.id);
+      await services.images.deleteAll(job.id);
+      await services.jobs.delete(job.id);
+      jobs++;
+    } catch (error) {
+      failures.push({ item: `job ${job.id}`, reason: failureReason(error) });
+    }
   }
-  if (deleted > 0) log.log(`Retention: deleted ${deleted} jobs older than ${services.config.retentionDays} days, with their images.`);
+  if (jobs > 0) log.log(`Retention: deleted ${jobs} jobs older than ${services.config.retentionDays} days, with their images.`);
   // Uploads (children's photos) live a day, used or not, as the Azure lifecycle rule keeps them.
   const uploads = await services.uploads.deleteOlderThan(new Date(now.getTime() - uploadLifetimeInMs));
-  if (uploads > 0) log.log(`Retention: deleted ${uploads} uploads older than a day.`);
-  await deleteExpiredSafetyEvents(services, log, now);
-  return deleted;
+  failures.push(...uploads.failures);
+  if (uploads.deleted > 0) log.log(`Retention: deleted ${uploads.deleted} uploads older than a day.`);
+  const safetyEvents = await deleteExpiredSafetyEvents(services, log, now);
+  // Each is named (a job id or an upload's blob name, no content), so an operator can look at it.
+  for (const failure of failures) log.error(`Retention: could not delete ${failure.item}: ${failure.reason}.`);
+  return { jobs, uploads: uploads.deleted, safetyEvents, failures };
 }
 
 /**

@@ -11,11 +11,12 @@ import type { ImageRef, ParsedJobRequest } from './jobRequest';
 /**
  * The pictures an edit or a variation starts from, checked when the job is accepted: an earlier image must
  * be one of this tenant's succeeded jobs' (another tenant's looks the same as a missing one), an upload must
- * have been written, be younger than a day and not used by another job. The pictures' content (type,
- * size, dimensions, the mask's alpha) is checked by the worker before any provider call.
+ * have been written, be younger than a day and not used by another job. All of them together (mask
+ * included) must fit in MAX_EDIT_INPUT_MIB: the worker holds them in memory while the job's calls run. The
+ * pictures' content (type, dimensions, the mask's alpha) is checked by the worker before any provider call.
  */
 
-export type SourceServices = Pick<Services, 'jobs' | 'uploads'>;
+export type SourceServices = Pick<Services, 'jobs' | 'uploads' | 'images' | 'config'>;
 type Sources = NonNullable<JobBase['sources']>;
 
 /** A variation of an upload with no prompt of its own gets this one. */
@@ -35,6 +36,7 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
   const field = (i: number) => (request.kind === 'variation' ? 'image' : `images.${i}`);
   const uploadIds: string[] = [];
   let inheritedPrompt: string | undefined;
+  let totalBytes = 0;
 
   async function upload(uploadId: string, target: string) {
     const found = await services.uploads.describe(tenant.id, uploadId);
@@ -43,6 +45,7 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
     if (found.sizeInBytes > maxUploadBytes) throw new BadRequestError('UploadTooLarge', `${target}: the upload is ${found.sizeInBytes} bytes; at most ${maxUploadBytes} are allowed.`, { target });
     if (uploadIds.includes(uploadId)) throw new BadRequestError('UploadAlreadyUsed', `${target}: upload ${uploadId} is named twice; each upload serves once.`, { target });
     uploadIds.push(uploadId);
+    totalBytes += found.sizeInBytes;
     return { container: services.uploads.containerName, blobName: services.uploads.blobName(tenant.id, uploadId) };
   }
 
@@ -54,12 +57,23 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
       throw new BadRequestError('ImageNotFound', `${target}: job ${ref.jobId} has no picture ${ref.index} that this school can use (it must be one of its succeeded jobs).`, { target });
     }
     inheritedPrompt ??= job.request.prompt;
+    // Gone since the job succeeded (erased a moment ago): the worker ends the job with InputImageGone.
+    totalBytes += (await services.images.sizeOf(image.blobName)) ?? 0;
     return { container: 'images', blobName: image.blobName };
   }
 
   const images = [];
   for (const [i, ref] of request.images.entries()) images.push(await resolve(ref, field(i)));
   const mask = request.mask ? await upload(request.mask.uploadId, 'mask.uploadId') : undefined;
+  const maxBytes = services.config.maxEditInputBytes;
+  if (totalBytes > maxBytes) {
+    const target = request.kind === 'variation' ? 'image' : 'images';
+    throw new BadRequestError(
+      'EditInputTooLarge',
+      `${target}: the pictures${mask ? ' and the mask' : ''} add up to ${mebibytes(totalBytes)} MiB; one job may start from at most ${mebibytes(maxBytes)} MiB in all. Use fewer or smaller pictures.`,
+      { target },
+    );
+  }
   return {
     sources: { images, ...(mask ? { mask } : {}), uploadIds },
     prompt: request.prompt ?? inheritedPrompt ?? variationPrompt,
@@ -74,6 +88,8 @@ export async function resolveSources(services: SourceServices, tenant: Tenant, r
     },
   };
 }
+
+const mebibytes = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '');
 
 /** The inputs of an edit, checked by content before any provider call. */
 export interface SourcePictures {
@@ -90,15 +106,21 @@ const maxSide = 4096;
  * size and dimension limits; a mask must be a PNG with an alpha channel, the size of the first image.
  * Returns the pictures, or the error that ends the job (a bad upload never reaches the provider).
  */
-export async function loadSourcePictures(services: Pick<Services, 'uploads' | 'images'>, sources: Sources): Promise<SourcePictures | JobError> {
+export async function loadSourcePictures(services: Pick<Services, 'uploads' | 'images' | 'config'>, sources: Sources): Promise<SourcePictures | JobError> {
   const read = (ref: { container: string; blobName: string }) =>
     ref.container === services.uploads.containerName ? services.uploads.read(ref.blobName) : services.images.read(ref.blobName);
   const images: SourcePictures['images'][number][] = [];
   const sizes: { width: number; height: number }[] = [];
+  // Checked at submit; again here for a job accepted before MAX_EDIT_INPUT_MIB was lowered.
+  let totalBytes = 0;
+  const overTotal = () => totalBytes > services.config.maxEditInputBytes;
+  const tooLarge: JobError = { code: 'InputImageTooLarge', message: `The input pictures add up to more than ${mebibytes(services.config.maxEditInputBytes)} MiB, the most one job may start from.` };
   for (const [i, ref] of sources.images.entries()) {
     const bytes = await read(ref);
     if (!bytes) return { code: 'InputImageGone', message: `Input picture ${i + 1} is no longer stored (deleted, or the upload expired).` };
     if (bytes.length > maxUploadBytes) return { code: 'InputImageTooLarge', message: `Input picture ${i + 1} is ${bytes.length} bytes; at most ${maxUploadBytes} are allowed.` };
+    totalBytes += bytes.length;
+    if (overTotal()) return tooLarge;
     const format = imageFormatOf(bytes);
     if (!format) return { code: 'UnsupportedImageType', message: `Input picture ${i + 1} is not a PNG, JPEG or WebP image (checked by its content).` };
     const metadata = await sharp(bytes).metadata().catch(() => undefined);
@@ -114,6 +136,8 @@ export async function loadSourcePictures(services: Pick<Services, 'uploads' | 'i
   if (!sources.mask) return { images };
   const mask = await read(sources.mask);
   if (!mask) return { code: 'InputImageGone', message: 'The mask is no longer stored (deleted, or the upload expired).' };
+  totalBytes += mask.length;
+  if (overTotal()) return tooLarge;
   const metadata = imageFormatOf(mask) === 'png' ? await sharp(mask).metadata().catch(() => undefined) : undefined;
   if (!metadata) return { code: 'InvalidMask', message: 'The mask must be a PNG image (checked by its content).' };
   if (!metadata.hasAlpha) return { code: 'InvalidMask', message: 'The mask must have an alpha channel: transparent where the picture may change.' };

@@ -42,7 +42,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads' | 'images'
 >;
 
 export interface Submitted {

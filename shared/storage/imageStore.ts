@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
+import { deleteBlobAndSnapshots } from './deletions';
 import type { TokenUsage } from '../provider/imageProvider';
 import type { StoredImage } from '../jobs/job';
 import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../provider/modelCatalogue';
@@ -42,6 +43,8 @@ export interface ImageStore {
   list(jobId: string): Promise<ListedImage[]>;
   /** One image's bytes (an earlier job's picture an edit starts from), or undefined if it is gone. */
   read(blobName: string): Promise<Buffer | undefined>;
+  /** One image's size in bytes, or undefined if it is gone (an edit's inputs are counted at submit). */
+  sizeOf(blobName: string): Promise<number | undefined>;
   /** Saves a picture's latest partial image, replacing the one before (a retried call just overwrites it). */
   savePreview(jobId: string, index: number, bytes: Buffer, format: OutputFormat): Promise<void>;
   /** The latest partial image of each picture that has one, by index. */
@@ -105,6 +108,14 @@ export function createImageStore(container: ContainerClient): ImageStore {
       });
     },
     read: (blobName) => downloadIfExists(container.getBlobClient(blobName)),
+    async sizeOf(blobName) {
+      try {
+        return (await container.getBlobClient(blobName).getProperties()).contentLength ?? 0;
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    },
     async savePreview(jobId, index, bytes, format) {
       // An ordinary (overwriting) upload: each partial replaces the one before.
       await container.getBlockBlobClient(`${previewsPrefixFor(jobId)}${index}.${fileExtensions[format]}`).uploadData(bytes, {
@@ -125,9 +136,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     },
     async deletePreviews(jobId) {
       for await (const blob of container.listBlobsFlat({ prefix: previewsPrefixFor(jobId) })) {
-        await container.deleteBlob(blob.name).catch((error: unknown) => {
-          if (!isStatus(error, 404)) throw error;
-        });
+        await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
       }
     },
     async list(jobId) {
@@ -174,9 +183,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
     async deleteAll(jobId) {
       // The pictures, their thumbnails and previews (see thumbnailBlobNameFor and previewsPrefixFor).
       for await (const blob of container.listBlobsFlat({ prefix: jobId })) {
-        await container.deleteBlob(blob.name, { deleteSnapshots: 'include' }).catch((error: unknown) => {
-          if (!isStatus(error, 404)) throw error;
-        });
+        await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
       }
     },
   };

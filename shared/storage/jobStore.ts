@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseJobRecord, type JobRecord } from '../jobs/job';
 import { isStatus, readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
+import { deleteBlobAndSnapshots } from './deletions';
 import { LastVersions } from './lastVersions';
 
 /**
@@ -94,7 +95,7 @@ export function createJobStore(container: ContainerClient): JobStore {
     },
     async delete(id) {
       remembered.forget(id);
-      await blobFor(id).deleteIfExists();
+      await deleteBlobAndSnapshots(blobFor(id));
     },
     async *list() {
       for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {

@@ -22,7 +22,11 @@ export interface SasLinkSigner {
   linkFor(containerName: string, blobName: string, expiresOn: Date, options?: LinkOptions): Promise<string>;
   /**
    * A create-only link to one blob that does not exist yet: it can write that blob once and nothing else
-   * (no read, no overwrite, no list, no other blob). For uploads, so pictures never pass through the app.
+   * (no read, no overwrite, no list, no lease, no other blob). For uploads, so pictures never pass through
+   * the app. It can also snapshot that blob: Azure's `c` means "write a new blob, snapshot a blob, or copy a
+   * blob to a new blob", and every permission that can write (`c`, `w`) includes the snapshot, so no SAS
+   * can forbid it (Azurite agrees: `PUT …&comp=snapshot` with `sp=c` answers 201). Every delete of an upload
+   * therefore takes its snapshots (storage/deletions.ts), and so do the lifecycle rules (infra/).
    */
   uploadLinkFor(containerName: string, blobName: string, expiresOn: Date): Promise<string>;
 }

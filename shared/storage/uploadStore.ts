@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ContainerClient } from '@azure/storage-blob';
 import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
+import { deleteBlobAndSnapshots, failureReason, type DeletionFailure, type Deletions } from './deletions';
 
 /**
  * Pictures the LMS uploads for edits, as blobs `{tenant}/{uploadId}` in the uploads container. The client
@@ -9,6 +10,9 @@ import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
  * through the app's memory as a request body. An upload serves one job: claiming it writes a marker blob
  * create-only, so a second job naming it is refused. Unused uploads are deleted after a day (a lifecycle
  * rule in Azure, the retention cleanup locally), used ones with their job (children's photos).
+ *
+ * The link's create permission also lets the client snapshot the blob (see deletions.ts: no SAS permission
+ * set can allow the create and forbid the snapshot), so every delete here takes snapshots with it.
  */
 
 /** The answer to POST /api/uploads. */
@@ -40,8 +44,11 @@ export interface UploadStore {
   read(blobName: string): Promise<Buffer | undefined>;
   /** Deletes an upload and its claim (gone already is fine). */
   delete(tenantId: string, uploadId: string): Promise<void>;
-  /** Uploads (and claims) older than `before`, for the local retention cleanup. */
-  deleteOlderThan(before: Date): Promise<number>;
+  /**
+   * Uploads (and claims) older than `before`, with their snapshots, for the local retention cleanup. Goes on
+   * past an upload it cannot delete and reports it.
+   */
+  deleteOlderThan(before: Date): Promise<Deletions>;
 }
 
 export function createUploadStore(container: ContainerClient): UploadStore {
@@ -69,17 +76,23 @@ export function createUploadStore(container: ContainerClient): UploadStore {
       createIfAbsent(container.getBlockBlobClient(`${blobName(tenantId, uploadId)}.claim`), JSON.stringify({ jobId }), { contentType: 'application/json' }),
     read: (name) => downloadIfExists(container.getBlobClient(name)),
     async delete(tenantId, uploadId) {
-      await container.deleteBlob(blobName(tenantId, uploadId)).catch(ignoreMissing);
-      await container.deleteBlob(`${blobName(tenantId, uploadId)}.claim`).catch(ignoreMissing);
+      await deleteBlobAndSnapshots(container.getBlobClient(blobName(tenantId, uploadId)));
+      await deleteBlobAndSnapshots(container.getBlobClient(`${blobName(tenantId, uploadId)}.claim`));
     },
     async deleteOlderThan(before) {
       let deleted = 0;
+      const failures: DeletionFailure[] = [];
       for await (const blob of container.listBlobsFlat()) {
         if ((blob.properties.lastModified?.getTime() ?? 0) >= before.getTime()) continue;
-        await container.deleteBlob(blob.name).catch(ignoreMissing);
-        deleted++;
+        try {
+          await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
+          deleted++;
+        } catch (error) {
+          // One upload that cannot be deleted must not keep every later one (children's photos) alive.
+          failures.push({ item: `upload ${blob.name}`, reason: failureReason(error) });
+        }
       }
-      return deleted;
+      return { deleted, failures };
     },
   };
 }

@@ -155,6 +155,9 @@ describe('infra/ and the code agree', () => {
     }
     assert.match(rules, /containers: \[jobsContainerName, imagesContainerName\], days: retentionDays/, 'jobs and images are kept RETENTION_DAYS');
     assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: rule\.days/);
+    // An upload link can snapshot its blob, and a snapshot would outlive its base blob's rule.
+    assert.match(read('infra/app/storage-data.bicep'), /snapshot: \{\s*delete: \{\s*daysAfterCreationGreaterThan: rule\.days/, 'the rules delete snapshots too');
+    assert.match(mainBicep, /blobServices: \{[^}]*isVersioningEnabled: false/, 'no previous versions outlive a delete');
   });
 
   it('runs on Flex Consumption with a user-assigned identity and the parameters an operator tunes', () => {

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
+import { loadConfig } from '../../shared/config/config';
+import { deleteExpiredJobs } from '../../shared/jobs/retention';
+import type { Logger } from '../../shared/logger';
+import { createServices } from '../../shared/services';
 import { storageNames } from '../../shared/storage/storageNames';
 
 /** Edits and variations through SAS uploads: each check of an upload, and what its link may and may not do. */
@@ -82,6 +86,11 @@ describe('edits, variations and uploads', () => {
     listing.searchParams.set('comp', 'list');
     assert.equal((await fetch(listing)).status, 403, 'no listing');
     assert.equal((await fetch(link, { method: 'DELETE' })).status, 403, 'no delete');
+    const lease = new URL(link);
+    lease.searchParams.set('comp', 'lease');
+    // A lease would block every delete of the upload (412): `c` does not grant it (`w` would).
+    const leased = await fetch(lease, { method: 'PUT', headers: { 'x-ms-lease-action': 'acquire', 'x-ms-lease-duration': '-1' } });
+    assert.equal(leased.status, 403, 'no lease');
   });
 
   it('ends a job whose upload is not a picture, too small, or whose mask is wrong, before any provider call', async () => {
@@ -119,6 +128,18 @@ describe('edits, variations and uploads', () => {
     assert.deepEqual([crossUpload.status, crossUpload.body.error?.code], [400, 'UploadNotFound'], "another school's upload is not found");
   });
 
+  // Issue 21, item 7: a worker holds an edit's pictures in memory; 16 uploads of 20 MiB were 320 MiB a job.
+  it('refuses at submit an edit whose pictures add up to more than MAX_EDIT_INPUT_MIB, naming the field and the limit', async () => {
+    // Three of 17 MiB: each under the 20 MiB upload limit, 51 MiB together, over the default 48 MiB.
+    const big = await Promise.all([1, 2, 3].map(() => upload(Buffer.alloc(17 * 1024 * 1024))));
+    const refused = await stack.submit({ kind: 'edit', prompt: 'a hat', images: big.map((u) => ({ uploadId: u.id })) });
+    assert.deepEqual([refused.status, refused.body.error?.code, refused.body.error?.target], [400, 'EditInputTooLarge', 'images'], JSON.stringify(refused.body));
+    assert.match(refused.body.error?.message ?? '', /51 MiB.*at most 48 MiB/);
+    // Nothing was claimed: two of the same uploads (34 MiB) are accepted.
+    const fewer = await stack.submit({ kind: 'edit', prompt: 'a hat', images: big.slice(0, 2).map((u) => ({ uploadId: u.id })) });
+    assert.equal(fewer.status, 202, JSON.stringify(fewer.body));
+  });
+
   it('deletes the uploads with their job', async () => {
     const image = await upload(await picture(256, 256));
     const job = await run({ kind: 'edit', prompt: `A garden ${Date.now()}`, images: [{ uploadId: image.id }] });
@@ -128,5 +149,53 @@ describe('edits, variations and uploads', () => {
     assert.equal(deleted.status, 204);
     assert.equal(await uploads.getBlobClient(`${tenantA.id}/${image.id}`).exists(), false);
     assert.equal(await uploads.getBlobClient(`${tenantA.id}/${image.id}.claim`).exists(), false);
+  });
+
+  /** Every blob (snapshots too) of an upload: the picture, its snapshots, its claim. */
+  async function blobsOfUpload(uploadId: string): Promise<string[]> {
+    const names: string[] = [];
+    const uploads = stack.blobService.getContainerClient(storageNames.uploadsContainer);
+    for await (const blob of uploads.listBlobsFlat({ prefix: `${tenantA.id}/${uploadId}`, includeSnapshots: true })) names.push(`${blob.name}${blob.snapshot ? `@${blob.snapshot}` : ''}`);
+    return names;
+  }
+
+  // Issue 21, item 1: the link's create permission lets its holder snapshot the blob (Azure's `c` includes
+  // it; no SAS can forbid it), and storage will not delete a blob with snapshots unless told to.
+  it('erases a job whose upload was snapshotted through its link: 204, then 404, nothing left', async () => {
+    const image = await upload(await picture(256, 256));
+    const snapshot = await fetch(`${image.uploadUrl}&comp=snapshot`, { method: 'PUT' });
+    assert.equal(snapshot.status, 201, 'a create-only link can snapshot its blob');
+    const job = await run({ kind: 'edit', prompt: `A pond ${Date.now()}`, images: [{ uploadId: image.id }] });
+    assert.equal(job.status, 'Succeeded', JSON.stringify(job.error));
+    assert.equal((await blobsOfUpload(image.id)).length, 3, 'the picture, its snapshot and its claim');
+    const deleted = await fetch(`${stack.url}/api/jobs/${String(job.id)}`, { method: 'DELETE', headers: { 'api-key': tenantA.key } });
+    assert.equal(deleted.status, 204, await deleted.text());
+    assert.equal((await stack.getJob(String(job.id))).status, 404);
+    assert.deepEqual(await blobsOfUpload(image.id), []);
+  });
+
+  it('deletes old uploads with their snapshots, and goes on past one it cannot delete, reporting it', async () => {
+    const snapshotted = await upload(await picture(256, 256));
+    assert.equal((await fetch(`${snapshotted.uploadUrl}&comp=snapshot`, { method: 'PUT' })).status, 201);
+    const plain = await upload(await picture(256, 256));
+    // School B's names sort after every one of school A's, so this one is listed after the stuck one.
+    const listedLater = await upload(await picture(256, 256), tenantB.key);
+    // A blob under a lease the cleanup does not hold cannot be deleted (412): a failure that stays.
+    const stuck = await upload(await picture(256, 256));
+    const lease = stack.blobService.getContainerClient(storageNames.uploadsContainer).getBlobClient(`${tenantA.id}/${stuck.id}`).getBlobLeaseClient();
+    await lease.acquireLease(-1);
+    try {
+      const errors: string[] = [];
+      const log: Logger = { log: () => undefined, warn: () => undefined, error: (message) => errors.push(message) };
+      const report = await deleteExpiredJobs(createServices(loadConfig(stack.env)), log, new Date(Date.now() + 25 * 3600_000));
+      assert.deepEqual(await blobsOfUpload(snapshotted.id), [], 'the snapshotted upload is gone, snapshot and all');
+      assert.deepEqual(await blobsOfUpload(plain.id), []);
+      assert.equal(await stack.blobService.getContainerClient(storageNames.uploadsContainer).getBlobClient(`${tenantB.id}/${listedLater.id}`).exists(), false, 'one listed after the failure is deleted too');
+      assert.deepEqual(report.failures.map((f) => f.item), [`upload ${tenantA.id}/${stuck.id}`]);
+      assert.match(report.failures[0]?.reason ?? '', /^412 /);
+      assert.ok(errors.some((line) => line.includes(stuck.id)), 'the failure is logged');
+    } finally {
+      await lease.releaseLease();
+    }
   });
 });

@@ -111,7 +111,7 @@ describe('fuzzing the HTTP API', () => {
         if (typeof body.error?.code !== 'string' || typeof body.error.message !== 'string') failures.push(`${label}: not the error shape: ${text.slice(0, 200)}`);
         // One way to name a field: the dotted path (images.0.uploadId, metadata.classId), or a header's name.
         const target = body.error?.target;
-        if (target !== undefined && (typeof target !== 'string' || /[[\]]/.test(target))) failures.push(`${label}: target not a dotted path: ${String(target)}`);
+        if (target !== undefined && (typeof target !== 'string' || /[[\]]/.test(target))) failures.push(`${label}: target not a dotted path: ${JSON.stringify(target)}`);
       } catch {
         failures.push(`${label}: not JSON: ${text.slice(0, 200)}`);
       }

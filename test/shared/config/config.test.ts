@@ -25,6 +25,7 @@ describe('configuration', () => {
     assert.equal(config.imageRequestsPerMinute, 6);
     assert.equal(config.jobRetryDeadlineInSeconds, 900);
     assert.equal(config.partialImages, 2);
+    assert.equal(config.maxEditInputBytes, 48 * 1024 * 1024);
   });
 
   it('reads PARTIAL_IMAGES from 0 (no streaming) to 3', () => {
@@ -99,6 +100,7 @@ describe('configuration', () => {
     ['SAS expiry out of range', { ...azureLocal, SAS_EXPIRY_MINUTES: '0' }, /SAS_EXPIRY_MINUTES must be a whole number from 1 to 1440/],
     ['SAS expiry not a number', { ...azureLocal, SAS_EXPIRY_MINUTES: 'an hour' }, /SAS_EXPIRY_MINUTES must be a whole number/],
     ['too many images', { ...azureLocal, MAX_IMAGES_PER_JOB: '11' }, /MAX_IMAGES_PER_JOB must be a whole number from 1 to 10/],
+    ['an edit input cap above 16 uploads of 20 MiB', { ...azureLocal, MAX_EDIT_INPUT_MIB: '321' }, /MAX_EDIT_INPUT_MIB must be a whole number from 1 to 320/],
     ['more partial images than the provider sends', { ...azureLocal, PARTIAL_IMAGES: '4' }, /PARTIAL_IMAGES must be a whole number from 0 to 3/],
   ];
   for (const [name, env, message] of wrong) {
