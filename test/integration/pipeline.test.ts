@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { loadConfig } from '../../shared/config/config';
+import { createServices } from '../../shared/services';
 import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, type JsonObject, type Stack } from '../../local/harness/stack';
 
@@ -127,6 +129,22 @@ describe('job pipeline (gpt-image-2)', () => {
     extended.searchParams.set('se', '2099-01-01T00:00:00Z');
     assert.equal((await fetch(extended)).status, 403, 'edited expiry');
     assert.equal((await fetch(link)).status, 200, 'the image is still there');
+  });
+
+  it('answers an expired picture link with storage\'s own 403 (XML), and a new read of the job gives a fresh link', async () => {
+    const job = await submitAndWait({ prompt: `A harbour at noon ${Date.now()}` });
+    const link = new URL(job.result!.images![0]!.url);
+    const blobName = decodeURIComponent(link.pathname.split('/').slice(3).join('/'));
+    const services = createServices(loadConfig(stack.env));
+    const expired = await services.links.linkFor(storageNames.imagesContainer, blobName, new Date(Date.now() - 60_000));
+    const answer = await fetch(expired);
+    // What the README tells a client to expect: not our JSON error shape, but Azure Storage's XML.
+    assert.equal(answer.status, 403);
+    assert.match(answer.headers.get('content-type') ?? '', /xml/);
+    // Azure Storage says AuthenticationFailed ("Signature not valid in the specified time frame"); Azurite AuthorizationFailure.
+    assert.match(await answer.text(), /<Code>(AuthenticationFailed|AuthorizationFailure)<\/Code>/);
+    const again = (await stack.getJob(String(job.id))).body;
+    assert.equal((await fetch(again.result!.images![0]!.url)).status, 200, 'reading the job again gives links that work');
   });
 
   it('sends the safety parameters of today: moderation auto and a keyed safety_identifier, never user', async () => {
