@@ -13,6 +13,10 @@ export const errorBodySchema = z.object({
     code: z.string().meta({ description: 'Stable and machine-readable (InvalidField, NotFound, QuotaExceeded, …).' }),
     message: z.string().meta({ description: 'For a person; may change.' }),
     target: z.string().optional().meta({ description: 'The field, header or query parameter concerned.' }),
+    innererror: z
+      .object({ code: z.string() })
+      .optional()
+      .meta({ description: 'A more specific code where one helps the caller act (Azure REST guidelines): e.g. PromptBlocked has Bullying or SelfHarmSignal.' }),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
@@ -22,6 +26,8 @@ export interface ServiceErrorOptions {
   readonly target?: string;
   /** When trying again can succeed (429, 503). */
   readonly retryAfterInSeconds?: number;
+  /** A more specific code, answered as `innererror.code` (e.g. why a prompt was blocked, for a kinder message). */
+  readonly innerCode?: string;
   readonly cause?: unknown;
 }
 
@@ -29,6 +35,7 @@ export abstract class ServiceError extends Error {
   abstract readonly status: number;
   readonly target: string | undefined;
   readonly retryAfterInSeconds: number | undefined;
+  readonly innerCode: string | undefined;
 
   constructor(
     readonly code: string,
@@ -39,6 +46,7 @@ export abstract class ServiceError extends Error {
     this.name = new.target.name;
     this.target = options.target;
     this.retryAfterInSeconds = options.retryAfterInSeconds;
+    this.innerCode = options.innerCode;
   }
 }
 

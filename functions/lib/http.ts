@@ -13,8 +13,8 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, jsonBody: body, headers: { 'Cache-Control': 'no-store', ...headers } };
 }
 
-function errorBody(code: string, message: string, target?: string): ErrorBody {
-  return { error: { code, message, ...(target ? { target } : {}) } };
+function errorBody(code: string, message: string, target?: string, innerCode?: string): ErrorBody {
+  return { error: { code, message, ...(target ? { target } : {}), ...(innerCode ? { innererror: { code: innerCode } } : {}) } };
 }
 
 /** Maps any error to a response; only ServiceError details reach the client, 5xx details stay in the log. */
@@ -28,7 +28,7 @@ export function errorResponse(error: unknown, context: Pick<InvocationContext, '
     if (error.retryAfterInSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterInSeconds)));
     // A studio page authenticates with its session token; everyone else with the API key.
     if (error.status === 401) headers['WWW-Authenticate'] = error.code.startsWith('Session') ? 'Bearer' : 'ApiKey header="api-key"';
-    return json(error.status, errorBody(error.code, error.message, error.target), headers);
+    return json(error.status, errorBody(error.code, error.message, error.target, error.innerCode), headers);
   }
   // By name, not class: the blob and queue SDKs may each bring their own copy of RestError.
   if (error instanceof Error && error.name === 'RestError') {

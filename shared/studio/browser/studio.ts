@@ -16,7 +16,7 @@ interface SessionInfo {
 }
 
 interface ApiError {
-  readonly error?: { readonly code?: string };
+  readonly error?: { readonly code?: string; readonly innererror?: { readonly code?: string } };
 }
 
 const storageKey = 'edu4all.studio.session';
@@ -25,6 +25,8 @@ class ApiFailure extends Error {
   constructor(
     readonly status: number,
     readonly code: string | undefined,
+    /** innererror.code: why, more precisely (a blocked prompt's reason), for a kinder sentence. */
+    readonly innerCode: string | undefined = undefined,
   ) {
     super(`API answered ${status}${code ? ` ${code}` : ''}`);
   }
@@ -61,7 +63,7 @@ async function call<T>(token: string, path: string, init: RequestInit = {}): Pro
   } catch {
     body = {};
   }
-  if (!response.ok) throw new ApiFailure(response.status, (body as ApiError).error?.code);
+  if (!response.ok) throw new ApiFailure(response.status, (body as ApiError).error?.code, (body as ApiError).error?.innererror?.code);
   const retryAfter = Number(response.headers.get('retry-after'));
   return { body: body as T, retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };
 }

@@ -39,6 +39,11 @@ describe('error mapping', () => {
     });
   }
 
+  it('carries a more specific code as innererror.code (Azure REST guidelines)', () => {
+    const response = errorResponse(new BadRequestError('PromptBlocked', 'not for school', { target: 'prompt', innerCode: 'Bullying' }), context);
+    assert.deepEqual(response.jsonBody, { error: { code: 'PromptBlocked', message: 'not for school', target: 'prompt', innererror: { code: 'Bullying' } } });
+  });
+
   it('answers storage trouble as 503 with Retry-After, keeping the details in the log', () => {
     const storage = errorResponse(new RestError('account devstoreaccount1 unreachable', { statusCode: 500 }), context);
     assert.equal(storage.status, 503);
