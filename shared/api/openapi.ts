@@ -161,7 +161,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           description:
             `The body is checked against the configured model. ${options.modelSummary} A prompt refused by the word screen or the content safety classifier (400 PromptBlocked, a kind message for the student; the detail is a safety event for the teachers) is refused before anything is stored or spent. ` +
             'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
-            'the student\'s quota applies, callbackUrl and edits are refused (403 NotAllowedInSession), and the answer leaves out statusUrl, user and metadata.',
+            'the student\'s quota applies, and it may ask only for what the studio offers: prompt, orientation and n (size, quality, aspectRatio, outputFormat, callbackUrl, edits and any other field are 403 NotAllowedInSession, naming the field); the answer leaves out statusUrl, user and metadata.',
           security: [{ apiKey: [] }, { sessionToken: [] }],
           parameters: [{ $ref: '#/components/parameters/Idempotency-Key' }],
           requestBody: {
@@ -180,7 +180,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             }),
             '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed']),
             '401': errorResponse('No valid api-key, or an invalid or expired session token.', ['Unauthorized', 'SessionInvalid', 'SessionExpired'], { 'WWW-Authenticate': { schema: { type: 'string' } } }),
-            '403': errorResponse('A studio session sent a field it may not set; target names it.', ['SessionFieldFixed', 'NotAllowedInSession']),
+            '403': errorResponse('A studio session sent a field it may not set, or asked for something the studio does not offer; target names the field and the message says what is allowed.', ['SessionFieldFixed', 'NotAllowedInSession']),
             '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
@@ -291,7 +291,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       '/sessions/current': {
         get: {
           operationId: 'getCurrentSession',
-          summary: 'For the studio page: its session\'s language, limits, and whether the pictures are placeholders',
+          summary: 'For the studio page: its session\'s language, limits, what the studio offers (shapes, pictures a job), and whether the pictures are placeholders',
           security: sessionOnly,
           responses: { '200': jsonResponse('The session.', 'SessionInfo'), '401': sessionUnauthorized },
         },
