@@ -6,7 +6,7 @@ import type { Tenant } from './tenants';
 
 /**
  * What a tenant may spend, counted in images: per student per UTC day, per tenant per UTC day and month;
- * and how fast it may submit (per minute). Images are reserved before a job is stored, so an over-quota
+ * and how fast it may submit, per student and per school (per minute). Images are reserved before a job is stored, so an over-quota
  * request costs nothing; a reservation is given back if the job cannot be stored or queued.
  */
 
@@ -31,9 +31,16 @@ export type UsagePeriod = z.infer<typeof usagePeriodSchema>;
 export type SpendPeriod = z.infer<typeof spendPeriodSchema>;
 export type Usage = z.infer<typeof usageSchema>;
 
+/** Something counted that can be given back (a submit slot, a job's reservation). */
+export interface Held {
+  release(): Promise<void>;
+}
+
 export interface Quotas {
-  /** Counts one submit; throws 429 RateLimited past the tenant's submits per minute. */
-  countSubmit(tenant: Tenant, now?: Date): Promise<void>;
+  /** Counts one submit against the school's rate; throws 429 RateLimited past its submits per minute. */
+  countSubmit(tenant: Tenant, now?: Date): Promise<Held>;
+  /** Counts one submit against the student's own rate; throws 429 RateLimited past submitsPerUserPerMinute. */
+  countUserSubmit(tenant: Tenant, user: string, now?: Date): Promise<void>;
   /** Reserves `images` for the tenant (and the student); throws 429 QuotaExceeded if any limit would pass. */
   reserveImages(tenant: Tenant, user: string | undefined, images: number, now?: Date): Promise<{ release(): Promise<void> }>;
   usage(tenant: Tenant, user: string | undefined, now?: Date): Promise<Usage>;
@@ -67,6 +74,8 @@ interface Limit {
 }
 
 export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Quotas {
+  const userKey = (tenant: Tenant, user: string) => `${tenant.id}/user/${pseudonyms.counterKey(tenant.id, user)}`;
+
   function imageLimits(tenant: Tenant, user: string | undefined, now: Date): Limit[] {
     const limits: Limit[] = [
       { counter: `${tenant.id}/day/${day(now)}`, limit: tenant.quotas.imagesPerDay, resetsOn: nextDay(now), what: "the school's daily image quota" },
@@ -74,7 +83,7 @@ export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Qu
     ];
     if (user) {
       limits.unshift({
-        counter: `${tenant.id}/user/${pseudonyms.counterKey(tenant.id, user)}/day/${day(now)}`,
+        counter: `${userKey(tenant, user)}/day/${day(now)}`,
         limit: tenant.quotas.imagesPerUserPerDay,
         resetsOn: nextDay(now),
         what: "this student's daily image quota",
@@ -85,9 +94,29 @@ export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Qu
 
   return {
     async countSubmit(tenant, now = new Date()) {
-      const { added } = await counters.tryAdd(`${tenant.id}/submits/${minute(now)}`, 1, tenant.quotas.submitsPerMinute);
+      const counter = `${tenant.id}/submits/${minute(now)}`;
+      const { added } = await counters.tryAdd(counter, 1, tenant.quotas.submitsPerMinute);
       if (!added) {
         throw new RateLimitError('RateLimited', `Too many submits: at most ${tenant.quotas.submitsPerMinute} a minute. Try again shortly.`, {
+          retryAfterInSeconds: secondsUntil(nextMinute(now), now),
+        });
+      }
+      let held = true;
+      return {
+        // Into the minute it was taken from, once, however often it is called.
+        async release() {
+          if (!held) return;
+          held = false;
+          await counters.tryAdd(counter, -1, Number.MAX_SAFE_INTEGER);
+        },
+      };
+    },
+
+    async countUserSubmit(tenant, user, now = new Date()) {
+      const limit = tenant.quotas.submitsPerUserPerMinute;
+      const { added } = await counters.tryAdd(`${userKey(tenant, user)}/submits/${minute(now)}`, 1, limit);
+      if (!added) {
+        throw new RateLimitError('RateLimited', `Too many submits for this student: at most ${limit} a minute. Try again shortly.`, {
           retryAfterInSeconds: secondsUntil(nextMinute(now), now),
         });
       }

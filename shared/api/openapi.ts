@@ -161,7 +161,8 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           description:
             `The body is checked against the configured model. ${options.modelSummary} A prompt refused by the word screen or the content safety classifier (400 PromptBlocked, a kind message for the student; the detail is a safety event for the teachers) is refused before anything is stored or spent. ` +
             'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
-            'the student\'s quota applies, and it may ask only for what the studio offers: prompt, orientation and n (size, quality, aspectRatio, outputFormat, callbackUrl, edits and any other field are 403 NotAllowedInSession, naming the field); the answer leaves out statusUrl, user and metadata.',
+            'the student\'s quota applies, and it may ask only for what the studio offers: prompt, orientation and n (size, quality, aspectRatio, outputFormat, callbackUrl, edits and any other field are 403 NotAllowedInSession, naming the field); the answer leaves out statusUrl, user and metadata. ' +
+            'Submit rates: a submit for a student (a session\'s, or one with user) counts against that student\'s submitsPerUserPerMinute, accepted or not; it takes one of the school\'s submitsPerMinute only once the prompt screen passed, and gives it back if it makes no job.',
           security: [{ apiKey: [] }, { sessionToken: [] }],
           parameters: [{ $ref: '#/components/parameters/Idempotency-Key' }],
           requestBody: {
@@ -185,7 +186,11 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
             '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
-            '429': errorResponse('Over a quota or the submit rate, or the service is busy (ServiceBusy); nothing was stored or spent.', ['QuotaExceeded', 'RateLimited', 'ServiceBusy'], { 'Retry-After': retryAfterHeader }),
+            '429': errorResponse(
+              'Over a quota (QuotaExceeded), the student\'s or the school\'s submit rate (RateLimited), or the service is busy (ServiceBusy); nothing was stored or spent.',
+              ['QuotaExceeded', 'RateLimited', 'ServiceBusy'],
+              { 'Retry-After': retryAfterHeader },
+            ),
             '503': submitUnavailable,
           },
         },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../access/callers';
 import { hashRequest } from '../access/idempotency';
+import type { Held } from '../access/quotas';
 import type { Tenant } from '../access/tenants';
 import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
@@ -16,11 +17,18 @@ import { recordRefusal } from '../safety/refusals';
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store. Nothing is stored or
- * spent for a request that fails validation, the screen, the classifier or the quota; a refusal by the
- * screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If storing
- * fails the quota is given back, so the client's 5xx means "no job". Storing also writes the job's
- * listing-index entry (jobEvents.ts).
+ * Submit: count the submit, validate, screen, classify (Azure AI Content Safety), reserve quota, store.
+ * Nothing is stored or spent for a request that fails validation, the screen, the classifier or the quota;
+ * a refusal by the screen or the classifier is recorded as a safety event for the teachers
+ * (safety/refusals.ts). If storing fails the quota is given back, so the client's 5xx means
+ * "no job". Storing also writes the job's listing-index entry (jobEvents.ts).
+ *
+ * Submit rates: a student's submit (a studio session's, or the LMS's naming `user`) counts first against
+ * that student's own rate, accepted or not, which is what bounds their calls to the classifier (paid per
+ * call). It takes one of the school's submits only once it has passed the screen, and gives it back if it
+ * then makes no job (classifier refusal, quota, …): one child's refused prompts must not lock the school
+ * out. The LMS's own submits count against the school's rate from the start, valid or not, as a brake on a
+ * runaway client; a body that names no student is the LMS's own.
  *
  * The job's queue message is not sent here: the caller hands it to the function's queue output binding
  * (functions/submitJob.ts), which the host sends after the function returns and before the 202 leaves.
@@ -37,6 +45,8 @@ export interface SubmitOptions {
   readonly jobUrlFor?: (jobId: string) => string;
   /** The studio session submitting (sessions/): recorded on the job, so only that session can read it. */
   readonly sessionId?: string;
+  /** The studio session's student: their submit rate is counted before the body is even read. */
+  readonly sessionUser?: string;
   readonly log: Logger;
 }
 
@@ -57,14 +67,46 @@ export interface Submitted {
 
 /** Accepts a job; with an Idempotency-Key that was seen before, returns the job it named. */
 export async function submitJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
-  const { log } = options;
   try {
     await services.ensureStorage();
   } catch (error) {
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
-  await services.quotas.countSubmit(tenant);
+  const { sessionUser } = options;
+  if (sessionUser !== undefined) await services.quotas.countUserSubmit(tenant, sessionUser);
+  let schoolSlot: Held | undefined = sessionUser === undefined ? await services.quotas.countSubmit(tenant) : undefined;
+  let student = sessionUser;
+  try {
+    return await acceptJob(services, tenant, options, {
+      studentKnown: async (user) => {
+        if (student === undefined) {
+          student = user;
+          await services.quotas.countUserSubmit(tenant, user);
+        }
+      },
+      screenPassed: async () => {
+        schoolSlot ??= await services.quotas.countSubmit(tenant);
+      },
+    });
+  } catch (error) {
+    // A student's submit that made no job leaves the school's rate as it found it (their own rate keeps it).
+    if (student !== undefined) await schoolSlot?.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Where submitJob counts the submit rates while a job is accepted. */
+interface RateSteps {
+  /** The request names a student (once parsed). */
+  studentKnown(user: string): Promise<void>;
+  /** The prompt passed the screen; the classifier (paid) comes next. */
+  screenPassed(): Promise<void>;
+}
+
+async function acceptJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions, rates: RateSteps): Promise<Submitted> {
+  const { log } = options;
   const parsed = services.requestParser.parse(await options.readBody());
+  if (parsed.user !== undefined) await rates.studentKnown(parsed.user);
   const resolved = await resolveSources(services, tenant, parsed);
   const request: JobRequest = { ...parsed, prompt: resolved?.prompt ?? parsed.prompt ?? '' };
   if (request.callbackUrl !== undefined && !tenant.webhook) {
@@ -83,6 +125,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       { target: 'prompt' },
     );
   }
+  // Before the classifier: a school at its rate refuses without paying for a classification.
+  await rates.screenPassed();
   // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
   const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
   if (verdict?.refused) {

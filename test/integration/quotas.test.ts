@@ -8,6 +8,7 @@ describe('quotas and rate limits', () => {
   before(async () => {
     stack = await startStack({
       hosts: 2,
+      // Each student gets the default rate of their own (10 a minute).
       env: { TENANTS: tenantsSetting({ imagesPerUserPerDay: 3, imagesPerDay: 8, imagesPerMonth: 100, submitsPerMinute: 30 }) },
     });
   });
@@ -70,6 +71,40 @@ describe('quotas and rate limits', () => {
     let afterCount = 0;
     for await (const _ of container.listBlobsFlat()) afterCount++;
     assert.equal(afterCount, before);
+  });
+
+  it("keeps one student's refused prompts from locking the school out, and stops them hammering the classifier", async () => {
+    // School B (school A's images for today are used up above). Issue 21: 70 refused prompts from one studio
+    // session took all of the school's submits for the minute, and the LMS's next submit got 429.
+    const opened = await fetch(`${stack.url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': tenantB.key },
+      body: JSON.stringify({ user: 'student-b1' }),
+    });
+    assert.equal(opened.status, 201);
+    const token = new URLSearchParams(new URL(String(((await opened.json()) as { studioUrl: string }).studioUrl)).hash.slice(1)).get('session') ?? '';
+    const classifierCallsBefore = stack.contentSafety.calls().length;
+    const codes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const answer = await fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ prompt: 'a knight stabbing a dragon' }),
+      });
+      const body = (await answer.json()) as { error: { code: string } };
+      codes.push(`${answer.status} ${body.error.code}`);
+      if (answer.status === 429) assert.ok(Number(answer.headers.get('retry-after')) <= 60);
+    }
+    const blocked = codes.filter((code) => code === '400 PromptBlocked').length;
+    const limited = codes.filter((code) => code === '429 RateLimited').length;
+    assert.equal(blocked + limited, 40, codes.join(', '));
+    // 10 a minute for the student: at most two minutes' worth even if the loop crossed a minute boundary.
+    assert.ok(blocked <= 20, `${blocked} of 40 reached the classifier`);
+    // Only the submits within the student's rate were classified (two calls each: analyze and Prompt Shields).
+    assert.ok(stack.contentSafety.calls().length - classifierCallsBefore <= 2 * blocked);
+    // None of them took the school's submits: the LMS's next submit for another student is accepted.
+    const next = await submitVia(0, { prompt: 'A kite', user: 'student-b2' }, tenantB.key);
+    assert.equal(next.status, 202, JSON.stringify(await next.json()));
   });
 
   it('brakes a runaway client at its submits per minute', async () => {
