@@ -18,6 +18,14 @@ const quota = (name: string, fallback: number) =>
 /** A student's submits a minute when the school sets none: a class of 30 can all press Generate, one child cannot take the school's rate. */
 export const defaultSubmitsPerUserPerMinute = 10;
 
+/** A money budget in US dollars (the catalogue's prices), above 0; off when absent. */
+const budget = (name: string) =>
+  z
+    .number({ error: `${name} must be an amount in US dollars above 0, at most 1000000` })
+    .positive(`${name} must be an amount in US dollars above 0, at most 1000000`)
+    .max(1_000_000, `${name} must be an amount in US dollars above 0, at most 1000000`)
+    .optional();
+
 const tenantQuotasSchema = z
   .strictObject({
     /** Images one student (the request's `user`) may ask for per UTC day. */
@@ -39,6 +47,14 @@ const tenantQuotasSchema = z
       .min(1, 'submitsPerUserPerMinute must be a whole number from 1 to 10000000')
       .max(10_000_000, 'submitsPerUserPerMinute must be a whole number from 1 to 10000000')
       .optional(),
+    /**
+     * Money budgets, from each job's estimated cost (provider/pricing.ts) reserved at submit, as images are:
+     * per student per UTC day, per school per UTC day and month. Off unless set, because the count quotas
+     * above already bound a school that keeps to the studio's default pictures.
+     */
+    usdPerUserPerDay: budget('usdPerUserPerDay'),
+    usdPerDay: budget('usdPerDay'),
+    usdPerMonth: budget('usdPerMonth'),
   })
   .superRefine((quotas, context) => {
     if (quotas.submitsPerUserPerMinute !== undefined && quotas.submitsPerUserPerMinute > quotas.submitsPerMinute) {

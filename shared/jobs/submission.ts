@@ -3,6 +3,9 @@ import { notFound } from '../access/callers';
 import { hashRequest } from '../access/idempotency';
 import type { Held } from '../access/quotas';
 import type { Tenant } from '../access/tenants';
+import { cloudOf } from '../config/config';
+import { estimateJobCostUsd } from '../provider/pricing';
+import { partialImagesFor } from './previews';
 import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -17,11 +20,11 @@ import { recordRefusal } from '../safety/refusals';
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: count the submit, validate, screen, classify (Azure AI Content Safety), reserve quota, store.
- * Nothing is stored or spent for a request that fails validation, the screen, the classifier or the quota;
- * a refusal by the screen or the classifier is recorded as a safety event for the teachers
- * (safety/refusals.ts). If storing fails the quota is given back, so the client's 5xx means
- * "no job". Storing also writes the job's listing-index entry (jobEvents.ts).
+ * Submit: count the submit, validate, screen, classify (Azure AI Content Safety), reserve quota (images and
+ * the estimated cost), store. Nothing is stored or spent for a request that fails validation, the screen,
+ * the classifier or the quota (images or money); a refusal by the screen or the classifier is recorded as
+ * a safety event for the teachers (safety/refusals.ts). If storing fails the quota is given back, so the
+ * client's 5xx means "no job". Storing also writes the job's listing-index entry (jobEvents.ts).
  *
  * Submit rates: a student's submit (a studio session's, or the LMS's naming `user`) counts first against
  * that student's own rate, accepted or not, which is what bounds their calls to the classifier (paid per
@@ -155,7 +158,8 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
     }
   }
 
-  const reservation = await services.quotas.reserveImages(tenant, request.user, request.n);
+  const reservedCostUsd = estimatedCostOf(services, request);
+  const reservation = await services.quotas.reserve(tenant, request.user, { images: request.n, costUsd: reservedCostUsd });
   try {
     await resolved?.claim(id);
   } catch (error) {
@@ -174,6 +178,7 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
     model: services.profile.name,
     metapromptVersion: services.metaprompt.version,
     attempts: 0,
+    reservedCostUsd,
     ...(ticket !== undefined ? { ticket } : {}),
     ...(resolved ? { sources: resolved.sources } : {}),
     ...(options.jobUrlFor ? { location: options.jobUrlFor(id) } : {}),
@@ -185,8 +190,20 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
     await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
-  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
+  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model} estimate=$${reservedCostUsd}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return { job, message: jobMessageFor(job.id) };
+}
+
+/**
+ * The job's estimated cost, reserved against the school's money budgets: its pictures at the requested
+ * size and quality, with the partial images the worker will stream for them (processing.ts asks for
+ * partials only in calls of one picture). 0 for a model the catalogue cannot price, which parseCatalogue
+ * rules out.
+ */
+function estimatedCostOf(services: Pick<SubmitServices, 'profile' | 'config'>, request: JobRequest): number {
+  const picturesPerCall = Math.min(request.n, services.profile.maxImagesPerCall);
+  const partials = partialImagesFor(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), picturesPerCall);
+  return estimateJobCostUsd(services.profile, request, partials) ?? 0;
 }
 
 /**
@@ -206,7 +223,8 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'qu
   }
   if (canceledNow && !current.providerCalls) {
     // Nothing was spent on it (no provider call can start after the cancel): the quota is given back.
-    await services.quotas.refundImages(tenant, current.request.user, current.request.n, new Date(current.createdDateTime)).catch((error: unknown) => {
+    const amount = { images: current.request.n, costUsd: current.reservedCostUsd ?? 0 };
+    await services.quotas.refund(tenant, current.request.user, amount, new Date(current.createdDateTime)).catch((error: unknown) => {
       log.warn(`Job ${job.id}: its quota could not be given back: ${String(error)}`);
     });
   }

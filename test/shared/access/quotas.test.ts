@@ -9,10 +9,11 @@ import { RateLimitError } from '../../../shared/errors';
 import { createCounterStore } from '../../../shared/storage/counterStore';
 
 /**
- * Submit rates, on a fixed clock, against a real Azurite: the student's rate of their own, and a school
- * slot given back into the minute it came from.
+ * Submit rates and money budgets, on a fixed clock, against a real Azurite: the student's rate of their
+ * own, a school slot given back into the minute it came from, and budgets reserved, refused, released and
+ * refunded in micro-dollars.
  */
-describe('quotas: submit rates', () => {
+describe('quotas: submit rates and money budgets', () => {
   let azurite: Azurite;
   let container: ContainerClient;
   let quotas: Quotas;
@@ -51,5 +52,40 @@ describe('quotas: submit rates', () => {
     await first?.release();
     await quotas.countSubmit(school, new Date('2026-12-07T10:15:59Z'));
     await assert.rejects(quotas.countSubmit(school, now), refusal('RateLimited', /at most 3 a minute/));
+  });
+
+  it('reserves estimated cost against the budgets that are set, and gives it back', async () => {
+    const school = tenantWith('budgets', { usdPerUserPerDay: 0.1, usdPerDay: 0.25, usdPerMonth: 10 });
+    const picture = { images: 1, costUsd: 0.04 };
+    await quotas.reserve(school, 'student-1', picture, now);
+    await quotas.reserve(school, 'student-1', picture, now);
+    await assert.rejects(
+      quotas.reserve(school, 'student-1', picture, now),
+      refusal('QuotaExceeded', /^This job \(estimated \$0\.04\) would pass this student's daily budget of \$0\.10 \(\$0\.08 reserved so far\)\. It resets at 2026-12-08T00:00:00\.000Z\.$/),
+    );
+    // Other students' jobs draw on the school's day: $0.08 three times is $0.24 and fits, $0.04 more does not.
+    await quotas.reserve(school, 'student-2', { images: 2, costUsd: 0.08 }, now);
+    const held = await quotas.reserve(school, 'student-4', { images: 2, costUsd: 0.08 }, now);
+    await assert.rejects(quotas.reserve(school, 'student-3', picture, now), refusal('QuotaExceeded', /the school's daily budget of \$0\.25/));
+    // A job that was not stored releases its reservation; a canceled one is refunded.
+    await held.release();
+    await quotas.reserve(school, 'student-3', picture, now);
+    await quotas.refund(school, 'student-1', picture, now);
+    await quotas.reserve(school, 'student-1', picture, now);
+
+    const usage = await quotas.usage(school, 'student-1', now);
+    assert.deepEqual(usage.user?.budget, { currency: 'USD', reserved: 0.08, limit: 0.1 });
+    assert.deepEqual(usage.day.budget, { currency: 'USD', reserved: 0.2, limit: 0.25 });
+    assert.deepEqual(usage.month.budget, { currency: 'USD', reserved: 0.2, limit: 10 });
+    assert.deepEqual([usage.user?.used, usage.day.used], [2, 5], 'images are counted as before');
+  });
+
+  it('has no budgets unless the school sets them: a costly job needs only its images', async () => {
+    const school = tenantWith('no-budgets', {});
+    await quotas.reserve(school, 'student-1', { images: 4, costUsd: 3.94884 }, now);
+    const usage = await quotas.usage(school, 'student-1', now);
+    assert.equal(usage.day.budget, undefined);
+    assert.equal(usage.user?.budget, undefined);
+    assert.equal(usage.day.used, 4);
   });
 });

@@ -45,6 +45,19 @@ describe('tenant quotas', () => {
     );
     assert.throws(() => quotasOf({ submitsPerUserPerMinute: 0 }), /submitsPerUserPerMinute must be a whole number from 1/);
   });
+
+  it('has money budgets off unless set, and refuses ones that are not an amount above 0', () => {
+    assert.equal(defaultQuotas.usdPerUserPerDay, undefined);
+    assert.equal(defaultQuotas.usdPerDay, undefined);
+    assert.equal(defaultQuotas.usdPerMonth, undefined);
+    assert.deepEqual(
+      [quotasOf({ usdPerUserPerDay: 0.5, usdPerDay: 10, usdPerMonth: 150.25 })].map((q) => [q?.usdPerUserPerDay, q?.usdPerDay, q?.usdPerMonth]),
+      [[0.5, 10, 150.25]],
+    );
+    for (const bad of [0, -1, '5', 2_000_000]) {
+      assert.throws(() => quotasOf({ usdPerDay: bad }), /TENANTS\[0\.quotas\.usdPerDay\]: usdPerDay must be an amount in US dollars above 0/, String(bad));
+    }
+  });
 });
 
 describe('status tokens', () => {
