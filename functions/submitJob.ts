@@ -35,7 +35,7 @@ export function submitJobHandler(services: Services): HttpHandler {
       // A session's keys are its own: another student's key can never name this session's job, nor the other way round.
       ...(idempotencyKey ? { idempotencyKey: session ? `session:${session.session.id}:${idempotencyKey}` : idempotencyKey } : {}),
       jobUrlFor: (id) => jobUrl(request, id, services.config),
-      ...(session ? { sessionId: session.session.id } : {}),
+      ...(session ? { sessionId: session.session.id, sessionUser: session.session.user } : {}),
       log: context,
     });
     if (message) context.extraOutputs.set(jobQueueOutput, message);

@@ -5,7 +5,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../azurite/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
 import { startContentSafetyService, type ContentSafetyService, type ContentSafetyServiceOptions } from '../contentSafety/contentSafetyService';
-import { hashApiKey, type TenantQuotas } from '../../shared/access/tenants';
+import { hashApiKey, type TenantQuotasSetting } from '../../shared/access/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };
@@ -14,8 +14,19 @@ export const statusTokenSecret = 'test-status-token-secret-0123456789abcdef';
 /** Tenant A's webhook signing secret (Standard Webhooks form); tenant B has none. */
 export const webhookSecretA = `whsec_${Buffer.from('test-webhook-secret-of-school-a-0123').toString('base64')}`;
 
-export function tenantsSetting(quotas: Partial<TenantQuotas> = {}): string {
-  const generous = { imagesPerUserPerDay: 10_000, imagesPerDay: 100_000, imagesPerMonth: 1_000_000, submitsPerMinute: 100_000, ...quotas };
+/**
+ * Both tenants with these quotas, the rest generous. A test that sets the school's submitsPerMinute gets the
+ * service's default per-student rate unless it sets submitsPerUserPerMinute too.
+ */
+export function tenantsSetting(quotas: TenantQuotasSetting = {}): string {
+  const generous = {
+    imagesPerUserPerDay: 10_000,
+    imagesPerDay: 100_000,
+    imagesPerMonth: 1_000_000,
+    submitsPerMinute: 100_000,
+    ...(quotas.submitsPerMinute === undefined ? { submitsPerUserPerMinute: 100_000 } : {}),
+    ...quotas,
+  };
   return JSON.stringify(
     [tenantA, tenantB].map((tenant) => ({
       id: tenant.id,

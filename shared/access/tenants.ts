@@ -15,14 +15,60 @@ export const localDevelopmentWebhookSecret = 'whsec_bG9jYWwtZGV2LXdlYmhvb2stc2Vj
 const quota = (name: string, fallback: number) =>
   z.int({ error: `${name} must be a whole number from 0 to 10000000` }).min(0).max(10_000_000).default(fallback);
 
-const tenantQuotasSchema = z.strictObject({
-  /** Images one student (the request's `user`) may ask for per UTC day. */
-  imagesPerUserPerDay: quota('imagesPerUserPerDay', 20),
-  imagesPerDay: quota('imagesPerDay', 500),
-  imagesPerMonth: quota('imagesPerMonth', 5_000),
-  /** Submits per minute, accepted or not: a brake on runaway clients. */
-  submitsPerMinute: quota('submitsPerMinute', 60),
-});
+/** A student's submits a minute when the school sets none: a class of 30 can all press Generate, one child cannot take the school's rate. */
+export const defaultSubmitsPerUserPerMinute = 10;
+
+/** A money budget in US dollars (the catalogue's prices), above 0; off when absent. */
+const budget = (name: string) =>
+  z
+    .number({ error: `${name} must be an amount in US dollars above 0, at most 1000000` })
+    .positive(`${name} must be an amount in US dollars above 0, at most 1000000`)
+    .max(1_000_000, `${name} must be an amount in US dollars above 0, at most 1000000`)
+    .optional();
+
+const tenantQuotasSchema = z
+  .strictObject({
+    /** Images one student (the request's `user`) may ask for per UTC day. */
+    imagesPerUserPerDay: quota('imagesPerUserPerDay', 20),
+    imagesPerDay: quota('imagesPerDay', 500),
+    imagesPerMonth: quota('imagesPerMonth', 5_000),
+    /**
+     * The school's submits per minute: a brake on a runaway LMS. A student's submit (a studio session's, or
+     * the LMS's with `user`) is counted here only while it can still become a job (submission.ts), so one
+     * child's refused prompts cannot lock the whole school out.
+     */
+    submitsPerMinute: quota('submitsPerMinute', 60),
+    /**
+     * One student's submits per minute, accepted or not: what stops a child hammering the classifier, which
+     * is paid per call. At most the school's; absent: 10, or the school's rate if that is lower.
+     */
+    submitsPerUserPerMinute: z
+      .int({ error: 'submitsPerUserPerMinute must be a whole number from 1 to 10000000' })
+      .min(1, 'submitsPerUserPerMinute must be a whole number from 1 to 10000000')
+      .max(10_000_000, 'submitsPerUserPerMinute must be a whole number from 1 to 10000000')
+      .optional(),
+    /**
+     * Money budgets, from each job's estimated cost (provider/pricing.ts) reserved at submit, as images are:
+     * per student per UTC day, per school per UTC day and month. Off unless set, because the count quotas
+     * above already bound a school that keeps to the studio's default pictures.
+     */
+    usdPerUserPerDay: budget('usdPerUserPerDay'),
+    usdPerDay: budget('usdPerDay'),
+    usdPerMonth: budget('usdPerMonth'),
+  })
+  .superRefine((quotas, context) => {
+    if (quotas.submitsPerUserPerMinute !== undefined && quotas.submitsPerUserPerMinute > quotas.submitsPerMinute) {
+      context.addIssue({
+        code: 'custom',
+        path: ['submitsPerUserPerMinute'],
+        message: `submitsPerUserPerMinute (${quotas.submitsPerUserPerMinute}) must not be more than the school's submitsPerMinute (${quotas.submitsPerMinute})`,
+      });
+    }
+  })
+  .transform((quotas) => ({
+    ...quotas,
+    submitsPerUserPerMinute: quotas.submitsPerUserPerMinute ?? Math.max(1, Math.min(defaultSubmitsPerUserPerMinute, quotas.submitsPerMinute)),
+  }));
 
 /**
  * A tenant's webhooks: the default receiver (a job's callbackUrl wins) and the signing secrets, in the
@@ -96,6 +142,8 @@ const tenantSchema = z.strictObject({
 });
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;
+/** Quotas as written in TENANTS (the optional ones may be left out). */
+export type TenantQuotasSetting = z.input<typeof tenantQuotasSchema>;
 export type TenantSafety = z.infer<typeof tenantSafetySchema>;
 export type SafetyThresholds = z.infer<typeof safetyThresholdsSchema>;
 export const defaultSafety: TenantSafety = tenantSafetySchema.parse({});

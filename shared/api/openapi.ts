@@ -174,7 +174,9 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           description:
             `The body is checked against the configured model. ${options.modelSummary} A prompt refused by the word screen or the content safety classifier (400 PromptBlocked, a kind message for the student; the detail is a safety event for the teachers) is refused before anything is stored or spent. ` +
             'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
-            'the student\'s quota applies, callbackUrl and edits are refused (403 NotAllowedInSession), and the answer leaves out statusUrl, user and metadata.',
+            'the student\'s quota applies, and it may ask only for what the studio offers: prompt, orientation and n (size, quality, aspectRatio, outputFormat, callbackUrl, edits and any other field are 403 NotAllowedInSession, naming the field); the answer leaves out statusUrl, user and metadata. ' +
+            'Submit rates: a submit for a student (a session\'s, or one with user) counts against that student\'s submitsPerUserPerMinute, accepted or not; it takes one of the school\'s submitsPerMinute only once the prompt screen passed, and gives it back if it makes no job. ' +
+            'A school may also set money budgets (usdPerUserPerDay, usdPerDay, usdPerMonth): a job\'s estimated cost is reserved at submit, and a job that would pass one is 429 QuotaExceeded.',
           security: [{ apiKey: [] }, { sessionToken: [] }],
           parameters: [{ $ref: '#/components/parameters/Idempotency-Key' }],
           requestBody: {
@@ -193,12 +195,16 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
             }),
             '400': errorResponse('The body or a header is not valid; target names the field.', ['InvalidJson', 'InvalidRequest', 'MissingField', 'InvalidField', 'UnknownField', 'PromptTooLong', 'PromptBlocked', 'InvalidHeader', 'InvalidHost', 'WebhooksNotConfigured', 'UnsupportedKind', 'ImageNotFound', 'UploadNotFound', 'UploadExpired', 'UploadTooLarge', 'UploadAlreadyUsed', 'EditInputTooLarge']),
             '401': errorResponse('No valid api-key, or an invalid or expired session token.', ['Unauthorized', 'SessionInvalid', 'SessionExpired'], { 'WWW-Authenticate': { schema: { type: 'string' } } }),
-            '403': errorResponse('A studio session sent a field it may not set; target names it.', ['SessionFieldFixed', 'NotAllowedInSession']),
+            '403': errorResponse('A studio session sent a field it may not set, or asked for something the studio does not offer; target names the field and the message says what is allowed.', ['SessionFieldFixed', 'NotAllowedInSession']),
             '409': errorResponse('The Idempotency-Key was used with a different request.', ['IdempotencyKeyReused']),
             '410': errorResponse('The Idempotency-Key\'s job was deleted; send a new key.', ['JobErased']),
             '413': errorResponse('The body is over 16 KiB.', ['PayloadTooLarge']),
             '415': errorResponse('Not application/json in UTF-8.', ['UnsupportedMediaType']),
-            '429': errorResponse('Over a quota or the submit rate, or the service is busy (ServiceBusy); nothing was stored or spent.', ['QuotaExceeded', 'RateLimited', 'ServiceBusy'], { 'Retry-After': retryAfterHeader }),
+            '429': errorResponse(
+              'Over an image quota or a money budget (QuotaExceeded), the student\'s or the school\'s submit rate (RateLimited), or the service is busy (ServiceBusy); nothing was stored or spent.',
+              ['QuotaExceeded', 'RateLimited', 'ServiceBusy'],
+              { 'Retry-After': retryAfterHeader },
+            ),
             '503': submitUnavailable,
           },
         },
@@ -305,7 +311,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       '/sessions/current': {
         get: {
           operationId: 'getCurrentSession',
-          summary: 'For the studio page: its session\'s language, limits, and whether the pictures are placeholders',
+          summary: 'For the studio page: its session\'s language, limits, what the studio offers (shapes, pictures a job), and whether the pictures are placeholders',
           security: sessionOnly,
           responses: {
             '200': jsonResponse('The session.', 'SessionInfo'),
@@ -380,10 +386,10 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
       '/usage': {
         get: {
           operationId: 'getUsage',
-          summary: 'Images used and left today and this month, and the estimated spend',
+          summary: 'Images used and left today and this month, the estimated spend, and the money budgets the school sets',
           parameters: [{ name: 'user', in: 'query', required: false, description: 'Also this student\'s use today.', schema: { type: 'string' } }],
           responses: {
-            '200': jsonResponse('Usage.', 'Usage', { tenant: 'demo', day: { used: 12, limit: 10000, resetsOn: '2026-11-26T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 0.96 } }, month: { used: 40, limit: 200000, resetsOn: '2026-12-01T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 3.2 } } }),
+            '200': jsonResponse('Usage.', 'Usage', { tenant: 'demo', day: { used: 12, limit: 10000, resetsOn: '2026-11-26T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 0.96 }, budget: { currency: 'USD', reserved: 1.04, limit: 20 } }, month: { used: 40, limit: 200000, resetsOn: '2026-12-01T00:00:00.000Z', estimatedCost: { currency: 'USD', amount: 3.2 } } }),
             '400': errorResponse('user is not a valid student id.', ['InvalidField']),
             '401': unauthorized,
             '503': unavailable,

@@ -93,6 +93,11 @@ export const jobBaseSchema = z.object({
   providerCalls: z.int().min(0).optional(),
   /** Set once the job's message is on the queue; a NotStarted job without it was never enqueued. */
   enqueuedDateTime: z.string().optional(),
+  /**
+   * The estimated cost (US dollars) reserved against the school's money budgets at submit; given back with
+   * the images if the job is canceled before any provider call. Absent on jobs from before budgets.
+   */
+  reservedCostUsd: z.number().min(0).optional(),
   /** Place in the waiting line, for the position estimate. */
   ticket: z.number().optional(),
   /** Edits and variations: where the pictures they start from are stored, resolved when the job was accepted. */

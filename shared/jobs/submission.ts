@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../access/callers';
 import { hashRequest } from '../access/idempotency';
+import type { Held } from '../access/quotas';
 import type { Tenant } from '../access/tenants';
+import { cloudOf } from '../config/config';
+import { estimateJobCostUsd } from '../provider/pricing';
+import { partialImagesFor } from './previews';
 import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -16,11 +20,18 @@ import { recordRefusal } from '../safety/refusals';
 /**
  * Accepting, cancelling and deleting jobs.
  *
- * Submit: validate, screen, classify (Azure AI Content Safety), reserve quota, store. Nothing is stored or
- * spent for a request that fails validation, the screen, the classifier or the quota; a refusal by the
- * screen or the classifier is recorded as a safety event for the teachers (safety/refusals.ts). If storing
- * fails the quota is given back, so the client's 5xx means "no job". Storing also writes the job's
- * listing-index entry (jobEvents.ts).
+ * Submit: count the submit, validate, screen, classify (Azure AI Content Safety), reserve quota (images and
+ * the estimated cost), store. Nothing is stored or spent for a request that fails validation, the screen,
+ * the classifier or the quota (images or money); a refusal by the screen or the classifier is recorded as
+ * a safety event for the teachers (safety/refusals.ts). If storing fails the quota is given back, so the
+ * client's 5xx means "no job". Storing also writes the job's listing-index entry (jobEvents.ts).
+ *
+ * Submit rates: a student's submit (a studio session's, or the LMS's naming `user`) counts first against
+ * that student's own rate, accepted or not, which is what bounds their calls to the classifier (paid per
+ * call). It takes one of the school's submits only once it has passed the screen, and gives it back if it
+ * then makes no job (classifier refusal, quota, …): one child's refused prompts must not lock the school
+ * out. The LMS's own submits count against the school's rate from the start, valid or not, as a brake on a
+ * runaway client; a body that names no student is the LMS's own.
  *
  * The job's queue message is not sent here: the caller hands it to the function's queue output binding
  * (functions/submitJob.ts), which the host sends after the function returns and before the 202 leaves.
@@ -37,6 +48,8 @@ export interface SubmitOptions {
   readonly jobUrlFor?: (jobId: string) => string;
   /** The studio session submitting (sessions/): recorded on the job, so only that session can read it. */
   readonly sessionId?: string;
+  /** The studio session's student: their submit rate is counted before the body is even read. */
+  readonly sessionUser?: string;
   readonly log: Logger;
 }
 
@@ -57,14 +70,46 @@ export interface Submitted {
 
 /** Accepts a job; with an Idempotency-Key that was seen before, returns the job it named. */
 export async function submitJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
-  const { log } = options;
   try {
     await services.ensureStorage();
   } catch (error) {
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
-  await services.quotas.countSubmit(tenant);
+  const { sessionUser } = options;
+  if (sessionUser !== undefined) await services.quotas.countUserSubmit(tenant, sessionUser);
+  let schoolSlot: Held | undefined = sessionUser === undefined ? await services.quotas.countSubmit(tenant) : undefined;
+  let student = sessionUser;
+  try {
+    return await acceptJob(services, tenant, options, {
+      studentKnown: async (user) => {
+        if (student === undefined) {
+          student = user;
+          await services.quotas.countUserSubmit(tenant, user);
+        }
+      },
+      screenPassed: async () => {
+        schoolSlot ??= await services.quotas.countSubmit(tenant);
+      },
+    });
+  } catch (error) {
+    // A student's submit that made no job leaves the school's rate as it found it (their own rate keeps it).
+    if (student !== undefined) await schoolSlot?.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Where submitJob counts the submit rates while a job is accepted. */
+interface RateSteps {
+  /** The request names a student (once parsed). */
+  studentKnown(user: string): Promise<void>;
+  /** The prompt passed the screen; the classifier (paid) comes next. */
+  screenPassed(): Promise<void>;
+}
+
+async function acceptJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions, rates: RateSteps): Promise<Submitted> {
+  const { log } = options;
   const parsed = services.requestParser.parse(await options.readBody());
+  if (parsed.user !== undefined) await rates.studentKnown(parsed.user);
   const resolved = await resolveSources(services, tenant, parsed);
   const request: JobRequest = { ...parsed, prompt: resolved?.prompt ?? parsed.prompt ?? '' };
   if (request.callbackUrl !== undefined && !tenant.webhook) {
@@ -83,6 +128,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       { target: 'prompt' },
     );
   }
+  // Before the classifier: a school at its rate refuses without paying for a classification.
+  await rates.screenPassed();
   // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
   const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
   if (verdict?.refused) {
@@ -111,7 +158,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     }
   }
 
-  const reservation = await services.quotas.reserveImages(tenant, request.user, request.n);
+  const reservedCostUsd = estimatedCostOf(services, request);
+  const reservation = await services.quotas.reserve(tenant, request.user, { images: request.n, costUsd: reservedCostUsd });
   try {
     await resolved?.claim(id);
   } catch (error) {
@@ -130,6 +178,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     model: services.profile.name,
     metapromptVersion: services.metaprompt.version,
     attempts: 0,
+    reservedCostUsd,
     ...(ticket !== undefined ? { ticket } : {}),
     ...(resolved ? { sources: resolved.sources } : {}),
     ...(options.jobUrlFor ? { location: options.jobUrlFor(id) } : {}),
@@ -141,8 +190,20 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
-  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
+  log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model} estimate=$${reservedCostUsd}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return { job, message: jobMessageFor(job.id) };
+}
+
+/**
+ * The job's estimated cost, reserved against the school's money budgets: its pictures at the requested
+ * size and quality, with the partial images the worker will stream for them (processing.ts asks for
+ * partials only in calls of one picture). 0 for a model the catalogue cannot price, which parseCatalogue
+ * rules out.
+ */
+function estimatedCostOf(services: Pick<SubmitServices, 'profile' | 'config'>, request: JobRequest): number {
+  const picturesPerCall = Math.min(request.n, services.profile.maxImagesPerCall);
+  const partials = partialImagesFor(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), picturesPerCall);
+  return estimateJobCostUsd(services.profile, request, partials) ?? 0;
 }
 
 /**
@@ -162,7 +223,8 @@ export async function cancelJob(services: Pick<Services, 'jobs' | 'images' | 'qu
   }
   if (canceledNow && !current.providerCalls) {
     // Nothing was spent on it (no provider call can start after the cancel): the quota is given back.
-    await services.quotas.refundImages(tenant, current.request.user, current.request.n, new Date(current.createdDateTime)).catch((error: unknown) => {
+    const amount = { images: current.request.n, costUsd: current.reservedCostUsd ?? 0 };
+    await services.quotas.refund(tenant, current.request.user, amount, new Date(current.createdDateTime)).catch((error: unknown) => {
       log.warn(`Job ${job.id}: its quota could not be given back: ${String(error)}`);
     });
   }

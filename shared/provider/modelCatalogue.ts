@@ -97,6 +97,12 @@ const modelEntrySchema = z.strictObject({
     perImage: z.record(z.string(), z.record(sizeText, z.number().nonnegative())).optional(),
     /** Per million tokens, where the provider prices by the `usage` it returns. */
     perMillionTokens: tokenPrices.optional(),
+    /**
+     * With perMillionTokens: the image output tokens of one 1024x1024 picture by quality (the gpt-image
+     * models' published counts), scaled by area. The usage comes only after the call, and a budget must be
+     * checked before it (provider/pricing.ts estimateJobCostUsd).
+     */
+    outputTokensPer1024Square: z.record(z.string(), z.int().positive()).optional(),
     source: z.string().min(10),
   }),
 });
@@ -121,6 +127,13 @@ export function parseCatalogue(value: unknown): ModelEntry[] {
     for (const [ratio, size] of Object.entries(model.shapes)) {
       const problem = sizeProblem(model, size);
       if (problem) throw new Error(`model catalogue: ${model.name} shape ${ratio} is ${size}, which breaks its rule: ${problem}`);
+    }
+    // Money budgets need a price before the call (provider/pricing.ts estimateJobCostUsd) for whatever a job may ask.
+    for (const quality of model.qualities) {
+      const perImage = model.prices.perImage?.[quality];
+      const listed = model.sizes.kind === 'list' && perImage !== undefined && model.sizes.sizes.every((size) => perImage[size] !== undefined);
+      const byTokens = model.prices.perMillionTokens !== undefined && model.prices.outputTokensPer1024Square?.[quality] !== undefined;
+      if (!listed && !byTokens) throw new Error(`model catalogue: ${model.name} cannot be priced before a call at quality ${quality} (perImage for every size, or perMillionTokens with outputTokensPer1024Square)`);
     }
     if (model.streaming && !model.parameters.partialImages) {
       throw new Error(`model catalogue: ${model.name} streams partial images but has no partialImages parameter`);

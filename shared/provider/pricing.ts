@@ -1,5 +1,5 @@
 import type { TokenUsage } from './imageProvider';
-import type { ModelEntry } from './modelCatalogue';
+import { parseSize, type ModelEntry } from './modelCatalogue';
 
 /**
  * What a job's images are estimated to cost, from the catalogue's prices: per image (by quality and size)
@@ -37,6 +37,33 @@ export function estimateCostUsd(
     );
   }
   return undefined;
+}
+
+/**
+ * What a job is estimated to cost before any call is made, for the money budgets (access/quotas.ts): the
+ * per-image price where the catalogue has one, else the image output tokens a picture of this size and
+ * quality comes to (outputTokensPer1024Square, scaled by area) plus those of its partial images, at the
+ * output token price. Text and input-image tokens are left out: the metaprompt and a prompt are a few
+ * hundred tokens at $5 a million, under a tenth of a cent. Undefined when the catalogue cannot price it;
+ * parseCatalogue makes sure that every model prices its own shapes and qualities.
+ */
+export function estimateJobCostUsd(
+  model: ModelEntry,
+  job: { readonly n: number; readonly size: string; readonly quality?: string | undefined },
+  partialImagesPerPicture = 0,
+): number | undefined {
+  // As estimateCostUsd: "auto" is priced as medium; a model without medium (dall-e-3) as its first quality.
+  const quality = job.quality ?? (model.qualities.includes(defaultQuality) ? defaultQuality : model.qualities[0]);
+  if (quality === undefined) return undefined;
+  const price = model.prices.perImage?.[quality]?.[job.size];
+  if (price !== undefined) return roundUsd(price * job.n);
+  const { perMillionTokens, outputTokensPer1024Square } = model.prices;
+  const tokensPerMegapixel = outputTokensPer1024Square?.[quality];
+  if (!perMillionTokens || tokensPerMegapixel === undefined) return undefined;
+  const { width, height } = parseSize(job.size);
+  const partialTokens = partialImagesPerPicture * (model.streaming?.extraOutputTokensPerPartial ?? 0);
+  const tokensPerPicture = Math.ceil((tokensPerMegapixel * width * height) / (1024 * 1024)) + partialTokens;
+  return roundUsd((job.n * tokensPerPicture * perMillionTokens.imageOutput) / 1_000_000);
 }
 
 /** To a millionth of a dollar: counters add whole micro-dollars. */

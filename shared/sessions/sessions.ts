@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
+import { orientations } from '../provider/modelCatalogue';
 import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTokens';
 import type { Services } from '../services';
 
@@ -54,7 +55,8 @@ export const sessionInfoSchema = z
     expiresDateTime: z.string(),
     locale: z.enum(sessionLocales).optional(),
     placeholderPictures: z.boolean().meta({ description: 'True when the pictures come from the local image service (placeholders), not a real model.' }),
-    maxImagesPerJob: z.int(),
+    maxImagesPerJob: z.int().meta({ description: 'The studio offers 1 to this many pictures a job (n).' }),
+    orientations: z.array(z.enum(orientations)).meta({ description: 'The shapes the studio offers (orientation); a session may ask for nothing else (studioOffer).' }),
     promptMaxChars: z.int(),
   })
   .meta({ id: 'SessionInfo' });
@@ -149,8 +151,25 @@ const refusedInSession: Record<string, string> = {
 };
 
 /**
+ * What the studio offers a student, and so all that a session may ask for: a prompt, one of these shapes
+ * (`orientation`) and 1 to MAX_IMAGES_PER_JOB pictures (`n`, checked by the job request parser), at the
+ * shape's size and the model's default quality. A picture the studio offers costs about $0.04 on gpt-image-2;
+ * `size` and `quality` alone can make one 25 times that, which is the LMS's decision, not a child's. The
+ * page draws its shapes and counts from GET /api/sessions/current, which carries this, so page and server
+ * cannot disagree.
+ */
+export const studioOffer = {
+  orientations,
+  /** Fields a session may send; user and metadata only as the session's own. `kind` only as "generate". */
+  fields: ['prompt', 'orientation', 'n', 'user', 'metadata', 'kind'],
+} as const;
+
+const offeredFields: ReadonlySet<string> = new Set(studioOffer.fields);
+
+/**
  * A job body from a studio page, with the session's user and metadata put in. A body that names another
- * student or other metadata is refused (403, naming the field), not silently corrected: the page is wrong.
+ * student or other metadata, or asks for anything the studio does not offer, is refused (403, naming the
+ * field), not silently corrected: the page is wrong.
  */
 export function sessionJobBody(session: Session, body: unknown): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
@@ -165,6 +184,14 @@ export function sessionJobBody(session: Session, body: unknown): unknown {
     if (Object.hasOwn(record, field) && !(field === 'kind' && record[field] === 'generate')) {
       throw new ForbiddenError('NotAllowedInSession', refusedInSession[field] ?? field, { target: field });
     }
+  }
+  const notOffered = Object.keys(record).find((field) => !offeredFields.has(field));
+  if (notOffered !== undefined) {
+    throw new ForbiddenError(
+      'NotAllowedInSession',
+      `${notOffered.slice(0, 40)} is not offered in the studio: a studio session sends prompt, orientation (${studioOffer.orientations.join(', ')}) and n; the size and quality are the studio's.`,
+      { target: notOffered.slice(0, 40) },
+    );
   }
   return { ...record, user: session.user, ...(session.metadata ? { metadata: { ...session.metadata } } : {}) };
 }
@@ -186,6 +213,7 @@ export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'
     ...(session.locale ? { locale: session.locale } : {}),
     placeholderPictures: usesPlaceholderPictures(services.config),
     maxImagesPerJob: services.config.maxImagesPerJob,
+    orientations: [...studioOffer.orientations],
     promptMaxChars: services.promptMaxChars,
   };
 }

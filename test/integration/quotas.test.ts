@@ -8,7 +8,8 @@ describe('quotas and rate limits', () => {
   before(async () => {
     stack = await startStack({
       hosts: 2,
-      env: { TENANTS: tenantsSetting({ imagesPerUserPerDay: 3, imagesPerDay: 8, imagesPerMonth: 100, submitsPerMinute: 30 }) },
+      // Each student gets the default rate of their own (10 a minute); budgets well above the images' cost, so only a costly job meets them.
+      env: { TENANTS: tenantsSetting({ imagesPerUserPerDay: 3, imagesPerDay: 8, imagesPerMonth: 100, submitsPerMinute: 30, usdPerUserPerDay: 0.5, usdPerDay: 5 }) },
     });
   });
   after(async () => {
@@ -70,6 +71,66 @@ describe('quotas and rate limits', () => {
     let afterCount = 0;
     for await (const _ of container.listBlobsFlat()) afterCount++;
     assert.equal(afterCount, before);
+  });
+
+  it("keeps one student's refused prompts from locking the school out, and stops them hammering the classifier", async () => {
+    // School B (school A's images for today are used up above). Issue 21: 70 refused prompts from one studio
+    // session took all of the school's submits for the minute, and the LMS's next submit got 429.
+    const opened = await fetch(`${stack.url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': tenantB.key },
+      body: JSON.stringify({ user: 'student-b1' }),
+    });
+    assert.equal(opened.status, 201);
+    const token = new URLSearchParams(new URL(String(((await opened.json()) as { studioUrl: string }).studioUrl)).hash.slice(1)).get('session') ?? '';
+    const classifierCallsBefore = stack.contentSafety.calls().length;
+    const codes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const answer = await fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ prompt: 'a knight stabbing a dragon' }),
+      });
+      const body = (await answer.json()) as { error: { code: string } };
+      codes.push(`${answer.status} ${body.error.code}`);
+      if (answer.status === 429) assert.ok(Number(answer.headers.get('retry-after')) <= 60);
+    }
+    const blocked = codes.filter((code) => code === '400 PromptBlocked').length;
+    const limited = codes.filter((code) => code === '429 RateLimited').length;
+    assert.equal(blocked + limited, 40, codes.join(', '));
+    // 10 a minute for the student: at most two minutes' worth even if the loop crossed a minute boundary.
+    assert.ok(blocked <= 20, `${blocked} of 40 reached the classifier`);
+    // Only the submits within the student's rate were classified (two calls each: analyze and Prompt Shields).
+    assert.ok(stack.contentSafety.calls().length - classifierCallsBefore <= 2 * blocked);
+    // None of them took the school's submits: the LMS's next submit for another student is accepted.
+    const next = await submitVia(0, { prompt: 'A kite', user: 'student-b2' }, tenantB.key);
+    assert.equal(next.status, 202, JSON.stringify(await next.json()));
+  });
+
+  it("refuses a job whose estimated cost would pass the student's or the school's money budget, and counts it for the LMS", async () => {
+    // Issue 21's picture: about $0.99 (3840x2160, high), against a budget of $0.50 a student a day.
+    const costly = await submitVia(0, { prompt: 'A kite', user: 'student-b3', n: 1, size: '3840x2160', quality: 'high' }, tenantB.key);
+    assert.equal(costly.status, 429);
+    assert.ok(Number(costly.headers.get('retry-after')) >= 1);
+    const refused = (await costly.json()) as { error: { code: string; message: string } };
+    assert.equal(refused.error.code, 'QuotaExceeded');
+    assert.match(refused.error.message, /^This job \(estimated \$0\.99\) would pass this student's daily budget of \$0\.50 \(\$0\.00 reserved so far\)/);
+    // Without a student, the school's day ($5) still holds it: 2 of these ($1.97 each) fit, a third does not.
+    const big = { prompt: 'A kite', n: 2, size: '3840x2160', quality: 'high' };
+    assert.equal((await submitVia(0, big, tenantB.key)).status, 202);
+    assert.equal((await submitVia(0, big, tenantB.key)).status, 202);
+    const third = await submitVia(0, big, tenantB.key);
+    assert.equal(third.status, 429);
+    assert.match(((await third.json()) as { error: { message: string } }).error.message, /the school's daily budget of \$5\.00/);
+    // The studio's own picture still fits the student's budget; usage shows what is reserved.
+    assert.equal((await submitVia(0, { prompt: 'A kite', user: 'student-b3' }, tenantB.key)).status, 202);
+    const usage = (await (await fetch(`${stack.url}/api/usage?user=student-b3`, { headers: { 'api-key': tenantB.key } })).json()) as {
+      day: { budget: { reserved: number; limit: number } };
+      user: { budget: { reserved: number; limit: number } };
+    };
+    assert.deepEqual(usage.user.budget, { currency: 'USD', reserved: 0.03768, limit: 0.5 });
+    assert.equal(usage.day.budget.limit, 5);
+    assert.ok(usage.day.budget.reserved > 3.9 && usage.day.budget.reserved <= 5, String(usage.day.budget.reserved));
   });
 
   it('brakes a runaway client at its submits per minute', async () => {

@@ -124,6 +124,31 @@ describe('studio sessions', () => {
     assert.equal(same.status, 202, JSON.stringify(same.body));
   });
 
+  it('asks only for what the studio offers, as the page learns it from the session', async () => {
+    const { token } = await openSession({ user: 'student-10' });
+    const info = await api('GET', '/api/sessions/current', { token });
+    assert.deepEqual(info.body['orientations'], ['square', 'landscape', 'portrait']);
+    const maxImagesPerJob = Number(info.body['maxImagesPerJob']);
+    // Issue 21: this was accepted, at about $0.99 a picture against $0.04 for the studio's own.
+    const cases: Array<[Record<string, unknown>, number, string, string]> = [
+      [{ prompt: 'A kite', n: 4, size: '3840x2160', quality: 'high' }, 403, 'NotAllowedInSession', 'size'],
+      [{ prompt: 'A kite', quality: 'high' }, 403, 'NotAllowedInSession', 'quality'],
+      [{ prompt: 'A kite', aspectRatio: '16:9' }, 403, 'NotAllowedInSession', 'aspectRatio'],
+      [{ prompt: 'A kite', outputFormat: 'jpeg' }, 403, 'NotAllowedInSession', 'outputFormat'],
+      [{ prompt: 'A kite', orientation: 'diagonal' }, 400, 'InvalidField', 'orientation'],
+      [{ prompt: 'A kite', n: maxImagesPerJob + 1 }, 400, 'InvalidField', 'n'],
+    ];
+    for (const [body, status, code, target] of cases) {
+      const answer = await api('POST', '/api/jobs', { token, body });
+      assert.equal(answer.status, status, JSON.stringify(body));
+      assert.deepEqual([answer.body.error?.code, answer.body.error?.target], [code, target], JSON.stringify(body));
+      if (status === 403) assert.match(String(answer.body.error?.message), /not offered in the studio: a studio session sends prompt, orientation \(square, landscape, portrait\) and n/);
+    }
+    const offered = await api('POST', '/api/jobs', { token, body: { prompt: 'A kite', orientation: 'landscape', n: 2 } });
+    assert.equal(offered.status, 202, JSON.stringify(offered.body));
+    assert.equal((offered.body['request'] as Record<string, unknown>)['size'], '1536x864', "the shape's own size");
+  });
+
   it("counts against the student's quota, together with the LMS's own jobs for them", async () => {
     const { token } = await openSession({ user: 'student-5' });
     assert.equal((await stack.submit({ prompt: 'A kite', user: 'student-5', n: 2 })).status, 202);

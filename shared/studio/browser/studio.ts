@@ -12,6 +12,8 @@ interface SessionInfo {
   readonly locale?: string;
   readonly placeholderPictures: boolean;
   readonly maxImagesPerJob: number;
+  /** The shapes the studio offers (the server's studioOffer): a session may ask for no others. */
+  readonly orientations: readonly string[];
   readonly promptMaxChars: number;
 }
 
@@ -119,6 +121,13 @@ async function main(): Promise<void> {
   const jobsList = byId<HTMLOListElement>('jobs');
   const empty = byId('gallery-empty');
   prompt.maxLength = info.promptMaxChars;
+  // The shapes come from the server's one definition; a shape it does not offer would only be refused.
+  for (const input of form.querySelectorAll<HTMLInputElement>('input[name="shape"]')) {
+    const offered = info.orientations.includes(input.value);
+    input.disabled = !offered;
+    const label = input.closest('label');
+    if (label) label.hidden = !offered;
+  }
   count.replaceChildren(
     ...Array.from({ length: info.maxImagesPerJob }, (_, i) => {
       const option = document.createElement('option');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createStatusTokens } from '../../../shared/access/statusTokens';
-import { authenticateTenant, hashApiKey, parseTenants } from '../../../shared/access/tenants';
+import { authenticateTenant, defaultQuotas, hashApiKey, parseTenants } from '../../../shared/access/tenants';
 
 describe('tenants and API keys', () => {
   const tenants = parseTenants(
@@ -27,6 +27,35 @@ describe('tenants and API keys', () => {
   it('refuses a missing, wrong, or absurdly long key', () => {
     for (const key of [undefined, null, '', 'key-c', 'key-b ', 'KEY-B', 'x'.repeat(10_000)]) {
       assert.equal(authenticateTenant(tenants, key), undefined, String(key).slice(0, 20));
+    }
+  });
+});
+
+describe('tenant quotas', () => {
+  const quotasOf = (quotas: Record<string, unknown>) => parseTenants(JSON.stringify([{ id: 'school-a', apiKeyHashes: [hashApiKey('k')], quotas }]))[0]?.quotas;
+
+  it("gives each student a submit rate of their own, below the school's", () => {
+    assert.equal(defaultQuotas.submitsPerUserPerMinute, 10);
+    assert.equal(quotasOf({ submitsPerMinute: 600 })?.submitsPerUserPerMinute, 10);
+    assert.equal(quotasOf({ submitsPerMinute: 4 })?.submitsPerUserPerMinute, 4, "never more than the school's, when left to the default");
+    assert.equal(quotasOf({ submitsPerMinute: 60, submitsPerUserPerMinute: 60 })?.submitsPerUserPerMinute, 60);
+    assert.throws(
+      () => quotasOf({ submitsPerMinute: 30, submitsPerUserPerMinute: 31 }),
+      /TENANTS\[0\.quotas\.submitsPerUserPerMinute\]: submitsPerUserPerMinute \(31\) must not be more than the school's submitsPerMinute \(30\)/,
+    );
+    assert.throws(() => quotasOf({ submitsPerUserPerMinute: 0 }), /submitsPerUserPerMinute must be a whole number from 1/);
+  });
+
+  it('has money budgets off unless set, and refuses ones that are not an amount above 0', () => {
+    assert.equal(defaultQuotas.usdPerUserPerDay, undefined);
+    assert.equal(defaultQuotas.usdPerDay, undefined);
+    assert.equal(defaultQuotas.usdPerMonth, undefined);
+    assert.deepEqual(
+      [quotasOf({ usdPerUserPerDay: 0.5, usdPerDay: 10, usdPerMonth: 150.25 })].map((q) => [q?.usdPerUserPerDay, q?.usdPerDay, q?.usdPerMonth]),
+      [[0.5, 10, 150.25]],
+    );
+    for (const bad of [0, -1, '5', 2_000_000]) {
+      assert.throws(() => quotasOf({ usdPerDay: bad }), /TENANTS\[0\.quotas\.usdPerDay\]: usdPerDay must be an amount in US dollars above 0/, String(bad));
     }
   });
 });

@@ -14,7 +14,7 @@ import {
   sizeProblem,
 } from '../../../shared/provider/modelCatalogue';
 import { lifecycleVerdict, warnWithinDays } from '../../../shared/provider/modelLifecycle';
-import { estimateCostUsd } from '../../../shared/provider/pricing';
+import { estimateCostUsd, estimateJobCostUsd } from '../../../shared/provider/pricing';
 
 const cataloguePath = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'resources', 'model-catalogue.json');
 
@@ -35,6 +35,10 @@ describe('model catalogue', () => {
     const orphan = structuredClone(raw);
     (orphan.models[1] as { replacement: string }).replacement = 'gpt-image-9';
     assert.throws(() => parseCatalogue(orphan), /replacement gpt-image-9 is not in the catalogue/);
+    // Money budgets need a price before the call: a token-priced model without its output tokens cannot have one.
+    const unpriced = structuredClone(raw);
+    delete (unpriced.models[0] as { prices: Record<string, unknown> }).prices['outputTokensPer1024Square'];
+    assert.throws(() => parseCatalogue(unpriced), /gpt-image-2 cannot be priced before a call at quality low/);
   });
 
   // One row per model: adding a model to the catalogue means adding its row here.
@@ -137,5 +141,28 @@ describe('model catalogue', () => {
       assert.equal(estimateCostUsd(getModel('gpt-image-1-mini'), { count: 3, size: '1024x1024', quality: 'low' }, undefined), 0.015);
       assert.equal(estimateCostUsd(getModel('gpt-image-1-mini'), { count: 1, size: '1024x1024' }, undefined), 0.011);
     });
+    it('estimates a job before any call, from its size, quality and partial images', () => {
+      const model = getModel('gpt-image-2');
+      // The studio's picture: 1024x1024 at auto (priced as medium), 2 partials of 100 tokens: 1256 tokens at $30 a million.
+      assert.equal(estimateJobCostUsd(model, { n: 1, size: '1024x1024' }, 2), 0.03768);
+      // Issue 21's request: 4 x 3840x2160 high, 32,907 tokens each (4160 per 1024x1024, scaled by area).
+      assert.equal(estimateJobCostUsd(model, { n: 4, size: '3840x2160', quality: 'high' }), 3.94884);
+      assert.equal(estimateJobCostUsd(model, { n: 1, size: '1536x864', quality: 'low' }), roundTo6((Math.ceil((272 * 1536 * 864) / 1024 ** 2) * 30) / 1e6));
+      // Per-image models by their price list; dall-e-3 (no medium) at its first quality.
+      assert.equal(estimateJobCostUsd(getModel('gpt-image-1-mini'), { n: 3, size: '1536x1024', quality: 'high' }), 0.156);
+      assert.equal(estimateJobCostUsd(getModel('dall-e-3'), { n: 1, size: '1792x1024' }), 0.08);
+      for (const entry of modelCatalogue) {
+        for (const quality of [undefined, ...entry.qualities]) {
+          for (const size of Object.values(entry.shapes)) {
+            const cost = estimateJobCostUsd(entry, { n: 1, size, quality });
+            assert.ok(cost !== undefined && cost > 0, `${entry.name} ${size} ${quality ?? 'auto'}`);
+          }
+        }
+      }
+    });
   });
 });
+
+function roundTo6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
+}

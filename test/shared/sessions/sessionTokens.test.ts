@@ -67,4 +67,17 @@ describe('a job body from a studio session', () => {
       assert.throws(() => sessionJobBody(session, body), (error: unknown) => error instanceof ForbiddenError && error.target === target, JSON.stringify(body));
     }
   });
+
+  it('asks only for what the studio offers: a prompt, a shape and a count', () => {
+    const offered = { prompt: 'a kite', orientation: 'portrait', n: 2, kind: 'generate' };
+    assert.deepEqual(sessionJobBody(session, offered), { ...offered, user: 'student-1', metadata: { classId: '4B' } });
+    for (const field of ['size', 'quality', 'aspectRatio', 'style', 'outputFormat', 'outputCompression', 'temperature']) {
+      assert.throws(
+        () => sessionJobBody(session, { prompt: 'a kite', [field]: 'x' }),
+        (error: unknown) =>
+          error instanceof ForbiddenError && error.code === 'NotAllowedInSession' && error.target === field && error.message.startsWith(`${field} is not offered in the studio`),
+        field,
+      );
+    }
+  });
 });
