@@ -150,14 +150,20 @@ export interface JobRequestParser {
 
 /**
  * A webhook target: an absolute http(s) URL without credentials. Whether http and which addresses are
- * allowed is decided when delivering (webhooks/targetGuard.ts), where the name is resolved.
+ * allowed needs the configuration: an IP literal is judged at submit (jobs/submission.ts), a name when
+ * delivering, where it is resolved (webhooks/targetGuard.ts).
  */
 export const callbackUrlSchema = z
   .string({ error: 'callbackUrl must be a string' })
   .max(2048, 'callbackUrl must be at most 2048 characters')
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'callbackUrl must be an absolute https URL')
   .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'callbackUrl must not contain a user name or password')
-  .meta({ format: 'uri', description: 'Where this job\'s webhooks go (https; instead of the tenant\'s default).' });
+  .meta({
+    format: 'uri',
+    description:
+      'Where this job\'s webhooks go (https; instead of the tenant\'s default). A host that is an IP address in a range webhooks may not target (private, loopback, link-local, ' +
+      'IANA special-purpose, the metadata service) is refused with 400 InvalidField naming the range; a host name is resolved and checked when delivering.',
+  });
 
 export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits: JobRequestLimits): JobRequestParser {
   const oneOf = (values: readonly string[]) => values.join(', ');

@@ -12,6 +12,7 @@ import { jobMessageFor, type JobMessage } from './jobMessage';
 import { cancel } from './transitions';
 import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
+import { literalTargetRefusal } from '../webhooks/targetGuard';
 
 /**
  * Accepting, cancelling and deleting jobs.
@@ -72,6 +73,10 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       target: 'callbackUrl',
     });
   }
+  // An IP literal is judged now, so the client hears at once instead of from a failed delivery; a name is
+  // resolved and checked when delivering (its addresses may change meanwhile).
+  const refusedTarget = request.callbackUrl === undefined ? undefined : literalTargetRefusal(request.callbackUrl, services.config.webhooks);
+  if (refusedTarget) throw new BadRequestError('InvalidField', `callbackUrl: ${refusedTarget}.`, { target: 'callbackUrl' });
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
     await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
