@@ -32,7 +32,7 @@ import { literalTargetRefusal } from '../webhooks/targetGuard';
 
 export interface SubmitOptions {
   readonly readBody: () => Promise<unknown>;
-  /** The Idempotency-Key header, already checked. */
+  /** The Idempotency-Key header, already checked; the LMS and each session have their own keys (access/idempotency.ts). */
   readonly idempotencyKey?: string;
   /** The URL a job id will have (its Operation-Location); kept on the job for the links in its webhooks. */
   readonly jobUrlFor?: (jobId: string) => string;
@@ -98,7 +98,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   let id: string = randomUUID();
   if (options.idempotencyKey) {
     const requestHash = hashRequest(request);
-    const record = await services.idempotency.claim(tenant.id, options.idempotencyKey, requestHash, id);
+    const scope = options.sessionId === undefined ? ({ kind: 'tenant' } as const) : ({ kind: 'session', sessionId: options.sessionId } as const);
+    const record = await services.idempotency.claim(tenant.id, scope, options.idempotencyKey, requestHash, id);
     if (!record.fresh) {
       if (record.requestHash !== requestHash) {
         throw new ConflictError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', { target: 'Idempotency-Key' });
