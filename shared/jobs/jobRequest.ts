@@ -112,17 +112,23 @@ function safeText(field: string) {
 }
 
 /**
+ * One metadata value as it is stored: safe text, normalised, at most 128 characters. The listings filter
+ * with the same schema, so a query value matches what was stored and cannot hold what never is.
+ */
+export function metadataValueSchema(field: string) {
+  return safeText(field)
+    .transform(normalizeText)
+    .pipe(z.string().max(metadataLimits.maxValueChars, `${field} must be at most ${metadataLimits.maxValueChars} characters`));
+}
+
+/**
  * The LMS's bookkeeping on a job (classId, assignmentId, …): a few short strings. Also fixed on a studio
  * session (sessions/), so a student's page cannot change it.
  */
 export const jobMetadataSchema = z
   .record(
     z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
-    z
-      .string({ error: 'metadata values must be strings' })
-      .pipe(safeText('metadata values'))
-      .transform(normalizeText)
-      .pipe(z.string().max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`)),
+    z.string({ error: 'metadata values must be strings' }).pipe(metadataValueSchema('metadata values')),
     { error: 'metadata must be an object of string values' },
   )
   .refine((value) => Object.keys(value).length <= metadataLimits.maxEntries, `metadata must have at most ${metadataLimits.maxEntries} entries`);
