@@ -32,8 +32,8 @@ export function submitJobHandler(services: Services): HttpHandler {
         const body = await readJsonBody(request);
         return session ? sessionJobBody(session.session, body) : body;
       },
-      // A session's keys are its own: another student's key can never name this session's job, nor the other way round.
-      ...(idempotencyKey ? { idempotencyKey: session ? `session:${session.session.id}:${idempotencyKey}` : idempotencyKey } : {}),
+      // Kept apart by sessionId: the LMS's keys and each session's are separate (access/idempotency.ts).
+      ...(idempotencyKey ? { idempotencyKey } : {}),
       jobUrlFor: (id) => jobUrl(request, id, services.config),
       ...(session ? { sessionId: session.session.id, sessionUser: session.session.user } : {}),
       log: context,

@@ -5,11 +5,18 @@ import { BadRequestError, CorruptRecordError } from '../errors';
 import { createIfAbsent } from '../storage/blobJson';
 
 /**
- * Idempotency-Key for submits: a retried POST with the same key (per tenant) returns the same job; the
- * same key with a different request is refused. One small blob per key, created create-only, so two
- * concurrent retries agree on one job id. Keys live at least 24 hours (a lifecycle rule deletes them
- * after 2 days).
+ * Idempotency-Key for submits: a retried POST with the same key returns the same job; the same key with a
+ * different request is refused. One small blob per key, created create-only, so two concurrent retries
+ * agree on one job id. Keys live at least 24 hours (a lifecycle rule deletes them after 2 days).
+ *
+ * Each caller has its own keys: the school's LMS (its API key) and each studio session. The client chooses
+ * the key, so the caller is told apart by where the record lives, never by text in the key: an LMS key
+ * could otherwise spell another caller's key and name its job (the LMS's `session:<id>:k1` used to be the
+ * session's `k1`).
  */
+
+/** Whose keys: the school's LMS, or one studio session of it. */
+export type IdempotencyScope = { readonly kind: 'tenant' } | { readonly kind: 'session'; readonly sessionId: string };
 export interface IdempotencyRecord {
   readonly jobId: string;
   readonly requestHash: string;
@@ -18,7 +25,7 @@ export interface IdempotencyRecord {
 }
 
 export interface IdempotencyStore {
-  claim(tenantId: string, key: string, requestHash: string, jobId: string): Promise<IdempotencyRecord>;
+  claim(tenantId: string, scope: IdempotencyScope, key: string, requestHash: string, jobId: string): Promise<IdempotencyRecord>;
   /**
    * Remembers that a job was erased (deleted by its tenant, or by retention), so a retried key cannot bring
    * it back. The tombstone holds only the job id and lives as long as the keys (the same lifecycle rule).
@@ -41,10 +48,22 @@ export function hashRequest(request: unknown): string {
   return createHash('sha256').update(JSON.stringify(request)).digest('hex');
 }
 
+/**
+ * Where a key's record lives. The LMS's records keep the name they always had (`<tenant>/<sha256 of key>.json`),
+ * so keys stored before callers were told apart still work; a session's live under `<tenant>/sessions/<id>/`,
+ * which no LMS key can reach (an LMS name has no further `/`). A session's records from before (named as the
+ * LMS's key `session:<id>:<key>`) are not looked for: the studio page sends no Idempotency-Key, a session
+ * lives at most 8 hours, and such a record cannot be told from an LMS key of that spelling (the defect).
+ */
+export function idempotencyBlobName(tenantId: string, scope: IdempotencyScope, key: string): string {
+  const keyHash = createHash('sha256').update(key).digest('hex');
+  return scope.kind === 'tenant' ? `${tenantId}/${keyHash}.json` : `${tenantId}/sessions/${scope.sessionId}/${keyHash}.json`;
+}
+
 export function createIdempotencyStore(container: ContainerClient): IdempotencyStore {
   return {
-    async claim(tenantId, key, requestHash, jobId) {
-      const blob = container.getBlockBlobClient(`${tenantId}/${createHash('sha256').update(key).digest('hex')}.json`);
+    async claim(tenantId, scope, key, requestHash, jobId) {
+      const blob = container.getBlockBlobClient(idempotencyBlobName(tenantId, scope, key));
       const body = JSON.stringify({ jobId, requestHash, createdDateTime: new Date().toISOString() });
       // Create-only, so two concurrent retries agree on one job id: the loser reads the winner's record.
       if (await createIfAbsent(blob, body, { contentType: 'application/json' })) return { jobId, requestHash, fresh: true };

@@ -433,7 +433,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           name: 'Idempotency-Key',
           in: 'header',
           required: false,
-          description: 'Makes retries safe: the same key and body answer with the same job (per school, kept at least 24 hours); the same key with another body is 409.',
+          description: 'Makes retries safe: the same key and body answer with the same job (per caller: the school\'s api-key and each studio session have keys of their own; kept at least 24 hours); the same key with another body is 409.',
           schema: { type: 'string', pattern: '^[\x21-\x7E]{1,255}$' },
           example: '5f0c1b8e-2a7d-4c6e-9b1f-3d2e4a5b6c7d',
         },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
 import { lifecycleVerdict } from '../provider/modelLifecycle';
+import { literalTargetRefusal } from '../webhooks/targetGuard';
 import { hashApiKey, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
@@ -199,6 +200,12 @@ function tenantsFrom(settings: Settings): Tenant[] {
   }
   if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.webhook?.secrets.includes(localDevelopmentWebhookSecret))) {
     throw new ConfigurationError('TENANTS holds the local development webhook secret, which must never be used in Azure (npm run webhook-secret makes a new one).');
+  }
+  // A school's default receiver at an IP address webhooks may not target would fail every delivery: say so at start-up.
+  const allowPrivateTargets = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS === 'true';
+  for (const tenant of tenants) {
+    const refused = tenant.webhook?.url === undefined ? undefined : literalTargetRefusal(tenant.webhook.url, { allowPrivateTargets });
+    if (refused) throw new ConfigurationError(`TENANTS: the webhook.url of tenant ${tenant.id}: ${refused}.`);
   }
   return tenants;
 }

@@ -3,7 +3,7 @@ import type { Tenant } from '../access/tenants';
 import { BadRequestError } from '../errors';
 import type { Services } from '../services';
 import { jobStatuses } from './job';
-import { userIdSchema } from './jobRequest';
+import { metadataValueSchema, userIdSchema } from './jobRequest';
 
 /**
  * GET /api/jobs: the caller's own jobs from the listing index (storage/jobIndex.ts), newest first, filtered
@@ -12,8 +12,13 @@ import { userIdSchema } from './jobRequest';
  * by a moment.
  */
 
+/**
+ * A metadata filter: checked and normalised as the stored value was (jobRequest.ts), so a full-width or
+ * decomposed spelling finds the job, and control characters are refused rather than sent to the table.
+ * The value then goes into the filter through the odata tag, quoted (storage/newestFirst.ts).
+ */
 const metadataValue = (name: string) =>
-  z.string().min(1, `${name} must not be empty`).max(128, `${name} must be at most 128 characters`).meta({ description: `metadata.${name} of the job, exactly.` });
+  z.string().min(1, `${name} must not be empty`).pipe(metadataValueSchema(name)).meta({ description: `metadata.${name} of the job, exactly (compared after the same Unicode normalisation as when it was stored).` });
 
 export const listJobsQuerySchema = z.strictObject({
   user: userIdSchema.optional().meta({ description: 'Only this student\'s jobs (the request\'s user).' }),

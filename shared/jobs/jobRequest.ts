@@ -112,17 +112,23 @@ function safeText(field: string) {
 }
 
 /**
+ * One metadata value as it is stored: safe text, normalised, at most 128 characters. The listings filter
+ * with the same schema, so a query value matches what was stored and cannot hold what never is.
+ */
+export function metadataValueSchema(field: string) {
+  return safeText(field)
+    .transform(normalizeText)
+    .pipe(z.string().max(metadataLimits.maxValueChars, `${field} must be at most ${metadataLimits.maxValueChars} characters`));
+}
+
+/**
  * The LMS's bookkeeping on a job (classId, assignmentId, …): a few short strings. Also fixed on a studio
  * session (sessions/), so a student's page cannot change it.
  */
 export const jobMetadataSchema = z
   .record(
     z.string().regex(metadataKeyPattern, `metadata keys must be 1 to ${metadataLimits.maxKeyChars} letters, digits or _ . -`),
-    z
-      .string({ error: 'metadata values must be strings' })
-      .pipe(safeText('metadata values'))
-      .transform(normalizeText)
-      .pipe(z.string().max(metadataLimits.maxValueChars, `metadata values must be at most ${metadataLimits.maxValueChars} characters`)),
+    z.string({ error: 'metadata values must be strings' }).pipe(metadataValueSchema('metadata values')),
     { error: 'metadata must be an object of string values' },
   )
   .refine((value) => Object.keys(value).length <= metadataLimits.maxEntries, `metadata must have at most ${metadataLimits.maxEntries} entries`);
@@ -150,14 +156,20 @@ export interface JobRequestParser {
 
 /**
  * A webhook target: an absolute http(s) URL without credentials. Whether http and which addresses are
- * allowed is decided when delivering (webhooks/targetGuard.ts), where the name is resolved.
+ * allowed needs the configuration: an IP literal is judged at submit (jobs/submission.ts), a name when
+ * delivering, where it is resolved (webhooks/targetGuard.ts).
  */
 export const callbackUrlSchema = z
   .string({ error: 'callbackUrl must be a string' })
   .max(2048, 'callbackUrl must be at most 2048 characters')
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), 'callbackUrl must be an absolute https URL')
   .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), 'callbackUrl must not contain a user name or password')
-  .meta({ format: 'uri', description: 'Where this job\'s webhooks go (https; instead of the tenant\'s default).' });
+  .meta({
+    format: 'uri',
+    description:
+      'Where this job\'s webhooks go (https; instead of the tenant\'s default). A host that is an IP address in a range webhooks may not target (private, loopback, link-local, ' +
+      'IANA special-purpose, the metadata service) is refused with 400 InvalidField naming the range; a host name is resolved and checked when delivering.',
+  });
 
 export function createJobRequestParser(profile: ModelEntry, cloud: Cloud, limits: JobRequestLimits): JobRequestParser {
   const oneOf = (values: readonly string[]) => values.join(', ');

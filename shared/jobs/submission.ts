@@ -16,6 +16,7 @@ import { jobMessageFor, type JobMessage } from './jobMessage';
 import { cancel } from './transitions';
 import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
+import { literalTargetRefusal } from '../webhooks/targetGuard';
 
 /**
  * Accepting, cancelling and deleting jobs.
@@ -42,7 +43,7 @@ import { recordRefusal } from '../safety/refusals';
 
 export interface SubmitOptions {
   readonly readBody: () => Promise<unknown>;
-  /** The Idempotency-Key header, already checked. */
+  /** The Idempotency-Key header, already checked; the LMS and each session have their own keys (access/idempotency.ts). */
   readonly idempotencyKey?: string;
   /** The URL a job id will have (its Operation-Location); kept on the job for the links in its webhooks. */
   readonly jobUrlFor?: (jobId: string) => string;
@@ -117,6 +118,10 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
       target: 'callbackUrl',
     });
   }
+  // An IP literal is judged now, so the client hears at once instead of from a failed delivery; a name is
+  // resolved and checked when delivering (its addresses may change meanwhile).
+  const refusedTarget = request.callbackUrl === undefined ? undefined : literalTargetRefusal(request.callbackUrl, services.config.webhooks);
+  if (refusedTarget) throw new BadRequestError('InvalidField', `callbackUrl: ${refusedTarget}.`, { target: 'callbackUrl' });
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
     await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
@@ -140,7 +145,8 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
   let id: string = randomUUID();
   if (options.idempotencyKey) {
     const requestHash = hashRequest(request);
-    const record = await services.idempotency.claim(tenant.id, options.idempotencyKey, requestHash, id);
+    const scope = options.sessionId === undefined ? ({ kind: 'tenant' } as const) : ({ kind: 'session', sessionId: options.sessionId } as const);
+    const record = await services.idempotency.claim(tenant.id, scope, options.idempotencyKey, requestHash, id);
     if (!record.fresh) {
       if (record.requestHash !== requestHash) {
         throw new ConflictError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', { target: 'Idempotency-Key' });

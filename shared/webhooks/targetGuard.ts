@@ -1,77 +1,52 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { cloudEndpointOf, refusalOf } from './specialAddresses';
 
 /**
  * The SSRF guard for webhook targets. A tenant chooses the URL, and the service calls it from inside its
  * network, so: https only, and the address the name resolves to (every address, not just the name) must be
- * public: not loopback, private, link-local (which holds the cloud metadata service, 169.254.169.254),
- * carrier-grade NAT, multicast, reserved, documentation, or Azure's platform address 168.63.129.16. IPv4
- * inside IPv6 (::ffff:a.b.c.d, NAT64 64:ff9b::/96) is judged as the IPv4 address it carries. The sender
- * then connects to exactly the address checked here (no second lookup that a rebinding DNS could answer
- * differently). WEBHOOKS_ALLOW_PRIVATE_TARGETS (local development only) lifts both rules.
+ * public: outside every range of IANA's special-purpose registries and the reserved IPv6 space, multicast,
+ * and Azure's platform address (specialAddresses.ts has the table, and why each IPv4-in-IPv6 form is
+ * refused or judged). The sender then connects to exactly the address checked here (no second lookup that
+ * a rebinding DNS could answer differently). WEBHOOKS_ALLOW_PRIVATE_TARGETS (local development only) lifts
+ * both rules, except for the cloud metadata service and Azure's platform address: no receiver lives there.
+ *
+ * A URL whose host is an IP literal is also checked at submit (literalTargetRefusal), so a client hears at
+ * once rather than from a failed delivery; a name is only resolved when delivering.
  */
 
-const blocked = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network"
-  ['10.0.0.0', 8], // private
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8], // loopback
-  ['169.254.0.0', 16], // link-local, incl. the metadata service 169.254.169.254
-  ['172.16.0.0', 12], // private
-  ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.0.2.0', 24], // documentation
-  ['192.88.99.0', 24], // 6to4 relay
-  ['192.168.0.0', 16], // private
-  ['198.18.0.0', 15], // benchmarking
-  ['198.51.100.0', 24], // documentation
-  ['203.0.113.0', 24], // documentation
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, and broadcast
-] as const) {
-  blocked.addSubnet(network, prefix, 'ipv4');
-}
-// Azure's virtual public IP for platform services (DNS, DHCP, health probes): reachable from every VM.
-blocked.addAddress('168.63.129.16', 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128], // unspecified
-  ['::1', 128], // loopback
-  ['::', 96], // IPv4-compatible (deprecated)
-  ['100::', 64], // discard
-  ['2001:db8::', 32], // documentation
-  ['2001::', 23], // IETF protocol assignments (Teredo and others)
-  ['2002::', 16], // 6to4: embeds an IPv4 address
-  ['fc00::', 7], // unique local (private)
-  ['fe80::', 10], // link-local
-  ['fec0::', 10], // site-local (deprecated)
-  ['ff00::', 8], // multicast
-  ['fd00:ec2::', 32], // AWS's IPv6 metadata service (already in fc00::/7; named for the reader)
-] as const) {
-  blocked.addSubnet(network, prefix, 'ipv6');
-}
-
-/** The IPv4 address an IPv6 address carries (mapped ::ffff:a.b.c.d or NAT64 64:ff9b::/96), if any. */
-function embeddedIPv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return undefined;
-  const high = parseInt(hex[1] ?? '0', 16);
-  const low = parseInt(hex[2] ?? '0', 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-}
-
-/** Why this IP address may not be a webhook target, or undefined when it is public. */
+/** Why this IP address may not be a webhook target (naming the rule), or undefined when it is public. */
 export function forbiddenAddressReason(address: string): string | undefined {
-  const family = isIP(address);
-  if (family === 0) return `${address} is not an IP address`;
-  if (family === 6) {
-    const v4 = embeddedIPv4(address);
-    if (v4 !== undefined) return forbiddenAddressReason(v4);
-    return blocked.check(address, 'ipv6') ? `${address} is not a public address` : undefined;
-  }
-  return blocked.check(address, 'ipv4') ? `${address} is not a public address` : undefined;
+  if (isIP(address) === 0) return `${address} is not an IP address`;
+  return cloudEndpointReason(address) ?? rangeReason(address);
+}
+
+function cloudEndpointReason(address: string): string | undefined {
+  const endpoint = cloudEndpointOf(address);
+  return endpoint && `${address} is ${endpoint}, which webhooks may never target`;
+}
+
+function rangeReason(address: string): string | undefined {
+  const refusal = refusalOf(address);
+  if (!refusal) return undefined;
+  const { range, carried } = refusal;
+  const rule = `${range.cidr} (${range.name}, ${range.source})`;
+  return carried ? `${address} carries ${carried}, which is in ${rule}; webhooks may not target it` : `${address} is in ${rule}, which webhooks may not target`;
+}
+
+/** The reason an address is refused under these options, or undefined. */
+function addressVerdict(address: string, options: Pick<TargetGuardOptions, 'allowPrivateTargets'>): string | undefined {
+  return options.allowPrivateTargets ? cloudEndpointReason(address) : forbiddenAddressReason(address);
+}
+
+/**
+ * For a URL whose host is an IP literal (after the URL parser's normalising: 0x7f.1 is 127.0.0.1), why
+ * webhooks may not target it; undefined for a host name (resolved when delivering) or an allowed address.
+ */
+export function literalTargetRefusal(target: string, options: Pick<TargetGuardOptions, 'allowPrivateTargets'>): string | undefined {
+  if (!URL.canParse(target)) return undefined;
+  const hostname = new URL(target).hostname.replace(/^\[(.*)\]$/, '$1');
+  return isIP(hostname) ? addressVerdict(hostname, options) : undefined;
 }
 
 export interface ResolvedTarget {
@@ -112,12 +87,10 @@ export async function checkWebhookTarget(target: string, options: TargetGuardOpt
   }
   const first = addresses[0];
   if (!first) return { ok: false, reason: `the host name ${hostname.slice(0, 100)} does not resolve`, transient: true };
-  if (!options.allowPrivateTargets) {
-    // Every address: a name that resolves to one public and one private address is refused.
-    for (const { address } of addresses) {
-      const reason = forbiddenAddressReason(address);
-      if (reason) return { ok: false, reason, transient: false };
-    }
+  // Every address: a name that resolves to one public and one private address is refused.
+  for (const { address } of addresses) {
+    const reason = addressVerdict(address, options);
+    if (reason) return { ok: false, reason, transient: false };
   }
   return { ok: true, target: { url, address: first.address, family: first.family === 6 ? 6 : 4 } };
 }

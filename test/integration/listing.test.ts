@@ -89,6 +89,14 @@ describe('listing jobs', () => {
     assert.deepEqual((await listAll(`?since=${encodeURIComponent(String(since))}`)).items.map((i) => i.id), [mine[4], mine[3]]);
   });
 
+  it('lists everything since the epoch or before it, and nothing since a far-future time', async () => {
+    const all = [...mine].reverse();
+    for (const since of ['1970-01-01T00:00:00Z', '1970-01-01T00:00:00.000+00:00', '1969-12-31T23:59:59+01:00', '0001-01-01T00:00:00Z']) {
+      assert.deepEqual((await listAll(`?since=${encodeURIComponent(since)}`)).items.map((i) => i.id), all, since);
+    }
+    assert.deepEqual((await listAll(`?since=${encodeURIComponent('9999-12-31T23:59:59Z')}`)).items, []);
+  });
+
   it('refuses a bad query, naming the parameter', async () => {
     for (const [query, target] of [['?top=0', 'top'], ['?top=1000', 'top'], ['?status=Done', 'status'], ['?since=yesterday', 'since'], ['?user=a@b.example', 'user'], ['?color=red', 'color'], ['?continuationToken=%25%25', 'continuationToken']] as const) {
       const { status, body } = await list(query);

@@ -106,6 +106,40 @@ describe('studio sessions', () => {
     assert.equal(value[0]?.result?.images?.length, 1);
   });
 
+  it('keeps the LMS\'s Idempotency-Keys apart from a session\'s, in both directions', async () => {
+    const { token, body } = await openSession({ user: 'student-idem' });
+    const sessionId = String(body['id']);
+    // The same request from both: the session adds its student, the LMS names them.
+    const fromSession = async (key: string) => {
+      const response = await fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'Idempotency-Key': key },
+        body: JSON.stringify({ prompt: 'A kite over the dunes' }),
+      });
+      return { status: response.status, body: (await response.json()) as JsonObject };
+    };
+    const fromLms = (key: string) => stack.submit({ prompt: 'A kite over the dunes', user: 'student-idem' }, { 'Idempotency-Key': key });
+    const idOf = (answer: { status: number; body: JsonObject }) => {
+      assert.equal(answer.status, 202, JSON.stringify(answer.body));
+      return String(answer.body.id);
+    };
+
+    // The LMS first, with a key that spells the session's: the session's own key makes its own job.
+    const lmsFirst = idOf(await fromLms(`session:${sessionId}:k1`));
+    const sessionSecond = idOf(await fromSession('k1'));
+    assert.notEqual(sessionSecond, lmsFirst, 'the session\'s k1 is not the LMS\'s session:<id>:k1');
+    assert.equal((await api('GET', `/api/jobs/${sessionSecond}`, { token })).status, 200, 'and the session can read it');
+    // The session first: the LMS's look-alike key makes its own job.
+    const sessionFirst = idOf(await fromSession('k2'));
+    const lmsSecond = idOf(await fromLms(`session:${sessionId}:k2`));
+    assert.notEqual(lmsSecond, sessionFirst, 'the LMS\'s session:<id>:k2 is not the session\'s k2');
+    // Each caller's retries still answer with its own job.
+    assert.equal(idOf(await fromSession('k1')), sessionSecond);
+    assert.equal(idOf(await fromSession('k2')), sessionFirst);
+    assert.equal(idOf(await fromLms(`session:${sessionId}:k1`)), lmsFirst);
+    assert.equal(idOf(await fromLms(`session:${sessionId}:k2`)), lmsSecond);
+  });
+
   it("refuses a body that names another student or other metadata, or asks for what only the LMS may", async () => {
     const { token } = await openSession({ user: 'student-3', metadata: { classId: '7b' } });
     const cases: Array<[Record<string, unknown>, string, string]> = [

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { startStack, tenantB, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
 import { sendWebhook } from '../../shared/webhooks/sender';
 
 /**
@@ -66,6 +66,19 @@ async function startReceiver(answer: (n: number, res: http.ServerResponse) => vo
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Submits a job whose callbackUrl must be refused at submit. These targets are not loopback: if the service
+ * accepted one (the defect), the job is erased at once, before any worker ends it, so no delivery is tried.
+ */
+async function submitRefusedCallback(stack: Stack, callbackUrl: string): Promise<JsonObject> {
+  const submitted = await stack.submit({ prompt: 'a lighthouse at dawn', callbackUrl });
+  if (submitted.status === 202) await fetch(`${stack.url}/api/jobs/${String(submitted.body.id)}`, { method: 'DELETE', headers: { 'api-key': tenantA.key } });
+  assert.equal(submitted.status, 400, `${callbackUrl}: ${JSON.stringify(submitted.body)}`);
+  assert.equal(submitted.body.error?.code, 'InvalidField');
+  assert.equal(submitted.body.error?.target, 'callbackUrl');
+  return submitted.body;
 }
 
 type Delivery = { id: string; type: string; state: string; attemptCount: number; attempts: Array<{ statusCode?: number; error?: string; durationMs: number }>; nextAttemptDateTime?: string };
@@ -178,5 +191,34 @@ describe('webhooks', () => {
     const notUrl = await stack.submit({ prompt: 'a cat', callbackUrl: 'lms.example/hooks' });
     assert.equal(notUrl.status, 400);
     assert.equal(notUrl.body.error?.target, 'callbackUrl');
+  });
+
+  it('refuses the metadata service at submit in every spelling, even with private targets allowed (local development)', async () => {
+    for (const url of ['http://169.254.169.254/latest/meta-data', 'https://[::ffff:169.254.169.254]/', 'https://[::ffff:0:a9fe:a9fe]/', 'https://[64:ff9b:1::a9fe:a9fe]/', 'https://[fd00:ec2::254]/']) {
+      const body = await submitRefusedCallback(stack, url);
+      assert.match(body.error?.message ?? '', /metadata service.*which webhooks may never target/, url);
+    }
+  });
+});
+
+describe('webhook targets outside local development', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ env: { WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'false' } });
+  });
+  after(() => stack.stop());
+
+  it('refuses a callbackUrl whose IP literal is in a refused range at submit, naming the rule', async () => {
+    const refused: Array<[url: string, rule: RegExp]> = [
+      ['https://[::ffff:0:127.0.0.1]:8443/hook', /::ffff:0:7f00:1 is in ::ffff:0:0:0\/96 \(IPv4-translated/],
+      ['https://[64:ff9b:1::7f00:1]:8443/hook', /64:ff9b:1::7f00:1 is in 64:ff9b:1::\/48 \(local-use IPv4\/IPv6 translation/],
+      ['https://[::ffff:0:a9fe:a9fe]/hook', /metadata service/],
+      ['https://[64:ff9b:1::a9fe:a9fe]/hook', /metadata service/],
+      ['https://169.254.10.1/hook', /169\.254\.0\.0\/16 \(link-local/],
+      ['https://[64:ff9b::10.0.0.1]/hook', /carries 10\.0\.0\.1, which is in 10\.0\.0\.0\/8/],
+      ['https://127.0.0.1:8443/hook', /127\.0\.0\.0\/8 \(loopback/],
+    ];
+    for (const [url, rule] of refused) assert.match((await submitRefusedCallback(stack, url)).error?.message ?? '', rule, url);
+    assert.equal(stack.imageService.calls().length, 0, 'nothing was made for a refused submit');
   });
 });

@@ -38,6 +38,16 @@ describe('configuration', () => {
     assert.deepEqual(tenant, { id: 'school-a', apiKeyHashes: [hashApiKey('key-a')], quotas: { ...defaultQuotas, imagesPerDay: 100 } });
   });
 
+  it('refuses a school\'s webhook.url at an IP address webhooks may not target, naming the rule (the metadata service even locally)', () => {
+    const withWebhook = (url: string) =>
+      JSON.stringify([{ id: 'school-a', apiKeyHashes: [hashApiKey('key-a')], webhook: { url, secrets: [`whsec_${Buffer.from('a-webhook-secret-for-the-config-test').toString('base64')}`] } }]);
+    assert.throws(() => loadConfig({ ...azureLocal, TENANTS: withWebhook('https://[64:ff9b:1::7f00:1]/hook') }), /webhook\.url of tenant school-a: 64:ff9b:1::7f00:1 is in 64:ff9b:1::\/48/);
+    assert.throws(() => loadConfig({ ...azureLocal, TENANTS: withWebhook('https://10.1.2.3/hook') }), /10\.0\.0\.0\/8 \(private use/);
+    assert.throws(() => loadConfig({ ...azureLocal, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', TENANTS: withWebhook('http://169.254.169.254/latest') }), /metadata service/);
+    assert.equal(loadConfig({ ...azureLocal, WEBHOOKS_ALLOW_PRIVATE_TARGETS: 'true', TENANTS: withWebhook('http://127.0.0.1:8090/hook') }).tenants.length, 1);
+    assert.equal(loadConfig({ ...azureLocal, TENANTS: withWebhook('https://lms.school-a.example/hook') }).tenants.length, 1, 'a name is resolved when delivering');
+  });
+
   it('accepts the local development key and secret outside Azure', () => {
     const config = loadConfig({
       ...azureLocal,
