@@ -325,7 +325,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           operationId: 'listSessionJobs',
           summary: 'For the studio page: the jobs this session made, newest first (pages of at most 30), with fresh image links',
           description:
-            'Each read costs the session\'s read budget (per instance) one plus top; a page that reads in a loop gets 429 RateLimited with Retry-After. Polling a job once a second never reaches it.',
+            'Each read costs the session\'s read budget (per instance) one, plus one per job on the page; a page that reads in a loop gets 429 RateLimited with Retry-After. Polling a job once a second never reaches it.',
           security: sessionOnly,
           parameters: listQueryParameters(sessionJobsQuerySchema),
           responses: {

@@ -80,6 +80,16 @@ export function parseListQuery<Schema extends z.ZodObject>(schema: Schema, query
   return badQuery(String(issue?.path[0] ?? 'query'), issue?.message ?? 'The query is not valid.');
 }
 
+/**
+ * Whether a listing that was given a continuationToken failed because of the token: an edited or foreign one
+ * makes the SDK throw before any request (not a RestError), or Table storage answer 400 for keys it cannot
+ * read. Storage's other failures (5xx, throttling) stay outages, answered 503.
+ */
+export function failedOnToken(error: unknown): boolean {
+  if (!(error instanceof Error && error.name === 'RestError')) return true;
+  return 'statusCode' in error && error.statusCode === 400;
+}
+
 export function badQuery(target: string, message: string): never {
   throw new BadRequestError('InvalidField', message, { target });
 }
@@ -93,7 +103,7 @@ export async function listJobs(services: Pick<Services, 'jobIndex' | 'ensureStor
     page = await services.jobIndex.list(tenant.id, { ...filter, ...(since ? { since: new Date(since) } : {}) }, { top, ...(continuationToken ? { continuationToken } : {}) });
   } catch (error) {
     // A token that was edited or comes from elsewhere makes the SDK throw before any request.
-    if (continuationToken && !(error instanceof Error && error.name === 'RestError')) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
+    if (continuationToken && failedOnToken(error)) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
     throw error;
   }
   const value = page.entries.map((entry) => ({ ...entry, url: `${collectionUrl}/${entry.id}` }));

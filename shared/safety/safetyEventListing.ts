@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Tenant } from '../access/tenants';
-import { badQuery, listJobsQuerySchema, parseListQuery } from '../jobs/jobListing';
+import { badQuery, failedOnToken, listJobsQuerySchema, parseListQuery } from '../jobs/jobListing';
 import type { Services } from '../services';
 import { repeatedAfter, repeatedWindowInMs, safetyLayers } from '../storage/safetyEventStore';
 
@@ -65,7 +65,7 @@ export async function listSafetyEvents(
   try {
     page = await services.safetyEvents.list(tenant.id, { ...filter, ...(since ? { since: new Date(since) } : {}) }, { top, ...(continuationToken ? { continuationToken } : {}) });
   } catch (error) {
-    if (continuationToken && !(error instanceof Error && error.name === 'RestError')) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
+    if (continuationToken && failedOnToken(error)) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
     throw error;
   }
   const value = page.events.map(({ tenantId: _tenantId, ...event }) => ({ ...event, categories: [...event.categories] }));

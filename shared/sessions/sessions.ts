@@ -5,6 +5,7 @@ import type { Tenant } from '../access/tenants';
 import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
+import { failedOnToken } from '../jobs/jobListing';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
 import { orientations } from '../provider/modelCatalogue';
 import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTokens';
@@ -236,19 +237,16 @@ export const sessionJobsQuerySchema = z.strictObject({
 });
 export type SessionJobsQuery = z.infer<typeof sessionJobsQuerySchema>;
 
-/** The most jobs a gallery page renders: what a read of it costs the session's read budget. */
-export function galleryPageSize(query: SessionJobsQuery): number {
-  return query.top ?? maxGalleryJobs;
-}
-
 /** One page of this session's jobs, newest first (from the listing index, then each job's own record). */
 export async function listSessionJobs(
   services: Pick<Services, 'jobIndex' | 'jobs' | 'ensureStorage'>,
   session: Session,
   query: SessionJobsQuery = {},
+  /** Called with the number of jobs found, before their records are read (the session's read budget). */
+  beforeReading: (found: number) => void = () => undefined,
 ): Promise<{ jobs: JobRecord[]; continuationToken?: string }> {
   await services.ensureStorage();
-  const top = galleryPageSize(query);
+  const top = query.top ?? maxGalleryJobs;
   const ids: string[] = [];
   let continuationToken = query.continuationToken;
   // Jobs of a session are made after it was opened; a few minutes' margin for clocks between instances.
@@ -259,7 +257,7 @@ export async function listSessionJobs(
       found = await services.jobIndex.list(session.tenantId, { user: session.user, sessionId: session.id, since }, { top: top - ids.length, ...(continuationToken ? { continuationToken } : {}) });
     } catch (error) {
       // A token this service did not give out is the client's mistake, not an outage.
-      if (page === 0 && query.continuationToken && !(error instanceof Error && error.name === 'RestError')) {
+      if (page === 0 && query.continuationToken && failedOnToken(error)) {
         throw new BadRequestError('InvalidField', 'continuationToken is not one this service gave out.', { target: 'continuationToken' });
       }
       throw error;
@@ -268,6 +266,7 @@ export async function listSessionJobs(
     continuationToken = found.continuationToken;
     if (!continuationToken) break;
   }
+  if (ids.length > 0) beforeReading(ids.length);
   const jobs = await Promise.all(ids.map((id) => services.jobs.get(id)));
   // The record decides, not the index: only jobs of this tenant and session are shown.
   const own = jobs.filter((job): job is JobRecord => job !== undefined && job.tenantId === session.tenantId && job.sessionId === session.id);
