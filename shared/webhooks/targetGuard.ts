@@ -40,12 +40,15 @@ function addressVerdict(address: string, options: Pick<TargetGuardOptions, 'allo
 }
 
 /**
- * For a URL whose host is an IP literal (after the URL parser's normalising: 0x7f.1 is 127.0.0.1), why
- * webhooks may not target it; undefined for a host name (resolved when delivering) or an allowed address.
+ * What can be refused at submit, before anything is stored: plain http where only https is sent, and a URL
+ * whose host is an IP literal (after the URL parser's normalising: 0x7f.1 is 127.0.0.1) that webhooks may
+ * not target. Undefined for a host name (resolved and checked when delivering) or an allowed address.
  */
 export function literalTargetRefusal(target: string, options: Pick<TargetGuardOptions, 'allowPrivateTargets'>): string | undefined {
   if (!URL.canParse(target)) return undefined;
-  const hostname = new URL(target).hostname.replace(/^\[(.*)\]$/, '$1');
+  const url = new URL(target);
+  if (url.protocol !== 'https:' && !options.allowPrivateTargets) return 'webhooks are sent over https only (http is allowed only with WEBHOOKS_ALLOW_PRIVATE_TARGETS, for local development)';
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return isIP(hostname) ? addressVerdict(hostname, options) : undefined;
 }
 

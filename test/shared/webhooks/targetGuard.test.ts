@@ -153,6 +153,11 @@ describe('webhook target guard', () => {
     assert.equal(literalTargetRefusal('http://169.254.169.253/hook', { allowPrivateTargets: true }), undefined, 'the rest of link-local is a local receiver');
   });
 
+  it('refuses plain http at submit unless private targets are allowed (local development)', () => {
+    assert.match(literalTargetRefusal('http://lms.example/hooks', { allowPrivateTargets: false }) ?? '', /https only/);
+    assert.equal(literalTargetRefusal('http://127.0.0.1:8099/hooks', { allowPrivateTargets: true }), undefined);
+  });
+
   it('checks only IP literals at submit: a name is resolved when delivering', () => {
     assert.equal(literalTargetRefusal('https://lms.example/hooks', { allowPrivateTargets: false }), undefined);
     assert.equal(literalTargetRefusal('https://localhost/hooks', { allowPrivateTargets: false }), undefined);
