@@ -12,6 +12,7 @@ import { jobMessageFor, type JobMessage } from './jobMessage';
 import { cancel } from './transitions';
 import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
+import { refuseSelfHarmSignal } from '../safety/safeguardingRefusal';
 
 /**
  * Accepting, cancelling and deleting jobs.
@@ -72,6 +73,8 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
       target: 'callbackUrl',
     });
   }
+  // Before the screen, which refuses many of the same words but would neither show the help lines nor alert the school.
+  await refuseSelfHarmSignal(services, tenant, request, log);
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
     await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
@@ -86,6 +89,7 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
   // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
   const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
   if (verdict?.refused) {
+    await refuseSelfHarmSignal(services, tenant, request, log, verdict);
     await recordRefusal(services, { tenantId: tenant.id, layer: 'classifier', categories: verdict.categories, request }, log);
     throw new BadRequestError('PromptBlocked', 'This prompt is not right for school pictures. Please describe the picture differently.', { target: 'prompt' });
   }

@@ -176,7 +176,7 @@ export function createSafeguardingDetector(lexicon: Lexicon): SafeguardingDetect
       // Disguises the readings above do not undo: "s u i c i d e", "zelf moord".
       const runs = letterRuns(words);
       const pairs = joinedPairs(words);
-      for (const { entry, first, heads } of singleWordSignals) {
+      for (const { entry, first } of singleWordSignals) {
         if (found.has(entry)) continue;
         // A run may start with a real one-letter word ("a s u i c i d e"): the term anywhere inside it.
         // A pair only as a whole form, so "suicide squad" (an exception) is not read as a compound of "suicide".
