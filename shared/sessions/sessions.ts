@@ -56,6 +56,10 @@ export const sessionInfoSchema = z
     placeholderPictures: z.boolean().meta({ description: 'True when the pictures come from the local image service (placeholders), not a real model.' }),
     maxImagesPerJob: z.int(),
     promptMaxChars: z.int(),
+    safeguarding: z
+      .object({ contact: z.string().optional(), contactUrl: z.string().optional() })
+      .optional()
+      .meta({ description: 'Who at school a student can turn to (TENANTS safeguarding), shown with the help lines when a prompt carries a self-harm signal.' }),
   })
   .meta({ id: 'SessionInfo' });
 
@@ -180,6 +184,7 @@ export function usesPlaceholderPictures(config: Pick<AppConfig, 'imageProvider'>
 }
 
 export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'>, session: Session): SessionInfo {
+  const safeguarding = services.config.tenants.find((tenant) => tenant.id === session.tenantId)?.safeguarding;
   return {
     id: session.id,
     expiresDateTime: session.expiresOn.toISOString(),
@@ -187,6 +192,7 @@ export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'
     placeholderPictures: usesPlaceholderPictures(services.config),
     maxImagesPerJob: services.config.maxImagesPerJob,
     promptMaxChars: services.promptMaxChars,
+    ...(safeguarding ? { safeguarding: { ...safeguarding } } : {}),
   };
 }
 
