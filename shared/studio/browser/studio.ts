@@ -1,3 +1,4 @@
+import { renderCare, type SafeguardingContact } from './care.js';
 import { pickLocale, stringsFor, type Strings } from './i18n.js';
 import { isFinished, renderJob, type JobView } from './render.js';
 
@@ -13,6 +14,8 @@ interface SessionInfo {
   readonly placeholderPictures: boolean;
   readonly maxImagesPerJob: number;
   readonly promptMaxChars: number;
+  /** Who at school a child can turn to, if the school named someone. */
+  readonly safeguarding?: SafeguardingContact;
 }
 
 interface ApiError {
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
   const count = byId<HTMLSelectElement>('count');
   const button = byId<HTMLButtonElement>('generate');
   const message = byId('form-message');
+  const care = byId('care');
   const jobsList = byId<HTMLOListElement>('jobs');
   const empty = byId('gallery-empty');
   prompt.maxLength = info.promptMaxChars;
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     event.preventDefault();
     message.textContent = '';
     message.classList.remove('kind');
+    care.hidden = true;
     const text = prompt.value.trim();
     if (!text) {
       message.textContent = strings.explain('MissingField');
@@ -186,9 +191,11 @@ async function main(): Promise<void> {
       })
       .catch((error: unknown) => {
         const code = error instanceof ApiFailure ? error.code : undefined;
+        const innerCode = error instanceof ApiFailure ? error.innerCode : undefined;
         if (error instanceof ApiFailure && error.status === 401) return showSessionProblem(strings, code);
-        message.textContent = strings.explain(code);
+        message.textContent = strings.explain(code, undefined, innerCode);
         message.classList.add('kind');
+        if (innerCode === 'SelfHarmSignal') renderCare(care, strings.lang, info.safeguarding);
       })
       .finally(() => {
         button.disabled = false;
