@@ -128,6 +128,22 @@ const tenantSafetySchema = z.strictObject({
   promptShield: z.boolean().default(true),
 });
 
+/**
+ * Who a child can turn to at school (the vertrouwenspersoon, the care coordinator), shown with the help
+ * lines when a prompt carries a self-harm signal (safety/safeguarding.ts). A child reads it and may click it:
+ * a short text, and a link that is https, mailto: or tel: only.
+ */
+const tenantSafeguardingSchema = z
+  .strictObject({
+    contact: z.string().trim().min(1).max(200, 'safeguarding.contact is at most 200 characters').optional(),
+    contactUrl: z
+      .string()
+      .max(500)
+      .refine((value) => URL.canParse(value) && ['https:', 'mailto:', 'tel:'].includes(new URL(value).protocol), 'safeguarding.contactUrl must be an https:, mailto: or tel: URL')
+      .optional(),
+  })
+  .refine((value) => value.contact !== undefined || value.contactUrl !== undefined, 'safeguarding needs a contact, a contactUrl, or both');
+
 const tenantSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
   name: z.string().max(100).optional(),
@@ -139,6 +155,7 @@ const tenantSchema = z.strictObject({
   webhook: tenantWebhookSchema.optional(),
   /** Absent means the school-strict defaults (safetyOf). */
   safety: tenantSafetySchema.optional(),
+  safeguarding: tenantSafeguardingSchema.optional(),
 });
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;

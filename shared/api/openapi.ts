@@ -8,7 +8,7 @@ import type { JobRequestParser } from '../jobs/jobRequest';
 import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
 import { createSessionRequestSchema, sessionInfoSchema, sessionResourceSchema } from '../sessions/sessions';
 import { uploadResourceSchema } from '../storage/uploadStore';
-import { safetyRefusedEventType, safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
+import { safetyRefusedEventType, safetyUrgentEventType, safetyUrgentWebhookEventSchema, safetyWebhookEventSchema, webhookEventSchema, webhookEventTypes } from '../webhooks/events';
 import { listSafetyEventsQuerySchema, safetyEventListSchema, safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
@@ -52,6 +52,7 @@ function componentSchemas(parser: JobRequestParser): Record<string, Json> {
     ['SafetyEvent', safetyEventSchema],
     ['SafetyEventList', safetyEventListSchema],
     ['SafetyWebhookEvent', safetyWebhookEventSchema],
+    ['SafetyUrgentWebhookEvent', safetyUrgentWebhookEventSchema],
   ] as const) {
     answers.add(schema, { id });
   }
@@ -152,6 +153,19 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
     },
   };
 
+  const safetyUrgentWebhook = {
+    post: {
+      summary: `${safetyUrgentEventType}: sent at once to the school's webhook.url when a student may be at risk of harming themselves`,
+      description:
+        'A self-harm or suicide signal in the first person ("me with cuts on my wrists", "ik wil niet meer leven"): the school\'s safeguarding lead or care coordinator should see it today. ' +
+        'The body is the safety event (urgent: true) as GET /safety-events lists it. Its first attempt is made while the student\'s submit is answered, and it always arrives before the same event\'s safety.refused, ' +
+        'which is sent only once this one is delivered or given up. Signed and retried as the other webhooks are; webhook-id is msg_<event id without dashes>_safety_urgent: drop ids you have handled.',
+      parameters: ['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => ({ name, in: 'header', required: true, schema: { type: 'string' } })),
+      requestBody: { required: true, content: { 'application/json': { schema: ref('SafetyUrgentWebhookEvent') } } },
+      responses: { '2XX': { description: 'Received. Anything else (or no answer in time) is retried.' } },
+    },
+  };
+
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -173,6 +187,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           summary: 'Submit an image job',
           description:
             `The body is checked against the configured model. ${options.modelSummary} A prompt refused by the word screen or the content safety classifier (400 PromptBlocked, a kind message for the student; the detail is a safety event for the teachers) is refused before anything is stored or spent. ` +
+            'A self-harm or suicide signal is PromptBlocked with innererror.code SelfHarmSignal: show the student a caring message with the help lines (the error message names them), not a rule; the school gets a safety event, and a safety.urgent webhook when the student writes about themselves. ' +
             'A studio page submits with its session token instead of the api-key: user and metadata are the session\'s (a body naming others is 403 SessionFieldFixed), ' +
             'the student\'s quota applies, and it may ask only for what the studio offers: prompt, orientation and n (size, quality, aspectRatio, outputFormat, callbackUrl, edits and any other field are 403 NotAllowedInSession, naming the field); the answer leaves out statusUrl, user and metadata. ' +
             'Submit rates: a submit for a student (a session\'s, or one with user) counts against that student\'s submitsPerUserPerMinute, accepted or not; it takes one of the school\'s submitsPerMinute only once the prompt screen passed, and gives it back if it makes no job. ' +
@@ -231,7 +246,8 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
           description:
             'Every refusal by any layer (screen, classifier, the provider\'s prompt or output filter), with the student, class, assignment, categories and the prompt. ' +
             'Children\'s data: only this school\'s api-key reads it, and it is kept RETENTION_DAYS (a job\'s events go when the job is deleted). Paged as GET /jobs: follow nextLink. ' +
-            'A school with a webhook.url also receives each one as a `safety.refused` webhook (schema SafetyWebhookEvent), signed and retried as the job webhooks are, with webhook-id msg_<event id without dashes>_safety_refused.',
+            'A school with a webhook.url also receives each one as a `safety.refused` webhook (schema SafetyWebhookEvent), signed and retried as the job webhooks are, with webhook-id msg_<event id without dashes>_safety_refused. ' +
+            'An urgent event (a self-harm signal in the first person; `?urgent=true` lists only these) is also sent at once as `safety.urgent`, before its safety.refused.',
           parameters: listQueryParameters(listSafetyEventsQuerySchema),
           responses: {
             '200': jsonResponse('A page of safety events.', 'SafetyEventList', {
@@ -419,6 +435,7 @@ export function buildOpenApiDocument(parser: JobRequestParser, options: OpenApiO
     webhooks: {
       ...Object.fromEntries(webhookEventTypes.map((type) => [type, webhookRequest(type)])),
       [safetyRefusedEventType]: safetyRefusedWebhook,
+      [safetyUrgentEventType]: safetyUrgentWebhook,
     },
     components: {
       schemas: componentSchemas(parser),

@@ -17,6 +17,7 @@ import { cancel } from './transitions';
 import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
 import { literalTargetRefusal } from '../webhooks/targetGuard';
+import { refuseSelfHarmSignal } from '../safety/safeguardingRefusal';
 
 /**
  * Accepting, cancelling and deleting jobs.
@@ -122,6 +123,8 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
   // resolved and checked when delivering (its addresses may change meanwhile).
   const refusedTarget = request.callbackUrl === undefined ? undefined : literalTargetRefusal(request.callbackUrl, services.config.webhooks);
   if (refusedTarget) throw new BadRequestError('InvalidField', `callbackUrl: ${refusedTarget}.`, { target: 'callbackUrl' });
+  // Before the screen, which refuses many of the same words but would neither show the help lines nor alert the school.
+  await refuseSelfHarmSignal(services, tenant, request, log);
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
     await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);
@@ -138,6 +141,7 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
   // Every prompt the screen lets through; fails closed (503) when the classifier gives no verdict.
   const verdict = await checkWithClassifier(services, tenant, request.prompt, log);
   if (verdict?.refused) {
+    await refuseSelfHarmSignal(services, tenant, request, log, verdict);
     await recordRefusal(services, { tenantId: tenant.id, layer: 'classifier', categories: verdict.categories, request }, log);
     throw new BadRequestError('PromptBlocked', 'This prompt is not right for school pictures. Please describe the picture differently.', { target: 'prompt' });
   }

@@ -2,14 +2,15 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { JobRequest } from '../jobs/jobRequest';
 import type { SafetyEvent, SafetyLayer } from '../storage/safetyEventStore';
-import { queueSafetyWebhookFor } from '../webhooks/delivery';
+import { queueSafetyWebhookFor, sendUrgentSafetyWebhook } from '../webhooks/delivery';
 
 /**
  * Records a refusal as a safety event for the school's teachers, from any layer: the screen and the
  * classifier at submit, the provider's prompt and output filters in the worker. Recording must never turn a
  * refusal into a 5xx or a failed job into a retried one: a storage fault is logged (without the prompt or
  * the student) and the refusal goes on as it would have. A school with a webhook.url also gets a
- * `safety.refused` webhook (webhooks/delivery.ts).
+ * `safety.refused` webhook (webhooks/delivery.ts); for an urgent event (a self-harm signal in the first
+ * person, safety/safeguarding.ts) a `safety.urgent` webhook first, sent before this returns.
  */
 export async function recordRefusal(
   services: Pick<Services, 'safetyEvents' | 'config' | 'webhookQueue'>,
@@ -19,6 +20,7 @@ export async function recordRefusal(
     readonly categories: readonly string[];
     readonly request: Pick<JobRequest, 'prompt' | 'user' | 'metadata'>;
     readonly jobId?: string;
+    readonly urgent?: boolean;
   },
   log: Logger,
 ): Promise<SafetyEvent | undefined> {
@@ -35,11 +37,19 @@ export async function recordRefusal(
       ...(classId !== undefined ? { classId } : {}),
       ...(assignmentId !== undefined ? { assignmentId } : {}),
       ...(refusal.jobId !== undefined ? { jobId: refusal.jobId } : {}),
+      ...(refusal.urgent ? { urgent: true } : {}),
     });
-    log.log(`Safety event ${event.id} (${refusal.layer}: ${refusal.categories.join(', ') || 'no category'}) for tenant ${refusal.tenantId}${event.repeated ? ', repeated' : ''}.`);
-    await queueSafetyWebhookFor(services, event).catch((error: unknown) => {
-      log.warn(`Safety event ${event.id}: its webhook could not be queued: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    log.log(`Safety event ${event.id} (${refusal.layer}: ${refusal.categories.join(', ') || 'no category'}) for tenant ${refusal.tenantId}${event.repeated ? ', repeated' : ''}${event.urgent ? ', URGENT' : ''}.`);
+    if (event.urgent) {
+      // An error, not a warning: a child may be at risk and the school was not told at once (the event is still listed).
+      await sendUrgentSafetyWebhook(services, event, { log }).catch((error: unknown) => {
+        log.error(`Safety event ${event.id} is urgent, and its webhook could not be sent or queued: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    } else {
+      await queueSafetyWebhookFor(services, event).catch((error: unknown) => {
+        log.warn(`Safety event ${event.id}: its webhook could not be queued: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
     return event;
   } catch (error) {
     log.warn(`A ${refusal.layer} refusal for tenant ${refusal.tenantId} could not be recorded as a safety event: ${error instanceof Error ? error.message : String(error)}`);

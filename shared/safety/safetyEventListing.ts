@@ -13,6 +13,11 @@ import { repeatedAfter, repeatedWindowInMs, safetyLayers } from '../storage/safe
 
 export const listSafetyEventsQuerySchema = listJobsQuerySchema.omit({ status: true }).extend({
   layer: z.enum(safetyLayers, { error: `layer must be one of ${safetyLayers.join(', ')}` }).optional().meta({ description: 'Only refusals by this layer.' }),
+  urgent: z
+    .literal('true', { error: 'urgent can only be true (leave it out for every event)' })
+    .transform((): true => true)
+    .optional()
+    .meta({ description: 'true: only urgent events (a self-harm signal in the first person), the ones a teacher must see today.' }),
 });
 
 export type ListSafetyEventsQuery = z.infer<typeof listSafetyEventsQuerySchema>;
@@ -22,10 +27,11 @@ export const safetyEventSchema = z
     id: z.string(),
     createdDateTime: z.string(),
     layer: z.enum(safetyLayers).meta({
-      description: 'Which layer refused: screen (word list), classifier (Azure AI Content Safety), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture).',
+      description:
+        'Which layer refused: screen (word list), safeguarding (the self-harm signal lexicon), classifier (Azure AI Content Safety), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture).',
     }),
     categories: z.array(z.string()).meta({
-      description: 'hate, sexual, violence, selfHarm, promptAttack (classifier; the provider\'s own names for its filter), or blockedTerms (screen).',
+      description: 'hate, sexual, violence, selfHarm, promptAttack (classifier; the provider\'s own names for its filter), blockedTerms (screen), or selfHarm (safeguarding).',
     }),
     prompt: z.string().meta({ description: 'What the student wrote. Children\'s data: kept RETENTION_DAYS, for this school only.' }),
     user: z.string().optional(),
@@ -34,6 +40,10 @@ export const safetyEventSchema = z
     jobId: z.string().optional().meta({ description: 'The job the provider refused; absent for refusals at submit, which make no job.' }),
     repeated: z.boolean().meta({
       description: `True when this student had ${repeatedAfter} or more refusals (this one included) within ${repeatedWindowInMs / 60_000} minutes.`,
+    }),
+    urgent: z.boolean().meta({
+      description:
+        'True for a self-harm signal in the first person ("me with cuts on my wrists"): a teacher or the school\'s care coordinator must see it today. A school with a webhook.url got a safety.urgent webhook at once.',
     }),
   })
   .meta({ id: 'SafetyEvent' });

@@ -59,6 +59,10 @@ export const sessionInfoSchema = z
     maxImagesPerJob: z.int().meta({ description: 'The studio offers 1 to this many pictures a job (n).' }),
     orientations: z.array(z.enum(orientations)).meta({ description: 'The shapes the studio offers (orientation); a session may ask for nothing else (studioOffer).' }),
     promptMaxChars: z.int(),
+    safeguarding: z
+      .object({ contact: z.string().optional(), contactUrl: z.string().optional() })
+      .optional()
+      .meta({ description: 'Who at school a student can turn to (TENANTS safeguarding), shown with the help lines when a prompt carries a self-harm signal.' }),
   })
   .meta({ id: 'SessionInfo' });
 
@@ -208,6 +212,7 @@ export function usesPlaceholderPictures(config: Pick<AppConfig, 'imageProvider'>
 }
 
 export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'>, session: Session): SessionInfo {
+  const safeguarding = services.config.tenants.find((tenant) => tenant.id === session.tenantId)?.safeguarding;
   return {
     id: session.id,
     expiresDateTime: session.expiresOn.toISOString(),
@@ -216,6 +221,7 @@ export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'
     maxImagesPerJob: services.config.maxImagesPerJob,
     orientations: [...studioOffer.orientations],
     promptMaxChars: services.promptMaxChars,
+    ...(safeguarding ? { safeguarding: { ...safeguarding } } : {}),
   };
 }
 

@@ -11,7 +11,8 @@ import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirs
  * the natural order is newest first, as in the job index (jobIndex.ts).
  */
 
-export const safetyLayers = ['screen', 'classifier', 'providerPrompt', 'providerOutput'] as const;
+/** `safeguarding`: the self-harm signal lexicon (safety/safeguarding.ts), read before the screen. */
+export const safetyLayers = ['screen', 'safeguarding', 'classifier', 'providerPrompt', 'providerOutput'] as const;
 export type SafetyLayer = (typeof safetyLayers)[number];
 
 export interface NewSafetyEvent {
@@ -23,9 +24,12 @@ export interface NewSafetyEvent {
   readonly classId?: string;
   readonly assignmentId?: string;
   readonly jobId?: string;
+  /** A self-harm signal in the first person (safety/safeguarding.ts): the school is told at once (`safety.urgent`). */
+  readonly urgent?: boolean;
 }
 
 export interface SafetyEvent extends NewSafetyEvent {
+  readonly urgent: boolean;
   readonly id: string;
   readonly createdDateTime: string;
   /** The same student had at least `repeatedAfter` refusals (this one included) within `repeatedWindow`. */
@@ -37,6 +41,8 @@ export interface SafetyEventFilter {
   readonly classId?: string;
   readonly assignmentId?: string;
   readonly layer?: SafetyLayer;
+  /** Only urgent events (there is no "only not urgent": events stored before the field have no value to compare). */
+  readonly urgent?: true;
   readonly since?: Date;
 }
 
@@ -45,7 +51,7 @@ export interface SafetyEventPage {
   readonly continuationToken?: string;
 }
 
-/** Where the event's safety.refused webhook stands (webhooks/delivery.ts): attempts made, and the last state. */
+/** Where one of the event's webhooks stands (webhooks/delivery.ts): attempts made, and the last state. */
 export interface SafetyEventWebhookLog {
   readonly attemptCount: number;
   readonly state: 'Pending' | 'Delivered' | 'Failed';
@@ -54,10 +60,10 @@ export interface SafetyEventWebhookLog {
 export interface SafetyEventStore {
   /** Records a refusal and returns it, marked `repeated` when the student was refused often just before. */
   record(event: NewSafetyEvent, now?: Date): Promise<SafetyEvent>;
-  /** One event by its tenant, id and time (its key), with its webhook log; undefined when erased. */
-  get(tenantId: string, eventId: string, createdDateTime: string): Promise<{ event: SafetyEvent; webhook?: SafetyEventWebhookLog } | undefined>;
-  /** Notes a webhook attempt on the event; nothing when the event was erased meanwhile. */
-  recordWebhookAttempt(tenantId: string, eventId: string, createdDateTime: string, log: SafetyEventWebhookLog): Promise<void>;
+  /** One event by its tenant, id and time (its key), with the logs of its safety.refused and safety.urgent webhooks; undefined when erased. */
+  get(tenantId: string, eventId: string, createdDateTime: string): Promise<{ event: SafetyEvent; webhook?: SafetyEventWebhookLog; urgentWebhook?: SafetyEventWebhookLog } | undefined>;
+  /** Notes an attempt of the event's safety.refused (or, with `urgent`, safety.urgent) webhook; nothing when the event was erased meanwhile. */
+  recordWebhookAttempt(tenantId: string, eventId: string, createdDateTime: string, log: SafetyEventWebhookLog, options?: { readonly urgent?: boolean }): Promise<void>;
   list(tenantId: string, filter: SafetyEventFilter, page: { readonly top: number; readonly continuationToken?: string }): Promise<SafetyEventPage>;
   /** Erases a job's events (with the job, right to erasure); returns how many. */
   deleteForJob(tenantId: string, jobId: string): Promise<number>;
@@ -86,14 +92,18 @@ const entitySchema = z.object({
   classId: z.string().optional(),
   assignmentId: z.string().optional(),
   jobId: z.string().optional(),
+  /** Absent on events stored before safeguarding: not urgent. */
+  urgent: z.boolean().optional(),
   webhookAttemptCount: z.number().optional(),
   webhookState: z.enum(['Pending', 'Delivered', 'Failed']).optional(),
+  urgentWebhookAttemptCount: z.number().optional(),
+  urgentWebhookState: z.enum(['Pending', 'Delivered', 'Failed']).optional(),
 });
 
 function eventOf(entity: unknown): SafetyEvent | undefined {
   const parsed = entitySchema.safeParse(entity);
   if (!parsed.success) return undefined;
-  const { partitionKey, eventId, createdDateTime, layer, categories, prompt, repeated, user, classId, assignmentId, jobId } = parsed.data;
+  const { partitionKey, eventId, createdDateTime, layer, categories, prompt, repeated, urgent, user, classId, assignmentId, jobId } = parsed.data;
   return {
     id: eventId,
     tenantId: partitionKey,
@@ -102,6 +112,7 @@ function eventOf(entity: unknown): SafetyEvent | undefined {
     categories: categories ? categories.split(',') : [],
     prompt,
     repeated,
+    urgent: urgent ?? false,
     ...(user !== undefined ? { user } : {}),
     ...(classId !== undefined ? { classId } : {}),
     ...(assignmentId !== undefined ? { assignmentId } : {}),
@@ -112,7 +123,9 @@ function eventOf(entity: unknown): SafetyEvent | undefined {
 /** The OData filter for a listing (newestFirst.ts: every value quoted). */
 export function safetyEventFilterFor(tenantId: string, filter: SafetyEventFilter): string {
   const { user, classId, assignmentId, layer } = filter;
-  return newestFirstFilter(tenantId, filter.since, { user, classId, assignmentId, layer });
+  const base = newestFirstFilter(tenantId, filter.since, { user, classId, assignmentId, layer });
+  // A boolean, which the tag writes unquoted (newestFirstFilter quotes every value as a string).
+  return filter.urgent ? `${base} and ${odata`urgent eq ${true}`}` : base;
 }
 
 export function createSafetyEventStore(table: TableClient): SafetyEventStore {
@@ -153,12 +166,13 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
         categories: event.categories.join(','),
         prompt,
         repeated,
+        urgent: event.urgent ?? false,
         ...(event.user !== undefined ? { user: event.user } : {}),
         ...(event.classId !== undefined ? { classId: event.classId } : {}),
         ...(event.assignmentId !== undefined ? { assignmentId: event.assignmentId } : {}),
         ...(event.jobId !== undefined ? { jobId: event.jobId } : {}),
       });
-      return { ...event, prompt, id, createdDateTime, repeated };
+      return { ...event, prompt, id, createdDateTime, repeated, urgent: event.urgent ?? false };
     },
     async get(tenantId, eventId, createdDateTime) {
       let entity: unknown;
@@ -170,12 +184,18 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
       }
       const event = eventOf(entity);
       if (!event) return undefined;
-      const { webhookAttemptCount, webhookState } = entitySchema.parse(entity);
-      return { event, ...(webhookAttemptCount !== undefined && webhookState !== undefined ? { webhook: { attemptCount: webhookAttemptCount, state: webhookState } } : {}) };
+      const { webhookAttemptCount, webhookState, urgentWebhookAttemptCount, urgentWebhookState } = entitySchema.parse(entity);
+      return {
+        event,
+        ...(webhookAttemptCount !== undefined && webhookState !== undefined ? { webhook: { attemptCount: webhookAttemptCount, state: webhookState } } : {}),
+        ...(urgentWebhookAttemptCount !== undefined && urgentWebhookState !== undefined ? { urgentWebhook: { attemptCount: urgentWebhookAttemptCount, state: urgentWebhookState } } : {}),
+      };
     },
-    async recordWebhookAttempt(tenantId, eventId, createdDateTime, log) {
+    async recordWebhookAttempt(tenantId, eventId, createdDateTime, log, options = {}) {
+      // Each webhook keeps its own log, so a delivered safety.urgent does not make safety.refused look sent.
+      const fields = options.urgent ? { urgentWebhookAttemptCount: log.attemptCount, urgentWebhookState: log.state } : { webhookAttemptCount: log.attemptCount, webhookState: log.state };
       try {
-        await table.updateEntity({ partitionKey: tenantId, rowKey: newestFirstRowKey(createdDateTime, eventId), webhookAttemptCount: log.attemptCount, webhookState: log.state }, 'Merge');
+        await table.updateEntity({ partitionKey: tenantId, rowKey: newestFirstRowKey(createdDateTime, eventId), ...fields }, 'Merge');
       } catch (error) {
         if (!(error instanceof RestError && error.statusCode === 404)) throw error;
       }

@@ -27,6 +27,7 @@ const files: Record<string, { readonly dir: string; readonly contentType: string
   'studio.js': { dir: browserDir, contentType: 'text/javascript; charset=utf-8' },
   'i18n.js': { dir: browserDir, contentType: 'text/javascript; charset=utf-8' },
   'render.js': { dir: browserDir, contentType: 'text/javascript; charset=utf-8' },
+  'care.js': { dir: browserDir, contentType: 'text/javascript; charset=utf-8' },
 };
 
 export function loadStudioAssets(): ReadonlyMap<string, StudioAsset> {

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicyOptions } from './deliveryPolicy';
 import { parseDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
-import { eventTypeFor, safetyRefusedEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
+import { eventTypeFor, safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
 import type { SafetyEvent } from '../storage/safetyEventStore';
 import { sendWebhook, type SendResult } from './sender';
 import { signWebhook } from './signing';
@@ -50,8 +50,34 @@ export async function queueSafetyWebhookFor(services: Pick<Services, 'config' | 
   await services.webhookQueue.enqueue({ tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
 }
 
+/**
+ * The urgent webhook's first attempt is made in the submit itself, so the school hears at once (a message
+ * sent with the SDK waits for the queue's next poll, up to maxPollingInterval). A backup message with this
+ * delay is queued first: if the instance dies during that attempt, the backup makes it. When the attempt was
+ * made, the backup finds it in the event's log and is dropped.
+ */
+export const urgentBackupDelayInSeconds = 60;
+/** The child waits for the answer while this attempt runs: at most this long; a slow receiver is retried from the queue. */
+const urgentInlineTimeoutInMs = 5_000;
+
+/**
+ * Sends the safety.urgent webhook of an urgent event at once, and then the event's safety.refused follows it
+ * (queued when the urgent one is delivered or given up: deliverSafetyWebhook), so a receiver always gets the
+ * urgent one first. At least once: the backup message is queued before the attempt. Nothing when the school
+ * has no webhook.url (the event is still listed with urgent: true).
+ */
+export async function sendUrgentSafetyWebhook(services: SafetyDeliveryServices, event: SafetyEvent, context: DeliveryContext): Promise<void> {
+  const webhook = services.config.tenants.find((tenant) => tenant.id === event.tenantId)?.webhook;
+  if (!webhook?.url) return;
+  const message: SafetyDeliveryMessage = { tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime, type: safetyUrgentEventType, attempt: 1 };
+  await services.webhookQueue.enqueue(message, { delayInSeconds: urgentBackupDelayInSeconds });
+  await deliverSafetyWebhook(services, message, { ...context, timeoutInMs: Math.min(urgentInlineTimeoutInMs, services.config.webhooks.timeoutInSeconds * 1000) });
+}
+
 export interface DeliveryContext {
   readonly log: Logger;
+  /** The whole attempt's limit; the WEBHOOK_TIMEOUT_SECONDS setting unless shorter here. */
+  readonly timeoutInMs?: number;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly policy?: DeliveryPolicyOptions;
@@ -119,36 +145,49 @@ export async function deliverWebhook(services: DeliveryServices, input: unknown,
   else log.warn(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}).`);
 }
 
-/** One attempt of a safety.refused webhook: the same sender, signature and retry policy as a job's. */
-async function deliverSafetyWebhook(services: DeliveryServices, message: SafetyDeliveryMessage, context: DeliveryContext): Promise<void> {
+type SafetyDeliveryServices = Pick<Services, 'config' | 'webhookQueue' | 'safetyEvents'>;
+
+/** One attempt of a safety.refused or safety.urgent webhook: the same sender, signature and retry policy as a job's. */
+async function deliverSafetyWebhook(services: SafetyDeliveryServices, message: SafetyDeliveryMessage, context: DeliveryContext): Promise<void> {
   const { log } = context;
   const now = context.now ?? Date.now;
-  const id = safetyWebhookIdFor(message.safetyEventId);
+  const urgent = message.type === safetyUrgentEventType;
+  const id = safetyWebhookIdFor(message.safetyEventId, message.type);
   const found = await services.safetyEvents.get(message.tenantId, message.safetyEventId, message.createdDateTime);
   // An erased event (retention, or with its job) sends nothing more: its data is gone on purpose.
   if (!found) return log.log(`Webhook ${id}: the safety event is gone; not sent.`);
   const webhook = services.config.tenants.find((tenant) => tenant.id === message.tenantId)?.webhook;
   if (!webhook?.url) return log.warn(`Webhook ${id}: its tenant has no webhook url or secret now; not sent.`);
-  if (found.webhook && (found.webhook.state !== 'Pending' || found.webhook.attemptCount >= message.attempt)) {
+  const logged = urgent ? found.urgentWebhook : found.webhook;
+  if (logged && (logged.state !== 'Pending' || logged.attemptCount >= message.attempt)) {
     return log.log(`Webhook ${id}: attempt ${message.attempt} already made; duplicate message dropped.`);
   }
   const attemptAt = now();
   const firstAttemptAt = message.firstAttemptDateTime ? Date.parse(message.firstAttemptDateTime) : attemptAt;
   const { tenantId: _tenantId, ...data } = found.event;
-  const event: SafetyWebhookEvent = { type: safetyRefusedEventType, timestamp: new Date(attemptAt).toISOString(), data: { ...data, categories: [...data.categories] } };
+  const timestamp = new Date(attemptAt).toISOString();
+  const eventData = { ...data, categories: [...data.categories] };
+  const event: SafetyWebhookEvent = urgent ? { type: safetyUrgentEventType, timestamp, data: eventData } : { type: safetyRefusedEventType, timestamp, data: eventData };
   const body = JSON.stringify(event);
   const sent = await sendWebhook(webhook.url, signWebhook(webhook.secrets, id, new Date(attemptAt), body), body, {
     allowPrivateTargets: services.config.webhooks.allowPrivateTargets,
-    timeoutInMs: services.config.webhooks.timeoutInSeconds * 1000,
+    timeoutInMs: context.timeoutInMs ?? services.config.webhooks.timeoutInSeconds * 1000,
   });
   const decision = decideDelivery(sent.outcome, { attempt: message.attempt, firstAttemptAt, now: now(), random: (context.random ?? Math.random)() }, context.policy ?? defaultDeliveryPolicy);
   if (decision.kind === 'retry') {
     await services.webhookQueue.enqueue({ ...message, attempt: message.attempt + 1, firstAttemptDateTime: new Date(firstAttemptAt).toISOString() }, { delayInSeconds: (decision.at - now()) / 1000 });
+  } else if (urgent) {
+    // The event's safety.refused follows its urgent one, never overtakes it. Queued before the attempt is
+    // recorded: a crash in between repeats the urgent attempt (same webhook-id), never loses the refused one.
+    await services.webhookQueue.enqueue({ tenantId: message.tenantId, safetyEventId: message.safetyEventId, createdDateTime: message.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
   }
-  await services.safetyEvents.recordWebhookAttempt(message.tenantId, message.safetyEventId, message.createdDateTime, {
-    attemptCount: message.attempt,
-    state: decision.kind === 'delivered' ? 'Delivered' : decision.kind === 'retry' ? 'Pending' : 'Failed',
-  });
+  await services.safetyEvents.recordWebhookAttempt(
+    message.tenantId,
+    message.safetyEventId,
+    message.createdDateTime,
+    { attemptCount: message.attempt, state: decision.kind === 'delivered' ? 'Delivered' : decision.kind === 'retry' ? 'Pending' : 'Failed' },
+    { urgent },
+  );
   const what = describe(sent.outcome);
   if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
   else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { queueMessageCodec } from '../storage/queueMessage';
-import { safetyRefusedEventType, webhookEventTypes } from './events';
+import { safetyEventTypes, webhookEventTypes } from './events';
 
 /**
  * The message on the `webhook-deliveries` queue: one per attempt. A retry is a new message, sent with a
@@ -19,7 +19,7 @@ const safetyDeliveryMessageSchema = z.strictObject({
   tenantId: z.string().min(1).max(32),
   safetyEventId: z.uuid(),
   createdDateTime: z.iso.datetime(),
-  type: z.literal(safetyRefusedEventType),
+  type: z.enum(safetyEventTypes),
   attempt: z.int().min(1).max(1000),
   firstAttemptDateTime: z.iso.datetime().optional(),
 });

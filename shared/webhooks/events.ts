@@ -4,9 +4,10 @@ import { jobResourceSchema } from '../jobs/jobView';
 import { safetyEventSchema } from '../safety/safetyEventListing';
 
 /**
- * Webhook events: a job's end (`job.*`, to the job's callbackUrl or the school's webhook.url) and a refused
- * prompt (`safety.refused`, to the school's webhook.url only: a school-level receiver, for its teachers).
- * Receivers must ignore types they do not know.
+ * Webhook events: a job's end (`job.*`, to the job's callbackUrl or the school's webhook.url), a refused
+ * prompt (`safety.refused`, to the school's webhook.url only: a school-level receiver, for its teachers) and
+ * a child who may be at risk (`safety.urgent`, the same receiver, sent at once and before the event's
+ * safety.refused). Receivers must ignore types they do not know.
  */
 export const webhookEventTypes = ['job.succeeded', 'job.failed', 'job.canceled'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -46,9 +47,14 @@ export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 /** A refused prompt, from any layer; its body's data is the safety event as GET /api/safety-events lists it. */
 export const safetyRefusedEventType = 'safety.refused';
 
-/** Derived from the safety event, so every retry of it carries the same id. */
-export function safetyWebhookIdFor(eventId: string): string {
-  return `msg_${eventId.replaceAll('-', '')}_safety_refused`;
+/** An urgent safety event (a self-harm signal in the first person); its data is the same safety event. */
+export const safetyUrgentEventType = 'safety.urgent';
+export const safetyEventTypes = [safetyRefusedEventType, safetyUrgentEventType] as const;
+export type SafetyEventType = (typeof safetyEventTypes)[number];
+
+/** Derived from the safety event and the type, so every retry (and every duplicate message) carries the same id. */
+export function safetyWebhookIdFor(eventId: string, type: SafetyEventType = safetyRefusedEventType): string {
+  return `msg_${eventId.replaceAll('-', '')}_${type.replace('.', '_')}`;
 }
 
 export const safetyWebhookEventSchema = z
@@ -58,4 +64,13 @@ export const safetyWebhookEventSchema = z
     data: safetyEventSchema,
   })
   .meta({ id: 'SafetyWebhookEvent' });
-export type SafetyWebhookEvent = z.infer<typeof safetyWebhookEventSchema>;
+
+export const safetyUrgentWebhookEventSchema = z
+  .object({
+    type: z.literal(safetyUrgentEventType),
+    timestamp: z.string().meta({ description: 'When this attempt was made (ISO 8601).' }),
+    data: safetyEventSchema,
+  })
+  .meta({ id: 'SafetyUrgentWebhookEvent' });
+
+export type SafetyWebhookEvent = z.infer<typeof safetyWebhookEventSchema> | z.infer<typeof safetyUrgentWebhookEventSchema>;

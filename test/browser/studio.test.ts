@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createSessionTokens } from '../../shared/sessions/sessionTokens';
-import { projectDir, startStack, statusTokenSecret, tenantA, type Stack } from '../../local/harness/stack';
+import { projectDir, startStack, statusTokenSecret, tenantA, tenantsSetting, type Stack } from '../../local/harness/stack';
 
 /**
  * The studio in a real browser (Debian's Chromium, headless) against the local stack: a student opens the
@@ -19,6 +19,7 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 /** Debian's Chromium (CI installs it); elsewhere point CHROMIUM_PATH at a Chrome or Chromium. */
 const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const noBrowser = existsSync(executablePath) ? false : `no Chromium at ${executablePath} (install chromium, or set CHROMIUM_PATH)`;
+const safeguarding = { contact: 'Mevrouw Jansen, vertrouwenspersoon', contactUrl: 'https://school.example/vertrouwenspersoon' };
 
 describe('the studio page in a browser', { skip: noBrowser }, () => {
   let stack: Stack;
@@ -27,6 +28,8 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
   before(async () => {
     [stack, browser] = await Promise.all([
       startStack({
+        // School A names its safeguarding contact (TENANTS safeguarding), shown with the help lines.
+        env: { TENANTS: JSON.stringify((JSON.parse(tenantsSetting()) as Array<{ id: string }>).map((tenant) => (tenant.id === tenantA.id ? { ...tenant, safeguarding } : tenant))) },
         // A generation that takes a moment, so the waiting and drawing states are on screen; a picture
         // the provider's filter blocks, for the kind explanation of a failed job.
         imageService: {
@@ -191,6 +194,52 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
     await english.waitForSelector('.job[data-status="Failed"] .state.kind', { timeout: 30_000 });
     assert.match((await english.textContent('.job[data-status="Failed"] .state')) ?? '', /^The picture did not turn out right for school/);
     await english.context().close();
+  });
+
+  it('meets a self-harm signal with care and the help lines, in Dutch and in English, and no code or error', async () => {
+    const cases = [
+      {
+        // Dutch from the browser; the school's own contact is added.
+        page: await openStudio(await studioUrl({ user: 'student-b5' }), { locale: 'nl-NL' }),
+        prompt: 'ik met sneetjes in mijn armen',
+        opening: /^Wat je schrijft, klinkt alsof het misschien niet goed met je gaat\./,
+        care: [/^Praat erover met iemand/, /De Kindertelefoon: bel gratis 0800-0432 of chat op kindertelefoon\.nl/, /8 tot 18 jaar/, /Bel dag en nacht gratis en anoniem 113 of 0800-0113, of chat op 113\.nl/, /Op school kun je terecht bij: Mevrouw Jansen, vertrouwenspersoon/, /krijgt hiervan een seintje, zodat er iemand met je kan praten\. Je bent niet in de problemen\./],
+      },
+      {
+        // English from the session, even in a Dutch browser.
+        page: await openStudio(await studioUrl({ user: 'student-b6', locale: 'en' }), { locale: 'nl-NL' }),
+        prompt: 'me with cuts on my wrists',
+        opening: /^What you wrote sounds like you might not be feeling okay\./,
+        care: [/^Talk to someone/, /call 0800-0432 for free, or chat at kindertelefoon\.nl/, /aged 8 to 18/, /Call 113 or 0800-0113, free and anonymous, day and night, or chat at 113\.nl/, /At school you can talk to: Mevrouw Jansen/, /You are not in trouble\./],
+      },
+    ];
+    for (const { page, prompt, opening, care } of cases) {
+      await page.fill('#prompt', prompt);
+      await page.click('#generate');
+      await page.waitForSelector('#care:not([hidden])');
+      const message = (await page.textContent('#form-message')) ?? '';
+      const careText = (await page.textContent('#care')) ?? '';
+      assert.match(message, opening);
+      for (const line of care) assert.match(careText, line);
+      for (const text of [message, careText]) {
+        assert.doesNotMatch(text, /PromptBlocked|SelfHarmSignal|innererror|error|\{|sneetjes|wrists/i, 'no codes, no error dump, the prompt not repeated');
+      }
+      const links = await page.evaluate<string[]>(`[...document.querySelectorAll('#care a')].map((a) => a.getAttribute('href'))`);
+      assert.deepEqual(links, ['tel:08000432', 'https://www.kindertelefoon.nl', 'tel:113', 'tel:08000113', 'https://www.113.nl', safeguarding.contactUrl, 'tel:112']);
+      assert.deepEqual(await axeViolations(page), []);
+      // The browser logs the refusal's 400 itself; anything else would be ours.
+      const problems = ((page as Page & { problems?: string[] }).problems ?? []).filter((problem) => !/status of 400/.test(problem));
+      assert.deepEqual(problems, [], 'no script errors or CSP reports');
+    }
+    // The next idea starts afresh: an ordinary blocked one gets the ordinary sentence and no help lines.
+    const english = cases[1]?.page;
+    assert.ok(english);
+    await english.fill('#prompt', 'a bloody sword');
+    await english.click('#generate');
+    await english.waitForSelector('#form-message.kind');
+    assert.match((await english.textContent('#form-message')) ?? '', /^Some words in your idea are not allowed for school pictures/);
+    assert.equal(await english.isVisible('#care'), false);
+    for (const { page } of cases) await page.context().close();
   });
 
   it('tells a student kindly when the link does not work or has expired, and shows no form', async () => {

@@ -31,8 +31,11 @@ export interface Strings {
   previewAlt(index: number): string;
   revisedPrompt(text: string): string;
   download(index: number): string;
-  /** A kind explanation for an error code (and, for ContentFiltered, whether the prompt or the picture). */
-  explain(code: string | undefined, source?: string): string;
+  /**
+   * A kind explanation for an error code (and, for ContentFiltered, whether the prompt or the picture; with
+   * innerCode, the more specific reason: SelfHarmSignal opens with care, and care.ts adds the help lines).
+   */
+  explain(code: string | undefined, source?: string, innerCode?: string): string;
 }
 
 const en: Strings = {
@@ -62,7 +65,10 @@ const en: Strings = {
   previewAlt: (index) => `Picture ${index + 1}, still being drawn`,
   revisedPrompt: (text) => `What the artist drew: ${text}`,
   download: (index) => `Download picture ${index + 1}`,
-  explain(code, source) {
+  explain(code, source, innerCode) {
+    if (code === 'PromptBlocked' && innerCode === 'SelfHarmSignal') {
+      return 'What you wrote sounds like you might not be feeling okay. That matters, and you don\'t have to deal with it on your own. We won\'t make this picture, but there are people you can talk to.';
+    }
     switch (code) {
       case 'PromptBlocked':
         return 'Some words in your idea are not allowed for school pictures. Try describing it in another, friendly way — say what you would like to see.';
@@ -119,7 +125,10 @@ const nl: Strings = {
   previewAlt: (index) => `Tekening ${index + 1}, nog niet af`,
   revisedPrompt: (text) => `Wat er getekend is: ${text}`,
   download: (index) => `Download tekening ${index + 1}`,
-  explain(code, source) {
+  explain(code, source, innerCode) {
+    if (code === 'PromptBlocked' && innerCode === 'SelfHarmSignal') {
+      return 'Wat je schrijft, klinkt alsof het misschien niet goed met je gaat. Dat is belangrijk, en je hoeft het niet alleen te dragen. Deze tekening maken we niet, maar er zijn mensen met wie je kunt praten.';
+    }
     switch (code) {
       case 'PromptBlocked':
         return 'Sommige woorden in je idee mogen niet voor schooltekeningen. Beschrijf het op een andere, vriendelijke manier — vertel wat je wél wilt zien.';

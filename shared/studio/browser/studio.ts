@@ -1,3 +1,4 @@
+import { renderCare, type SafeguardingContact } from './care.js';
 import { pickLocale, stringsFor, type Strings } from './i18n.js';
 import { isFinished, renderJob, type JobView } from './render.js';
 
@@ -15,6 +16,8 @@ interface SessionInfo {
   /** The shapes the studio offers (the server's studioOffer): a session may ask for no others. */
   readonly orientations: readonly string[];
   readonly promptMaxChars: number;
+  /** Who at school a child can turn to, if the school named someone. */
+  readonly safeguarding?: SafeguardingContact;
 }
 
 interface ApiError {
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
   const count = byId<HTMLSelectElement>('count');
   const button = byId<HTMLButtonElement>('generate');
   const message = byId('form-message');
+  const care = byId('care');
   const jobsList = byId<HTMLOListElement>('jobs');
   const empty = byId('gallery-empty');
   prompt.maxLength = info.promptMaxChars;
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
     event.preventDefault();
     message.textContent = '';
     message.classList.remove('kind');
+    care.hidden = true;
     const text = prompt.value.trim();
     if (!text) {
       message.textContent = strings.explain('MissingField');
@@ -195,9 +200,11 @@ async function main(): Promise<void> {
       })
       .catch((error: unknown) => {
         const code = error instanceof ApiFailure ? error.code : undefined;
+        const innerCode = error instanceof ApiFailure ? error.innerCode : undefined;
         if (error instanceof ApiFailure && error.status === 401) return showSessionProblem(strings, code);
-        message.textContent = strings.explain(code);
+        message.textContent = strings.explain(code, undefined, innerCode);
         message.classList.add('kind');
+        if (innerCode === 'SelfHarmSignal') renderCare(care, strings.lang, info.safeguarding);
       })
       .finally(() => {
         button.disabled = false;

@@ -24,6 +24,25 @@ describe('tenants and API keys', () => {
     assert.equal(authenticateTenant(tenants, 'key-b')?.id, 'school-b');
   });
 
+  it('takes a school\'s safeguarding contact, a text or a safe link, and refuses any other link', () => {
+    const key = hashApiKey('k');
+    const [school] = parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], safeguarding: { contact: 'Mevrouw Jansen, vertrouwenspersoon (kamer 12)', contactUrl: 'https://school.example/zorg' } }]));
+    assert.deepEqual(school?.safeguarding, { contact: 'Mevrouw Jansen, vertrouwenspersoon (kamer 12)', contactUrl: 'https://school.example/zorg' });
+    for (const contactUrl of ['mailto:zorg@school.example', 'tel:+31201234567']) {
+      assert.equal(parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], safeguarding: { contactUrl } }]))[0]?.safeguarding?.contactUrl, contactUrl);
+    }
+    const refused: Array<[unknown, RegExp]> = [
+      [{ contactUrl: 'javascript:alert(1)' }, /safeguarding\.contactUrl must be an https:, mailto: or tel: URL/],
+      [{ contactUrl: 'http://school.example' }, /safeguarding\.contactUrl must be/],
+      [{}, /safeguarding needs a contact, a contactUrl, or both/],
+      [{ contact: 'x'.repeat(201) }, /at most 200 characters/],
+      [{ contact: 'Juf Anna', phone: '112' }, /phone/],
+    ];
+    for (const [safeguarding, message] of refused) {
+      assert.throws(() => parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], safeguarding }])), message, JSON.stringify(safeguarding));
+    }
+  });
+
   it('refuses a missing, wrong, or absurdly long key', () => {
     for (const key of [undefined, null, '', 'key-c', 'key-b ', 'KEY-B', 'x'.repeat(10_000)]) {
       assert.equal(authenticateTenant(tenants, key), undefined, String(key).slice(0, 20));

@@ -69,8 +69,12 @@ describe('GET /api/openapi.json', () => {
     for (const code of ['UnknownField', 'PromptBlocked', 'QuotaExceeded', 'IdempotencyKeyReused', 'NotCancelable', 'NotFound', 'StatusUrlExpired']) assert.ok(text.includes(code), code);
     // Every event a receiver can get, so a generated client knows safety.refused too.
     const webhooks = document['webhooks'] as Record<string, { post: { requestBody: { content: { 'application/json': { schema: { $ref: string } } } } } }>;
-    assert.deepEqual(Object.keys(webhooks), ['job.succeeded', 'job.failed', 'job.canceled', 'safety.refused']);
+    assert.deepEqual(Object.keys(webhooks), ['job.succeeded', 'job.failed', 'job.canceled', 'safety.refused', 'safety.urgent']);
     assert.equal(webhooks['safety.refused']?.post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/SafetyWebhookEvent');
+    assert.equal(webhooks['safety.urgent']?.post.requestBody.content['application/json'].schema.$ref, '#/components/schemas/SafetyUrgentWebhookEvent');
+    const paths = document['paths'] as Record<string, { get?: { parameters?: Array<{ name: string; schema: unknown }> } }>;
+    const urgent = paths['/safety-events']?.get?.parameters?.find((parameter) => parameter.name === 'urgent');
+    assert.deepEqual(urgent?.schema, { type: 'string', const: 'true' }, 'the urgent filter takes only true');
   });
 
   it('describes the request from the parser that checks it, and the job from its schema', () => {
