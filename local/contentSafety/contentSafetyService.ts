@@ -19,10 +19,11 @@ import { classifyText, detectPromptAttack, type ServiceCategory } from './simple
  * `content`, or `blobUrl`, which it does not fetch; JPEG, PNG, GIF, TIFF or WebP; at most 4 MB; 50 x 50 to
  * 7,200 x 7,200 pixels: 400 InvalidRequestBody otherwise) and answers severity 0 for every category, unless a
  * rule for `operation: 'imageAnalyze'` gives `severities`. Such a rule applies to every picture, or only to the
- * picture whose bytes have the SHA-256 in `sha256` (a test gets it from a picture the local image service drew:
- * it draws the same placeholder for the same prompt and size, so a second job with that prompt makes it again;
- * its partial images are other bytes). `times` limits either. Each call's log entry names the picture's size
- * and hash, so a test can see what was sent (a resized copy, say).
+ * picture whose bytes have the SHA-256 in `sha256`: a test can compute it beforehand, since the local image
+ * service's placeholders are deterministic (renderPlaceholder in local/imageService/placeholderImage.ts, from
+ * the prompt as sent, the size, the format and the variation, which counts that prompt's pictures from 1),
+ * and the partial images streamed before it are other bytes. `times` limits either. Each call's log entry
+ * names the picture's size and hash, so a test can see what was sent (a resized copy, say).
  *
  * with the `Ocp-Apim-Subscription-Key` or `Authorization: Bearer` header (401 without either), a required
  * `api-version` (404 without, as the service answers), and the service's error shape
