@@ -22,7 +22,7 @@ export const safetyEventSchema = z
     id: z.string(),
     createdDateTime: z.string(),
     layer: z.enum(safetyLayers).meta({
-      description: 'Which layer refused: screen (word list), classifier (Azure AI Content Safety), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture).',
+      description: 'Which layer refused: screen (word list), classifier (Azure AI Content Safety, on the prompt), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture), outputCheck (Azure AI Content Safety, on the finished picture).',
     }),
     categories: z.array(z.string()).meta({
       description: 'hate, sexual, violence, selfHarm, promptAttack (classifier; the provider\'s own names for its filter), or blockedTerms (screen).',

@@ -11,7 +11,7 @@ import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirs
  * the natural order is newest first, as in the job index (jobIndex.ts).
  */
 
-export const safetyLayers = ['screen', 'classifier', 'providerPrompt', 'providerOutput'] as const;
+export const safetyLayers = ['screen', 'classifier', 'providerPrompt', 'providerOutput', 'outputCheck'] as const;
 export type SafetyLayer = (typeof safetyLayers)[number];
 
 export interface NewSafetyEvent {
