@@ -274,6 +274,9 @@ module api 'app/api.bicep' = {
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       // The classifier layer, called keylessly with the app's identity (Cognitive Services User).
       CONTENT_SAFETY_ENDPOINT: contentSafety.outputs.endpoint
+      // The output check: image:analyze on every picture and preview before anyone sees it, on the same account
+      // and role (priced per 1,000 images: see the README, Safety). 'off' leaves pictures to the provider's filter.
+      OUTPUT_CHECK: 'on'
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
       // An edit's pictures are held in memory while it runs, up to 3 jobs an instance (host.json): at about 4 MB
       // of RSS per MiB of input (npm run bench -- --only=edit-memory), 48 MiB a job keeps them to about 580 MB

@@ -1,5 +1,5 @@
-// Azure AI Content Safety: the classifier layer that checks every prompt before anything is spent
-// (shared/safety/contentSafety.ts). Keyless: local auth is off, and the app's managed identity calls it with
+// Azure AI Content Safety: the classifier layer that checks every prompt before anything is spent, and the
+// output check of every picture before anyone sees it (shared/safety/contentSafety.ts). Keyless: local auth is off, and the app's managed identity calls it with
 // 'Cognitive Services User' (infra/app/rbac.bicep). Text moderation and Prompt Shields are both offered in the
 // regions listed in the service overview ("Region availability", read 2026-11-25), e.g. swedencentral.
 param name string

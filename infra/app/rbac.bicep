@@ -23,8 +23,8 @@ var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 // Cognitive Services OpenAI User: call the image deployment keylessly (no management rights).
 var cognitiveServicesOpenAiUser = '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'
-// Cognitive Services User: call Content Safety's text:analyze and text:shieldPrompt keylessly (data actions
-// only, no management rights).
+// Cognitive Services User: call Content Safety's text:analyze, text:shieldPrompt and image:analyze (the output
+// check) keylessly (data actions only, no management rights).
 var cognitiveServicesUser = 'a97b65f3-24c7-4388-baec-2e87135dc908'
 // Monitoring Metrics Publisher: send telemetry to Application Insights with local auth disabled.
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'

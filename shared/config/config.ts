@@ -140,6 +140,10 @@ const settingsSchema = z.object({
   CONTENT_SAFETY_KEY: optionalText,
   // Both classifier calls together; past it the submit fails closed (503). The service answers in well under a second.
   CONTENT_SAFETY_TIMEOUT_MS: integer('CONTENT_SAFETY_TIMEOUT_MS', 100, 30_000, 2000),
+  // The output check (image:analyze on every finished picture and preview); on wherever CONTENT_SAFETY_ENDPOINT is set.
+  OUTPUT_CHECK: optionalText.pipe(z.enum(['on', 'off'], { error: 'OUTPUT_CHECK must be on or off' }).optional().default('on')),
+  // One picture's check. Longer than the prompt's: a picture of up to 4 MB goes up, and no one waits on a submit for it.
+  OUTPUT_CHECK_TIMEOUT_MS: integer('OUTPUT_CHECK_TIMEOUT_MS', 100, 60_000, 10_000),
   // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
   WEBSITE_SITE_NAME: optionalText,
   // Set by App Service in Azure: the app's own host name, the one Host that links may be built from.
@@ -292,6 +296,12 @@ function contentSafetyFrom(settings: Settings) {
   } as const;
 }
 
+function outputCheckFrom(settings: Settings) {
+  // Without an endpoint (local only) there is no service to ask: the check is off with the classifier.
+  if (!settings.CONTENT_SAFETY_ENDPOINT || settings.OUTPUT_CHECK === 'off') return undefined;
+  return { timeoutInMs: settings.OUTPUT_CHECK_TIMEOUT_MS } as const;
+}
+
 /** The validated settings as the code uses them: typed names, units in the names, lists split. */
 function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
   return {
@@ -328,6 +338,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     webhooks: webhooksFrom(settings),
     /** The classifier layer; undefined (off) only outside Azure, where CONTENT_SAFETY_ENDPOINT may be empty. */
     contentSafety: contentSafetyFrom(settings),
+    /** The output check of every picture before anyone sees it (safety/outputCheck.ts); undefined when off. */
+    outputCheck: outputCheckFrom(settings),
   } as const;
 }
 

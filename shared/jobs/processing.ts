@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { GenerationResult } from '../provider/imageProvider';
 import { findModel, parseSize } from '../provider/modelCatalogue';
 import { addUsage, estimateCostUsd, noUsage } from '../provider/pricing';
-import { classifyProviderFailure } from '../provider/providerFailure';
+import { classifyProviderFailure, type ProviderFailure } from '../provider/providerFailure';
 import type { Services } from '../services';
 import { thumbnailBlobNameFor, type ListedImage } from '../storage/imageStore';
 import { isTerminal, type JobError, type JobRecord, type JobUsage } from './job';
@@ -12,6 +12,10 @@ import { parseJobMessage } from './jobMessage';
 import { loadSourcePictures } from './sources';
 import { partialImagesFor } from './previews';
 import { recordRefusal } from '../safety/refusals';
+import { safetyOf } from '../access/tenants';
+import type { SafetyCategory } from '../safety/classifierPolicy';
+import { ClassifierUnavailableError } from '../safety/contentSafety';
+import { outputCheckFailure, outputRefusal, picturesWithheld } from '../safety/outputCheck';
 import { decide, decideSlotWait, defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCallSucceeded, recordWait, start, type Outcome, type Worker } from './transitions';
 
@@ -22,11 +26,18 @@ import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCa
  * retry policy (retryPolicy.ts); this module carries out its decisions. Anything else thrown (storage
  * trouble, a crash) is retried by the host; after maxDequeueCount attempts the message goes to the poison
  * queue and failPoisonedJob ends the job.
+ *
+ * The output check (safety/outputCheck.ts), when on: every saved picture is read back and checked before the
+ * job can succeed, and a pass is marked on the picture's blob; a job never becomes Succeeded with a picture
+ * that lacks the mark (complete), so a redelivery after any crash checks what the crash left unchecked
+ * instead of publishing it. Pictures are stored before their check, under `{jobId}/`, which no link points at
+ * until the job is Succeeded (jobs/jobView.ts); a refused picture ends the job and every blob of it is
+ * deleted. Previews are checked before they are stored, since a running job's status links to them at once.
  */
 
 export type WorkerServices = Pick<
   Services,
-  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor' | 'safetyEvents' | 'webhookQueue'
+  'config' | 'profile' | 'jobs' | 'images' | 'uploads' | 'jobQueue' | 'pacer' | 'waitingLine' | 'imageProvider' | 'pseudonyms' | 'quotas' | 'metapromptFor' | 'safetyEvents' | 'webhookQueue' | 'contentSafety'
 >;
 
 export interface ProcessContext {
@@ -72,8 +83,8 @@ export async function processJob(services: WorkerServices, input: unknown, conte
   const started = await apply((job) => start(job, worker()));
   if (!started) return log.warn(`Job ${jobId}: no such job; message dropped.`);
   if (isTerminal(started.status)) {
-    // An earlier delivery may have ended the job and crashed before removing its previews.
-    await services.images.deletePreviews(jobId).catch(() => undefined);
+    // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
+    await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
     return log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
   }
   const busyUntil = liveClaimOfAnother(started, messageId, now());
@@ -91,7 +102,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     log.log(`Job ${jobId}: handed to a new message after a long wait.`);
   }
 
-  const { request } = started;
+  const { request, tenantId } = started;
   const prompt = services.metapromptFor(started.metapromptVersion).compose(request.prompt, request.orientation);
   const { width, height } = parseSize(request.size);
   // The waiting line's count (for estimates only) is written beside the listing, not before it.
@@ -106,10 +117,132 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     return log.warn(`Job ${jobId}: failed with ${pictures.code} (its input pictures).`);
   }
 
-  /** Ends the job as Failed, and removes the previews its calls left (the status no longer shows them). */
-  async function fail(error: JobError): Promise<void> {
-    await apply((job) => finish(job, { status: 'Failed', error }, now()));
-    await services.images.deletePreviews(jobId).catch(() => undefined);
+  const outputCheck = services.config.outputCheck && services.contentSafety ? { client: services.contentSafety, ...services.config.outputCheck } : undefined;
+  // A school removed from TENANTS since the submit is judged by the strict defaults.
+  const safety = safetyOf(services.config.tenants.find((tenant) => tenant.id === tenantId) ?? {});
+
+  /**
+   * Ends the job as Failed, and removes the previews its calls left (the status no longer shows them), or,
+   * when the output check withheld its pictures, every blob of the job. The end is recorded first: a crash
+   * before the deletion leaves pictures no link points at, and the next delivery of the message deletes them.
+   */
+  async function fail(error: JobError): Promise<JobRecord | undefined> {
+    const ended = await apply((job) => finish(job, { status: 'Failed', error }, now()));
+    await (ended && picturesWithheld(ended) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
+    return ended;
+  }
+
+  /**
+   * Carries out the retry policy's decision on a failed call, the image call's or an output check's: true to
+   * try again now, false when this invocation is done with the job (it ended, or a later message goes on).
+   */
+  async function afterFailure(failure: ProviderFailure, callStartedAt: number, failingForMs: number): Promise<boolean> {
+    if (failure.code === 'ProviderRateLimited') transientFailures = 0;
+    else if (failure.retryable) transientFailures++;
+    const decision = decide(failure, { now: now(), invocationStartedAt, callStartedAt, transientFailures, failingForMs }, policy);
+    if (decision.kind === 'fail') {
+      if (failure.code === 'ProviderAuthFailed') {
+        log.error(
+          `Job ${jobId}: the image provider refused our credentials. Check AZURE_OPENAI_API_KEY, or the managed identity's ` +
+            "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
+        );
+      }
+      await fail(decision.error);
+      if (!failure.retryable && failure.code === 'ContentFiltered') {
+        await recordRefusal(
+          services,
+          {
+            tenantId,
+            layer: failure.source === 'output' ? 'providerOutput' : 'providerPrompt',
+            // The providers' snake case (self_harm) in the names the other layers use (selfHarm).
+            categories: (failure.categories ?? []).map((category) => category.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())),
+            request,
+            jobId,
+          },
+          log,
+        );
+      }
+      log.warn(`Job ${jobId}: failed with ${decision.error.code}.`);
+      return false;
+    }
+    const waiting = await apply((job) => recordWait(job, worker(), { ...decision.record, claimTtlMs }));
+    if (!waiting || isTerminal(waiting.status)) {
+      await services.images.deletePreviews(jobId).catch(() => undefined);
+      log.log(`Job ${jobId}: ended as ${waiting?.status ?? 'deleted'} while waiting; stopping.`);
+      return false;
+    }
+    if (decision.kind === 'retryLater') throw new RetryableJobError(jobId, decision.record.error);
+    if (decision.kind === 'handOver') {
+      await handOverAt(decision.at);
+      return false;
+    }
+    log.log(`Job ${jobId}: ${failure.code}; trying again in ${Math.round(decision.ms / 1000)} s.`);
+    await sleep(decision.ms);
+    return true;
+  }
+
+  /** A refused picture: the job ends ContentFiltered (source output), its blobs go, and the school's teachers get a safety event. */
+  async function withhold(index: number, categories: readonly SafetyCategory[]): Promise<void> {
+    const ended = await fail(outputRefusal(categories));
+    // A job erased meanwhile (right to erasure) gets no event: it would be the only trace of it.
+    if (ended) await recordRefusal(services, { tenantId, layer: 'outputCheck', categories, request, jobId }, log);
+    log.warn(`Job ${jobId}: failed with ContentFiltered: the output check refused picture ${index} (${categories.join(', ')}).`);
+  }
+
+  /**
+   * The output check of every saved picture that lacks the mark: read back from storage (so what is checked
+   * is what a link would serve), checked, and marked. True when all are checked; false when the job ended or
+   * this invocation is done with it. Checked one at a time: a resized copy of a 3840x2160 picture is made in
+   * memory, and several at once would add up as thumbnails did (see below).
+   */
+  async function checkSavedPictures(): Promise<boolean> {
+    if (!outputCheck) return true;
+    for (let again = true; again; ) {
+      again = false;
+      const unchecked = (await services.images.list(jobId)).filter((image) => image.index < request.n && !image.outputChecked);
+      for (const image of unchecked) {
+        const bytes = await services.images.read(image.blobName);
+        // Gone: the job was deleted or canceled meanwhile; complete() finds out which.
+        if (!bytes) continue;
+        const callStartedAt = now();
+        try {
+          const verdict = await outputCheck.client.checkImage(bytes, safety, { timeoutInMs: outputCheck.timeoutInMs });
+          if (verdict.refused) {
+            await withhold(image.index, verdict.categories);
+            return false;
+          }
+          await services.images.markChecked(image.blobName);
+          log.log(`Job ${jobId}: picture ${image.index} passed the output check (${verdict.durationMs} ms${verdict.resized ? ', a resized copy' : ''}).`);
+        } catch (error) {
+          if (!(error instanceof ClassifierUnavailableError)) throw error;
+          const { failure, misconfigured } = outputCheckFailure(error.fault);
+          if (misconfigured) log.error(`Job ${jobId}: ${failure.message} Check CONTENT_SAFETY_ENDPOINT and the managed identity's 'Cognitive Services User' role.`);
+          const current = await services.jobs.get(jobId);
+          if (!(await afterFailure(failure, callStartedAt, current?.status === 'Running' ? (current.failingForMs ?? 0) : 0))) return false;
+          again = true;
+          break;
+        }
+      }
+    }
+    if (transientFailures > 0) {
+      transientFailures = 0;
+      await apply(recordCallSucceeded);
+    }
+    return true;
+  }
+
+  /** A partial image is shown the moment it is stored, so it is checked first; one that fails or cannot be checked is not shown. */
+  async function previewPasses(bytes: Buffer): Promise<boolean> {
+    if (!outputCheck) return true;
+    try {
+      const verdict = await outputCheck.client.checkImage(bytes, safety, { timeoutInMs: outputCheck.timeoutInMs });
+      if (verdict.refused) log.warn(`Job ${jobId}: the output check refused a preview (${verdict.categories.join(', ')}); it is not shown.`);
+      return !verdict.refused;
+    } catch (error) {
+      // A preview is a nicety: an unchecked one is withheld, and neither the (paid) call nor the job fails for it.
+      log.warn(`Job ${jobId}: a preview could not be checked, so it is not shown: ${String(error)}`);
+      return false;
+    }
   }
 
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
@@ -122,6 +255,8 @@ export async function processJob(services: WorkerServices, input: unknown, conte
         ? {
             partialImages,
             onPartialImage: async (partial: { bytes: Buffer }) => {
+              // The stream waits while a preview is checked (OUTPUT_CHECK_TIMEOUT_MS at most), within the call's timeout.
+              if (!(await previewPasses(partial.bytes))) return;
               // A preview is a nicety: failing to store one must not fail or repeat the (paid) call.
               await services.images.savePreview(jobId, previewIndex, partial.bytes, request.outputFormat).catch((error: unknown) => {
                 log.warn(`Job ${jobId}: a preview could not be stored: ${String(error)}`);
@@ -162,47 +297,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
           ? await services.imageProvider.edit({ ...call, images: pictures.images, ...(pictures.mask ? { mask: pictures.mask } : {}) })
           : await services.imageProvider.generate(call);
       } catch (error) {
-        const failure = classifyProviderFailure(error);
-        if (failure.code === 'ProviderRateLimited') transientFailures = 0;
-        else if (failure.retryable) transientFailures++;
-        const decision = decide(
-          failure,
-          { now: now(), invocationStartedAt, callStartedAt, transientFailures, failingForMs: claimed.status === 'Running' ? (claimed.failingForMs ?? 0) : 0 },
-          policy,
-        );
-        if (decision.kind === 'fail') {
-          if (failure.code === 'ProviderAuthFailed') {
-            log.error(
-              `Job ${jobId}: the image provider refused our credentials. Check AZURE_OPENAI_API_KEY, or the managed identity's ` +
-                "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
-            );
-          }
-          await fail(decision.error);
-          if (!failure.retryable && failure.code === 'ContentFiltered') {
-            await recordRefusal(
-              services,
-              {
-                tenantId: started.tenantId,
-                layer: failure.source === 'output' ? 'providerOutput' : 'providerPrompt',
-                // The providers' snake case (self_harm) in the names the other layers use (selfHarm).
-                categories: (failure.categories ?? []).map((category) => category.replace(/_(\w)/g, (_, letter: string) => letter.toUpperCase())),
-                request,
-                jobId,
-              },
-              log,
-            );
-          }
-          return log.warn(`Job ${jobId}: failed with ${decision.error.code}.`);
-        }
-        const waiting = await apply((job) => recordWait(job, worker(), { ...decision.record, claimTtlMs }));
-        if (!waiting || isTerminal(waiting.status)) {
-          await services.images.deletePreviews(jobId).catch(() => undefined);
-          return log.log(`Job ${jobId}: ended as ${waiting?.status ?? 'deleted'} while waiting; stopping.`);
-        }
-        if (decision.kind === 'retryLater') throw new RetryableJobError(jobId, decision.record.error);
-        if (decision.kind === 'handOver') return handOverAt(decision.at);
-        log.log(`Job ${jobId}: ${failure.code}; trying again in ${Math.round(decision.ms / 1000)} s.`);
-        await sleep(decision.ms);
+        if (!(await afterFailure(classifyProviderFailure(error), callStartedAt, claimed.status === 'Running' ? (claimed.failingForMs ?? 0) : 0))) return;
       }
     }
     const { usage } = generated;
@@ -219,6 +314,8 @@ export async function processJob(services: WorkerServices, input: unknown, conte
         }),
       ),
     );
+    // Before thumbnails: a refused picture gets none, and the rest of a multi-call job is not paid for.
+    if (!(await checkSavedPictures())) return;
     // Thumbnails one at a time: sharp decodes a 3840x2160 picture into 33 MB, and ten at once took a host's
     // peak RSS to 374 MB (npm run bench -- --only=memory). A crash in between is repaired by thumbnailFor.
     for (const [offset, image] of generated.images.entries()) {
@@ -230,17 +327,22 @@ export async function processJob(services: WorkerServices, input: unknown, conte
       await apply(recordCallSucceeded);
     }
   }
-  await complete(services, started, log, now);
+  // A redelivery finds the pictures saved already: those an earlier delivery did not get to check are checked here.
+  if (!(await checkSavedPictures())) return;
+  await complete(services, started, log, now, outputCheck !== undefined);
 }
 
-/** Ends a job whose images are all saved: Succeeded with its usage, or cleaned up if it was canceled or deleted meanwhile. */
-async function complete(services: WorkerServices, job: JobRecord, log: Logger, now: () => number): Promise<void> {
-  const listed = await Promise.all(
-    (await services.images.list(job.id))
-      .filter((image) => image.index < job.request.n)
-      .map(async (image) => (image.thumbnail ? image : { ...image, thumbnail: await thumbnailFor(services, job.id, image) })),
-  );
-  const images = listed.map(({ call: _call, ...image }) => image);
+/**
+ * Ends a job whose images are all saved: Succeeded with its usage, or cleaned up if it was canceled or deleted
+ * meanwhile. With the output check on, a picture without its mark stops the job short of Succeeded (the host
+ * retries the message, whose worker checks it): the last guard before a link can point at a picture.
+ */
+async function complete(services: WorkerServices, job: JobRecord, log: Logger, now: () => number, outputChecked: boolean): Promise<void> {
+  const saved = (await services.images.list(job.id)).filter((image) => image.index < job.request.n);
+  const unchecked = outputChecked ? saved.filter((image) => !image.outputChecked) : [];
+  if (unchecked.length > 0) throw new Error(`Job ${job.id}: pictures ${unchecked.map((image) => image.index).join(', ')} have not passed the output check; not finishing.`);
+  const listed = await Promise.all(saved.map(async (image) => (image.thumbnail ? image : { ...image, thumbnail: await thumbnailFor(services, job.id, image) })));
+  const images = listed.map(({ call: _call, outputChecked: _outputChecked, ...image }) => image);
   const usage = jobUsage(services, job, listed);
   const outcome: Outcome = { status: 'Succeeded', images, usage };
   const finished = await services.jobs.update(job.id, (current) => finish(current, outcome, now()));
@@ -274,7 +376,8 @@ export async function failPoisonedJob(services: Pick<Services, 'jobs' | 'images'
     return;
   }
   const ended = await services.jobs.update(message.jobId, (job) => failPoisoned(job, Date.now()));
-  await services.images.deletePreviews(message.jobId).catch(() => undefined);
+  // A job that gave up on the output check keeps no picture (safety/outputCheck.ts).
+  await (ended && picturesWithheld(ended) ? services.images.deleteAll(message.jobId) : services.images.deletePreviews(message.jobId)).catch(() => undefined);
   log.warn(`Job ${message.jobId}: moved to the poison queue; now ${ended?.status ?? 'missing'}.`);
 }
 

@@ -5,10 +5,11 @@ import type { JobError } from './job';
  * The worker's one retry policy, as pure decisions (the openai client's own retries are off):
  * - a 429 is waited out as the provider asks (at most a minute; else a short jittered back-off) inside the
  *   invocation: it never fails the job and spends none of the message's dequeue attempts;
- * - 5xx, timeouts and resets get capped, jittered back-off (1 s, 2 s, 4 s … at most 30 s), twice within an
- *   invocation; then the invocation ends with an error and the queue retries the message
+ * - 5xx, timeouts and resets (of the image call, or of the output check's call to Content Safety) get
+ *   capped, jittered back-off (1 s, 2 s, 4 s … at most 30 s), twice within an invocation; then the invocation ends with an error and the queue retries the message
  *   (`retryLater`). Once failed calls and their back-offs add up to the retry deadline (time spent waiting
- *   on the queue, e.g. after a crash, does not count), the job fails as ProviderUnavailable;
+ *   on the queue, e.g. after a crash, does not count), the job fails as ProviderUnavailable (or, for the
+ *   output check, SafetyCheckUnavailable: its pictures are withheld);
  * - content filter, auth and other 4xx answers end the job at once;
  * - an invocation that would wait past `maxInvocationMs` hands the job to a fresh, delayed message, so no
  *   invocation comes near host.json's functionTimeout (30 minutes).
@@ -87,9 +88,14 @@ export function decide(failure: ProviderFailure, context: RetryContext, options:
   const failedForMs = now - context.callStartedAt + wait;
   const failingFor = context.failingForMs + failedForMs;
   if (failingFor > options.deadlineMs) {
+    // A picture the output check could not judge is withheld, never shown: the job ends saying which service failed.
+    const check = failure.code === 'SafetyCheckUnavailable';
     return {
       kind: 'fail',
-      error: { code: 'ProviderUnavailable', message: `The image service kept failing for ${Math.round(failingFor / 1000)} s. ${failure.message}` },
+      error: {
+        code: check ? 'SafetyCheckUnavailable' : 'ProviderUnavailable',
+        message: `${check ? 'The safety check for pictures' : 'The image service'} kept failing for ${Math.round(failingFor / 1000)} s. ${failure.message}`,
+      },
     };
   }
   const record = { error, until: now + wait, failedForMs };

@@ -9,6 +9,8 @@ import { InvalidProviderResponseError } from './imageProvider';
 /**
  * What a failed provider call means for the job. Permanent failures end the job at once (retrying a content
  * filter block or a bad key only spends money and time); transient ones are retried through the queue.
+ * The output check's calls to Content Safety fail the same two ways (safety/outputCheck.ts), with the code
+ * SafetyCheckUnavailable, so the worker's one retry policy covers them too.
  */
 export type ProviderFailure =
   | {
@@ -20,13 +22,13 @@ export type ProviderFailure =
     }
   | {
       readonly retryable: true;
-      readonly code: 'ProviderUnavailable' | 'ProviderRateLimited';
+      readonly code: 'ProviderUnavailable' | 'ProviderRateLimited' | 'SafetyCheckUnavailable';
       readonly message: string;
       /** The wait the provider asked for (retry-after-ms, retry-after), if it said. */
       readonly retryAfterMs?: number;
     };
 
-export type PermanentFailureCode = 'ContentFiltered' | 'ProviderAuthFailed' | 'ProviderRejected';
+export type PermanentFailureCode = 'ContentFiltered' | 'ProviderAuthFailed' | 'ProviderRejected' | 'SafetyCheckUnavailable';
 
 interface ContentFilterResult {
   filtered?: boolean;

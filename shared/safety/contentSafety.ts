@@ -3,6 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { TenantSafety } from '../access/tenants';
 import { createCredential } from '../storage/clients';
 import { judgeClassifierAnswers, serviceCategories, type ClassifierAnswers, type ClassifierFault, type ClassifierVerdict } from './classifierPolicy';
+import { imageForAnalysis } from './imageForAnalysis';
 
 /**
  * The classifier layer: Azure AI Content Safety through its official SDK (@azure-rest/ai-content-safety),
@@ -24,6 +25,13 @@ import { judgeClassifierAnswers, serviceCategories, type ClassifierAnswers, type
  *   errors: { error: { code, message, target?, details?, innererror? } } and an x-ms-error-code header
  * Both take at most 10,000 characters (overview, "Input requirements"); a longer prompt is checked in parts.
  * Rate limit (overview, "Query rates"): 1,000 requests per 10 seconds per operation on F0 and S0.
+ *
+ * The output check (safety/outputCheck.ts) uses the third operation, on every picture before anyone sees it,
+ * through the SDK's typed route:
+ *   POST {endpoint}/contentsafety/image:analyze?api-version=2024-09-01
+ *     { image: { content: <base64> }, categories: [Hate, SelfHarm, Sexual, Violence], outputType: FourSeverityLevels }
+ *     → { categoriesAnalysis: [{ category, severity: 0|2|4|6 }] }
+ * judged against the same per-school thresholds as the prompt (there is no Prompt Shields for pictures).
  */
 
 export const contentSafetyApiVersion = '2024-09-01';
@@ -49,9 +57,20 @@ export interface ClassifierResult extends ClassifierVerdict {
   readonly durationMs: number;
 }
 
+export interface ImageCheckResult extends ClassifierResult {
+  /** The service was sent a resized copy (safety/imageForAnalysis.ts), not the stored bytes. */
+  readonly resized: boolean;
+}
+
+export interface ImageCheckOptions {
+  readonly timeoutInMs: number;
+}
+
 export interface ContentSafety {
   /** The verdict for one prompt under a school's settings; throws ClassifierUnavailableError when there is none. */
   check(prompt: string, safety: TenantSafety): Promise<ClassifierResult>;
+  /** The verdict for one picture (PNG, JPEG or WebP bytes) under the same thresholds; throws ClassifierUnavailableError when there is none. */
+  checkImage(bytes: Buffer, safety: TenantSafety, options: ImageCheckOptions): Promise<ImageCheckResult>;
 }
 
 const maxCharsPerCall = 10_000;
@@ -126,7 +145,32 @@ export function createContentSafety(config: ContentSafetyConfig): ContentSafety 
     return detected;
   }
 
+  async function analyzeImage(content: Buffer, abortSignal: AbortSignal): Promise<ClassifierAnswers['categoriesAnalysis']> {
+    const response = await client.path('/image:analyze').post({
+      body: { image: { content: content.toString('base64') }, categories: [...serviceCategories], outputType: 'FourSeverityLevels' },
+      abortSignal,
+    });
+    if (isUnexpected(response)) throw statusFault(Number(response.status), response.headers);
+    const analysis: unknown = response.body.categoriesAnalysis;
+    if (!Array.isArray(analysis)) throw new ClassifierUnavailableError({ kind: 'malformed' });
+    return response.body.categoriesAnalysis;
+  }
+
   return {
+    async checkImage(bytes, safety, options) {
+      // Resizing is ours, not the service's: it happens before the clock starts, and its failure is not a fault of the service.
+      const image = await imageForAnalysis(bytes);
+      const startedAt = performance.now();
+      const signal = AbortSignal.timeout(options.timeoutInMs);
+      try {
+        const analysis = await againAfterConnectionFailure(() => analyzeImage(image.bytes, signal), signal);
+        // No attackDetected: Prompt Shields judges text only, so only the four categories can refuse a picture.
+        const verdict = judgeClassifierAnswers({ categoriesAnalysis: analysis }, safety);
+        return { ...verdict, durationMs: Math.round(performance.now() - startedAt), resized: image.resized };
+      } catch (error) {
+        throw faultOf(error, signal);
+      }
+    },
     async check(prompt, safety) {
       const startedAt = performance.now();
       const signal = AbortSignal.timeout(config.timeoutInMs);

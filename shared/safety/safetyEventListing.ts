@@ -28,7 +28,7 @@ export const safetyEventSchema = z
     createdDateTime: z.string(),
     layer: z.enum(safetyLayers).meta({
       description:
-        'Which layer refused: screen (word list), safeguarding (the self-harm signal lexicon), classifier (Azure AI Content Safety), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture).',
+        'Which layer refused: screen (word list), safeguarding (the self-harm signal lexicon), classifier (Azure AI Content Safety, on the prompt), providerPrompt or providerOutput (the image provider\'s own filter on the prompt or on the picture), outputCheck (Azure AI Content Safety, on the finished picture).',
     }),
     categories: z.array(z.string()).meta({
       description: 'hate, sexual, violence, selfHarm, promptAttack (classifier; the provider\'s own names for its filter), blockedTerms (screen), or selfHarm (safeguarding).',

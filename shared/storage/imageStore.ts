@@ -23,6 +23,8 @@ export interface ImageDetails {
 
 export interface ListedImage extends StoredImage {
   readonly call?: ImageDetails['call'];
+  /** The output check passed this picture (markChecked); never part of the job record. */
+  readonly outputChecked?: boolean;
 }
 
 /** The latest partial image of one picture while its job runs (a live preview). */
@@ -39,6 +41,11 @@ export interface ImageStore {
   save(jobId: string, index: number, bytes: Buffer, details: ImageDetails): Promise<void>;
   /** Saves an image's thumbnail (a small WebP) unless it exists. */
   saveThumbnail(jobId: string, index: number, webp: Buffer, size: { width: number; height: number }): Promise<void>;
+  /**
+   * Notes on the picture's blob that the output check passed it. The mark lives with the bytes it vouches for,
+   * so a redelivered message knows which stored pictures still need a check, whatever crashed in between.
+   */
+  markChecked(blobName: string): Promise<void>;
   /** The images saved for a job so far, by index, with their thumbnails where made. */
   list(jobId: string): Promise<ListedImage[]>;
   /** One image's bytes (an earlier job's picture an edit starts from), or undefined if it is gone. */
@@ -77,6 +84,8 @@ export const thumbnailBlobNameFor = (jobId: string, index: number) => `${jobId}.
  */
 const previewsPrefixFor = (jobId: string) => `${jobId}.previews/`;
 const previewBlobName = /\.previews\/(\d+)\.[a-z]+$/;
+/** Blob metadata on a picture the output check passed (markChecked). */
+const outputCheckedKey = 'outputcheck';
 /** A preview link is fetched at once and replaced on the next poll: nothing should keep it. */
 const previewCacheControl = 'private, no-store';
 
@@ -106,6 +115,17 @@ export function createImageStore(container: ContainerClient): ImageStore {
         cacheControl,
         metadata: { width: String(size.width), height: String(size.height) },
       });
+    },
+    async markChecked(blobName) {
+      const blob = container.getBlobClient(blobName);
+      try {
+        const { metadata, etag } = await blob.getProperties();
+        // Set Blob Metadata replaces all of it: keep what save wrote (size, usage), under the ETag just read.
+        await blob.setMetadata({ ...metadata, [outputCheckedKey]: 'passed' }, etag ? { conditions: { ifMatch: etag } } : {});
+      } catch (error) {
+        // Gone: the job was deleted or canceled meanwhile, and its pictures with it.
+        if (!isStatus(error, 404)) throw error;
+      }
     },
     read: (blobName) => downloadIfExists(container.getBlobClient(blobName)),
     async sizeOf(blobName) {
@@ -156,6 +176,7 @@ export function createImageStore(container: ContainerClient): ImageStore {
         const revisedPrompt = metadata['revisedprompt'] ? safeDecode(metadata['revisedprompt']) : undefined;
         const usage = /^(\d+),(\d+),(\d+)$/.exec(metadata['usage'] ?? '');
         images.push({
+          ...(metadata[outputCheckedKey] === 'passed' ? { outputChecked: true } : {}),
           index: Number(match[1]),
           blobName: blob.name,
           width: Number(metadata['width']),

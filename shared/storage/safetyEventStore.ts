@@ -11,8 +11,8 @@ import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirs
  * the natural order is newest first, as in the job index (jobIndex.ts).
  */
 
-/** `safeguarding`: the self-harm signal lexicon (safety/safeguarding.ts), read before the screen. */
-export const safetyLayers = ['screen', 'safeguarding', 'classifier', 'providerPrompt', 'providerOutput'] as const;
+/** `safeguarding`: the self-harm signal lexicon (safety/safeguarding.ts), read before the screen; `outputCheck`: the finished picture. */
+export const safetyLayers = ['screen', 'safeguarding', 'classifier', 'providerPrompt', 'providerOutput', 'outputCheck'] as const;
 export type SafetyLayer = (typeof safetyLayers)[number];
 
 export interface NewSafetyEvent {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { startContentSafetyService, type ContentSafetyService } from '../../../local/contentSafety/contentSafetyService';
 import { defaultSafety } from '../../../shared/access/tenants';
 import { ClassifierUnavailableError, contentSafetyApiVersion, createContentSafety } from '../../../shared/safety/contentSafety';
@@ -72,5 +74,97 @@ describe('the local Content Safety stand-in', () => {
     const error = await closed.check('a cat', defaultSafety).catch((thrown: unknown) => thrown);
     assert.ok(error instanceof ClassifierUnavailableError);
     assert.deepEqual(error.fault, { kind: 'network' });
+  });
+
+  /** A plain picture of this size and format, as the image service might make one. */
+  const picture = (width: number, height: number, format: 'png' | 'jpeg' | 'webp' = 'png') =>
+    sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } }).toFormat(format).toBuffer();
+  const imageCalls = () => service.calls().filter((call) => call.operation === 'imageAnalyze');
+
+  it('answers image:analyze with the four categories, severity 0 (it cannot see), and logs the picture it got', async () => {
+    const bytes = await picture(1024, 768);
+    const response = await post(`image:analyze?api-version=${contentSafetyApiVersion}`, { image: { content: bytes.toString('base64') }, categories: ['Hate', 'SelfHarm', 'Sexual', 'Violence'], outputType: 'FourSeverityLevels' });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), {
+      categoriesAnalysis: [
+        { category: 'Hate', severity: 0 },
+        { category: 'SelfHarm', severity: 0 },
+        { category: 'Sexual', severity: 0 },
+        { category: 'Violence', severity: 0 },
+      ],
+    });
+    assert.deepEqual(imageCalls().at(-1)?.image, { width: 1024, height: 768, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  });
+
+  it('refuses what the service documents it refuses: no picture, blobUrl with content, a non-image, under 50 px, over 4 MB, no key or api-version', async () => {
+    const url = `image:analyze?api-version=${contentSafetyApiVersion}`;
+    const content = (await picture(100, 100)).toString('base64');
+    const bodies: unknown[] = [
+      {},
+      { image: { content, blobUrl: 'https://example.invalid/a.png' } },
+      { image: { content: Buffer.from('not a picture').toString('base64') } },
+      { image: { content: (await picture(40, 200)).toString('base64') } },
+      { image: { content: Buffer.alloc(4 * 1024 * 1024 + 1).toString('base64') } },
+      { image: { content }, outputType: 'EightSeverityLevels' },
+    ];
+    for (const body of bodies) {
+      const response = await post(url, body);
+      assert.equal(response.status, 400, JSON.stringify(body).slice(0, 80));
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'InvalidRequestBody');
+    }
+    assert.equal((await post(url, { image: { content } }, {})).status, 401);
+    assert.equal((await post('image:analyze', { image: { content } })).status, 404);
+  });
+
+  it('flags pictures by rule (all of them, or the one with a hash), for our client to judge under the school\'s thresholds', async () => {
+    const client = createContentSafety({ endpoint: service.url, apiKey: 'any', timeoutInMs: 2000 });
+    const options = { timeoutInMs: 2000 };
+    const flagged = await picture(512, 512);
+    const other = await picture(512, 512, 'jpeg');
+    assert.deepEqual(await client.checkImage(flagged, defaultSafety, options).then(({ refused, categories, resized }) => ({ refused, categories, resized })), { refused: false, categories: [], resized: false });
+    service.addRule({ operation: 'imageAnalyze', sha256: createHash('sha256').update(flagged).digest('hex'), severities: { Violence: 4, Sexual: 2 } });
+    assert.deepEqual((await client.checkImage(flagged, defaultSafety, options)).categories, ['sexual', 'violence']);
+    assert.equal((await client.checkImage(other, defaultSafety, options)).refused, false, 'another picture is not flagged');
+    const lenient = { ...defaultSafety, thresholds: { ...defaultSafety.thresholds, violence: 6 as const, sexual: 4 as const } };
+    assert.equal((await client.checkImage(flagged, lenient, options)).refused, false, 'the school\'s thresholds decide');
+    service.clearRules();
+    service.addRule({ operation: 'imageAnalyze', severities: { SelfHarm: 6 }, times: 1 });
+    assert.deepEqual((await client.checkImage(other, defaultSafety, options)).categories, ['selfHarm']);
+    assert.equal((await client.checkImage(other, defaultSafety, options)).refused, false, 'times: 1');
+    service.clearRules();
+  });
+
+  it('sends a picture over 2,048 px as a resized copy, and a small one as it is', async () => {
+    const client = createContentSafety({ endpoint: service.url, apiKey: 'any', timeoutInMs: 5000 });
+    const large = await picture(3840, 2160);
+    const result = await client.checkImage(large, defaultSafety, { timeoutInMs: 5000 });
+    assert.equal(result.resized, true);
+    assert.deepEqual(
+      (({ width, height }) => ({ width, height }))(imageCalls().at(-1)?.image ?? { width: 0, height: 0 }),
+      { width: 2048, height: 1152 },
+    );
+    const small = await picture(1024, 1024, 'webp');
+    assert.equal((await client.checkImage(small, defaultSafety, { timeoutInMs: 2000 })).resized, false);
+    assert.equal(imageCalls().at(-1)?.image?.sha256, createHash('sha256').update(small).digest('hex'), 'the stored bytes themselves');
+  });
+
+  it('gives image faults only to rules for images, as the fault policy expects them: 5xx, 429, a hang past the timeout', async () => {
+    const client = createContentSafety({ endpoint: service.url, apiKey: 'any', timeoutInMs: 2000 });
+    const bytes = await picture(256, 256);
+    const faultOf = async (timeoutInMs = 2000) => {
+      const error = await client.checkImage(bytes, defaultSafety, { timeoutInMs }).catch((thrown: unknown) => thrown);
+      assert.ok(error instanceof ClassifierUnavailableError, String(error));
+      return error.fault;
+    };
+    service.addRule({ fault: { kind: 'serverError' } });
+    assert.equal((await client.checkImage(bytes, defaultSafety, { timeoutInMs: 2000 })).refused, false, 'a rule without an operation is for the text operations');
+    service.clearRules();
+    service.addRule({ operation: 'imageAnalyze', fault: { kind: 'serverError', status: 503 }, times: 1 });
+    service.addRule({ operation: 'imageAnalyze', fault: { kind: 'rateLimit', retryAfterSeconds: 4 }, times: 1 });
+    service.addRule({ operation: 'imageAnalyze', fault: { kind: 'hang' }, times: 1 });
+    assert.deepEqual(await faultOf(), { kind: 'status', status: 503 });
+    assert.deepEqual(await faultOf(), { kind: 'status', status: 429, retryAfterInSeconds: 4 });
+    assert.deepEqual(await faultOf(300), { kind: 'timeout' });
+    service.clearRules();
   });
 });

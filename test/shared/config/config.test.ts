@@ -163,11 +163,22 @@ describe('the content safety classifier settings', () => {
     assert.deepEqual(config.contentSafety, { endpoint: 'https://cs-x.cognitiveservices.azure.com/', clientId: 'client-1', timeoutInMs: 2000 });
   });
 
+  it('turn the output check on wherever the classifier is (10 s a picture by default), and off with OUTPUT_CHECK=off', () => {
+    const endpoint = { CONTENT_SAFETY_ENDPOINT: 'http://127.0.0.1:8090' };
+    assert.deepEqual(loadConfig({ ...azureLocal, ...endpoint }).outputCheck, { timeoutInMs: 10_000 });
+    assert.deepEqual(loadConfig({ ...azureLocal, ...endpoint, OUTPUT_CHECK: 'on', OUTPUT_CHECK_TIMEOUT_MS: '1500' }).outputCheck, { timeoutInMs: 1500 });
+    assert.equal(loadConfig({ ...azureLocal, ...endpoint, OUTPUT_CHECK: 'off' }).outputCheck, undefined);
+    assert.equal(loadConfig({ ...azure, CONTENT_SAFETY_ENDPOINT: 'https://cs-x.cognitiveservices.azure.com/', OUTPUT_CHECK: 'off' }).outputCheck, undefined, 'a school may rely on the provider\'s filter alone, in Azure too');
+    assert.equal(loadConfig(azureLocal).outputCheck, undefined, 'no endpoint (local only): nothing to ask');
+  });
+
   const wrong: Array<[string, Record<string, string | undefined>, RegExp]> = [
     ['no classifier in Azure', azure, /CONTENT_SAFETY_ENDPOINT is required in Azure/],
     ['a classifier key in Azure', { ...azure, CONTENT_SAFETY_ENDPOINT: 'https://cs-x.cognitiveservices.azure.com', CONTENT_SAFETY_KEY: 'k' }, /CONTENT_SAFETY_KEY is for the local stand-in only/],
     ['a classifier endpoint that is not a URL', { ...azureLocal, CONTENT_SAFETY_ENDPOINT: 'cs-x' }, /CONTENT_SAFETY_ENDPOINT must be an http\(s\) URL/],
     ['a classifier timeout out of range', { ...azureLocal, CONTENT_SAFETY_TIMEOUT_MS: '50' }, /CONTENT_SAFETY_TIMEOUT_MS must be a whole number from 100 to 30000/],
+    ['an output check that is neither on nor off', { ...azureLocal, CONTENT_SAFETY_ENDPOINT: 'http://127.0.0.1:8090', OUTPUT_CHECK: 'yes' }, /OUTPUT_CHECK must be on or off/],
+    ['an output check timeout out of range', { ...azureLocal, OUTPUT_CHECK_TIMEOUT_MS: '60001' }, /OUTPUT_CHECK_TIMEOUT_MS must be a whole number from 100 to 60000/],
   ];
   for (const [name, env, message] of wrong) {
     it(`stops start-up on ${name}, naming the setting`, () => {

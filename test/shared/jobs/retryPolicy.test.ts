@@ -63,6 +63,16 @@ describe('retry policy (pure)', () => {
     assert.equal(decide(serverError, context({ failingForMs: 898_000 }), policy).kind, 'wait');
   });
 
+  it('retries an output check that could not be done as any transient failure, and fails it closed as SafetyCheckUnavailable at the deadline', () => {
+    const checkFailed: ProviderFailure = { retryable: true, code: 'SafetyCheckUnavailable', message: 'The content safety service answered 500.' };
+    assert.equal(decide(checkFailed, context(), policy).kind, 'wait');
+    assert.equal(decide(checkFailed, context({ transientFailures: 2 }), policy).kind, 'retryLater');
+    const decision = decide(checkFailed, context({ failingForMs: 899_500 }), policy);
+    assert.ok(decision.kind === 'fail');
+    assert.equal(decision.error.code, 'SafetyCheckUnavailable');
+    assert.match(decision.error.message, /^The safety check for pictures kept failing for 901 s\. The content safety service answered 500\.$/);
+  });
+
   it('ends the job at once for permanent failures, keeping source and categories', () => {
     const decision = decide({ retryable: false, code: 'ContentFiltered', message: 'blocked', source: 'output', categories: ['violence'] }, context(), policy);
     assert.deepEqual(decision, { kind: 'fail', error: { code: 'ContentFiltered', message: 'blocked', source: 'output', categories: ['violence'] } });
