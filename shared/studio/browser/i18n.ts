@@ -87,7 +87,8 @@ const en: Strings = {
       case 'ServiceBusy':
         return 'Lots of people are making pictures right now. Try again in a moment.';
       case 'SafetyCheckUnavailable':
-        return 'We cannot check ideas right now, so we cannot draw them. Please try again in a little while.';
+        // At submit (the idea) or in the worker (the finished picture, which is then not shown).
+        return 'We cannot check ideas and pictures right now, so we cannot show them. Please try again in a little while.';
       case 'SessionExpired':
         return 'This studio link has expired. Ask your teacher to open the studio again.';
       case 'SessionInvalid':
@@ -147,7 +148,7 @@ const nl: Strings = {
       case 'ServiceBusy':
         return 'Er maken nu heel veel mensen tekeningen. Probeer het zo nog eens.';
       case 'SafetyCheckUnavailable':
-        return 'We kunnen ideeën nu niet controleren, dus we kunnen ze ook niet tekenen. Probeer het over een tijdje opnieuw.';
+        return 'We kunnen ideeën en tekeningen nu niet controleren, dus we kunnen ze ook niet laten zien. Probeer het over een tijdje opnieuw.';
       case 'SessionExpired':
         return 'Deze studiolink is verlopen. Vraag je leraar om de studio opnieuw te openen.';
       case 'SessionInvalid':
