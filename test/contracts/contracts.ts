@@ -63,12 +63,28 @@ function convert(node: Json, definitions: JsonObject, closed: boolean): Json {
     if (annotationOnly.has(key) || key.startsWith('x-')) continue;
     if (key === '$ref' && typeof value === 'string') out[key] = `#/definitions/${value.split('/').pop() ?? ''}`;
     else if (key === 'properties' && isObject(value)) out[key] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, convert(child, definitions, closed)]));
+    // The parts of an allOf stay open: each sees the whole object; the schema that combines them is closed.
+    else if (key === 'allOf') out[key] = convert(value, definitions, false);
     else out[key] = convert(value, definitions, closed);
   }
-  if (closed && isObject(out['properties']) && out['additionalProperties'] === undefined) {
-    out['propertyNames'] = { enum: [...propertyNamesOf(out, definitions, new Set())] };
+  const composed = isObject(out['properties']) || Array.isArray(out['allOf']);
+  if (closed && composed && out['additionalProperties'] === undefined && out['anyOf'] === undefined && out['oneOf'] === undefined) {
+    const names = propertyNamesOf(out, definitions, new Set());
+    if (names.size > 0) out['propertyNames'] = { enum: [...names] };
   }
   return node['nullable'] === true ? { anyOf: [out, { type: 'null' }] } : out;
+}
+
+function collectAllOfRefs(node: Json | undefined, found: Set<string>): void {
+  if (Array.isArray(node)) for (const item of node) collectAllOfRefs(item, found);
+  else if (isObject(node)) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'allOf' && Array.isArray(value)) {
+        for (const part of value) if (isObject(part) && typeof part['$ref'] === 'string') found.add(part['$ref'].split('/').pop() ?? '');
+      }
+      collectAllOfRefs(value, found);
+    }
+  }
 }
 
 /** Property names a schema allows: its own and those of its `allOf` parts (references followed). */
@@ -110,6 +126,11 @@ export class Contract {
     this.definitions = raw;
   }
 
+  /** The path of the full vendor file this was extracted from. */
+  get sourcePath(): string {
+    return typeof this.source['path'] === 'string' ? this.source['path'] : '';
+  }
+
   static read(file: string): Contract {
     return new Contract(readJsonFile(file));
   }
@@ -142,7 +163,8 @@ export class Contract {
     const responses = this.operation(route)['responses'];
     if (!isObject(responses)) return null;
     const response = responses[String(status)] ?? responses['default'];
-    if (!isObject(response)) return null;
+    // OpenAI's image operations declare only their 200 answers: an error answer is its API's ErrorResponse.
+    if (!isObject(response)) return status >= 400 && this.definitions['ErrorResponse'] ? { $ref: '#/components/schemas/ErrorResponse' } : null;
     if (isObject(response['content'])) {
       const media = response['content'][contentType];
       return isObject(media) ? (media['schema'] ?? null) : null;
@@ -153,7 +175,12 @@ export class Contract {
   /** A validator for a schema of this contract; `closed` refuses properties the contract does not name. */
   validator(schema: Json, options: { readonly closed: boolean }): Validator {
     if (schema === null) throw new Error('no schema to validate against');
-    const definitions = Object.fromEntries(Object.entries(this.definitions).map(([name, value]) => [name, convert(value, this.definitions, options.closed)]));
+    // A definition that some allOf names is a part, and stays open (see convert).
+    const parts = new Set<string>();
+    collectAllOfRefs(this.definitions, parts);
+    const definitions = Object.fromEntries(
+      Object.entries(this.definitions).map(([name, value]) => [name, convert(value, this.definitions, options.closed && !parts.has(name))]),
+    );
     const root = convert(schema, this.definitions, options.closed);
     const validate = this.ajv.compile({ ...(isObject(root) ? root : { allOf: [root] }), definitions });
     return (value) => {

@@ -23,6 +23,8 @@ type JsonObject = { [key: string]: Json };
 interface Recipe {
   /** The operations we call: path and method in the full spec. */
   readonly operations: readonly { readonly path: string; readonly method: string }[];
+  /** Schemas kept although no operation references them (`#/components/schemas/…`), and why. */
+  readonly extraSchemas?: readonly { readonly ref: string; readonly why: string }[];
 }
 
 export const recipes: Readonly<Record<string, Recipe>> = {
@@ -37,6 +39,7 @@ export const recipes: Readonly<Record<string, Recipe>> = {
       { path: '/images/generations', method: 'post' },
       { path: '/images/edits', method: 'post' },
     ],
+    extraSchemas: [{ ref: '#/components/schemas/ErrorResponse', why: 'the image operations declare only their 200 answers; this is the error body of OpenAI\'s API' }],
   },
   'content-safety': {
     operations: [
@@ -78,6 +81,7 @@ export function extractSpec(document: JsonObject, recipe: Recipe): JsonObject {
     paths[route] = { ...(isObject(paths[route]) ? paths[route] : {}), [method]: operation };
     refsIn(operation, pending);
   }
+  for (const { ref } of recipe.extraSchemas ?? []) pending.add(ref);
   const taken = new Map<string, Json>();
   for (const ref of pending) {
     if (taken.has(ref)) continue;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findContract, missingContract, readJsonFile } from '../contracts/contracts';
-import type { AvmModuleContract, AvmParameter } from '../contracts/extract';
+import { z } from 'zod';
+import type { AvmParameter } from '../contracts/extract';
 import { avmModuleCalls, readInfraBicep, resourceTypeReferences, type BicepValue } from './bicepModules';
 import { publishedResourceApiVersions } from './resourceApiVersions';
 
@@ -26,9 +27,20 @@ function typeFits(value: BicepValue, parameter: AvmParameter): boolean {
   return armType === value.type;
 }
 
-function contractOf(module: string, version: string): AvmModuleContract | undefined {
+/** What extract.ts writes for a module version (extract.ts AvmModuleContract), checked as it is read. */
+const moduleContractSchema = z.object({
+  module: z.string(),
+  version: z.string(),
+  source: z.object({ repository: z.string(), path: z.string(), tag: z.string(), commit: z.string(), date: z.string() }),
+  parameters: z.record(
+    z.string(),
+    z.object({ type: z.string(), required: z.boolean(), nullable: z.boolean(), allowedValues: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional() }),
+  ),
+});
+
+function contractOf(module: string, version: string): z.infer<typeof moduleContractSchema> | undefined {
   const file = findContract(`avm/${module.replace(/\//g, '+')}@${version}.json`);
-  return file ? (readJsonFile(file) as unknown as AvmModuleContract) : undefined;
+  return file ? moduleContractSchema.parse(readJsonFile(file)) : undefined;
 }
 
 describe('infra/ against the registry modules and resource API versions it names', () => {
