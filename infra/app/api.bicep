@@ -39,7 +39,9 @@ var identitySettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
 
-module api 'br/public:avm/res/web/site:0.9.0' = {
+// 0.15.1: the newest version with both functionAppConfig (Flex Consumption, from 0.10.0) and appSettingsKeyValuePairs
+// (replaced by configs in 0.16.0); 0.9.0 has no functionAppConfig, which test/infra/avmModules.test.ts found.
+module api 'br/public:avm/res/web/site:0.15.1' = {
   name: '${serviceName}-flex-consumption'
   params: {
     kind: 'functionapp,linux'

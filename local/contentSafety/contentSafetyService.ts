@@ -86,7 +86,8 @@ const imageFormats = new Set(['jpeg', 'png', 'gif', 'tiff', 'webp']);
 const serviceCategories: readonly ServiceCategory[] = ['Hate', 'SelfHarm', 'Sexual', 'Violence'];
 
 function serviceError(status: number, code: string, message: string) {
-  return { status, body: { error: { code, message, details: [], innererror: { code, message } } } };
+  // Azure.Core.Foundations.InnerError has code and innererror only (contentsafety.json 2024-09-01).
+  return { status, body: { error: { code, message, details: [], innererror: { code } } } };
 }
 
 /** The service names an error's code in a header too (the REST spec's x-ms-error-code). */

@@ -84,6 +84,15 @@ function openAiError(status: number, message: string, param?: string, code?: str
   return { status, body: { error: { message, type: 'invalid_request_error', param: param ?? null, code: code ?? null } } };
 }
 
+/**
+ * A service error in each cloud's published shape: Azure's dalleErrorResponse `{ error: { code, message } }`
+ * (code and message from errorBase; inference spec 2025-04-01-preview), OpenAI's ErrorResponse, whose Error
+ * requires `type`, `message`, `param` and `code` (openai-openapi). The openai client reads either.
+ */
+function serviceError(cloud: Cloud, azureCode: string, openAiType: string, message: string) {
+  return cloud === 'openai' ? { error: { message, type: openAiType, param: null, code: null } } : { error: { code: azureCode, message } };
+}
+
 /** The parameters the Images API knows; anything else is refused as the provider does. */
 const knownParameters = new Set([
   'prompt', 'model', 'n', 'size', 'quality', 'style', 'response_format', 'output_format', 'output_compression',
@@ -374,9 +383,8 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
     }
     const authorized = Boolean(req.headers['api-key']) || /^Bearer\s+\S+/i.test(String(req.headers['authorization'] ?? ''));
     if (!authorized) {
-      return send(res, 401, {
-        error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' },
-      });
+      const message = 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.';
+      return send(res, 401, serviceError(deployment === undefined ? 'openai' : 'azure-openai', '401', 'invalid_request_error', message));
     }
     let body: Record<string, unknown>;
     let edit: { images: Buffer[]; mask?: Buffer } | undefined;
@@ -418,11 +426,11 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
         const headers: Record<string, string> = {};
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
         if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-        return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier. Please retry after the time in the Retry-After header.' } }, headers);
+        return send(res, 429, serviceError(cloud, '429', 'rate_limit_exceeded', 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier. Please retry after the time in the Retry-After header.'), headers);
       }
       case 'serverError':
         record(fault.status ?? 500, fault.kind);
-        return send(res, fault.status ?? 500, { error: { code: 'InternalServerError', message: 'The server had an error while processing your request.' } });
+        return send(res, fault.status ?? 500, serviceError(cloud, 'InternalServerError', 'server_error', 'The server had an error while processing your request.'));
       case 'contentFilter': {
         if (fault.stage === 'output') break; // the picture is made first, then blocked (below)
         record(400, fault.kind);
@@ -431,7 +439,7 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
       }
       case 'unauthorized':
         record(401, fault.kind);
-        return send(res, 401, { error: { code: 'PermissionDenied', message: 'Principal does not have access to API/Operation.' } });
+        return send(res, 401, serviceError(cloud, 'PermissionDenied', 'invalid_request_error', 'Principal does not have access to API/Operation.'));
       case 'hang':
         record(0, fault.kind);
         state.hold(res);
@@ -451,7 +459,7 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
     const overQuota = quotaWait();
     if (overQuota > 0) {
       record(429, 'rateLimit');
-      return send(res, 429, { error: { code: '429', message: 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.' } }, { 'retry-after': String(overQuota) });
+      return send(res, 429, serviceError(cloud, '429', 'rate_limit_exceeded', 'Requests to the Images_Generations Operation have exceeded the rate limit of your current tier.'), { 'retry-after': String(overQuota) });
     }
     const profile = modelFor(deployment, body['model']);
     const refused = options.refuseStreaming ? (['stream', 'partial_images'] as const).find((name) => body[name] !== undefined) : undefined;
@@ -507,9 +515,10 @@ export function startImageService(options: ImageServiceOptions = {}): Promise<Im
     return send(res, 200, {
       created: Math.floor(Date.now() / 1000),
       data,
-      ...(profile.parameters.outputFormat
-        ? { output_format: outputFormat, size, quality: body['quality'] ?? 'medium', usage: usageFor(prompt, n, size, body['quality']) }
-        : {}),
+      // Azure's generateImagesResponse (inference spec 2025-04-01-preview) has created, data and usage; the
+      // echo of output_format, size and quality is OpenAI's ImagesResponse only (docs/contracts.md).
+      ...(profile.parameters.outputFormat ? { usage: usageFor(prompt, n, size, body['quality']) } : {}),
+      ...(profile.parameters.outputFormat && cloud === 'openai' ? { output_format: outputFormat, size, quality: body['quality'] ?? 'medium' } : {}),
     });
   }
 

@@ -5,7 +5,7 @@ import { contentTypes, fileExtensions } from './modelCatalogue';
 import { readImageStream, type ImageStreamEvent, type PartialImage } from './imageStream';
 import type { ImageProviderConfig } from '../config/config';
 import { createCredential } from '../storage/clients';
-import type { ModelEntry, OutputFormat } from './modelCatalogue';
+import type { Cloud, ModelEntry, OutputFormat } from './modelCatalogue';
 
 /**
  * The image model behind one small interface, through the official `openai` client. Azure OpenAI is keyless
@@ -21,7 +21,10 @@ export interface ImageGenerationRequest {
   readonly style?: string;
   readonly outputFormat: OutputFormat;
   readonly outputCompression?: number;
-  /** A keyed hash of tenant and student (never the raw id): the provider's abuse monitoring sees one user. */
+  /**
+   * A keyed hash of tenant and student (never the raw id): the provider's abuse monitoring sees one user. Sent
+   * as `safety_identifier` to OpenAI and as `user` to Azure (the catalogue's requestContract says which).
+   */
   readonly safetyIdentifier?: string;
   /** Live previews: stream, asking for this many partial images (1-3); 0 or absent: one plain answer. */
   readonly partialImages?: number;
@@ -85,6 +88,16 @@ export function createImageProvider(
   const clientOptions = {
     timeout: options.timeoutInSeconds * 1000,
     maxRetries: options.maxRetries,
+  };
+  const cloud: Cloud = config.kind === 'azure-openai' ? 'azure-openai' : 'openai';
+  // What this cloud's published contract takes (docs/contracts.md): Azure documents `user`, not
+  // `safety_identifier` or `moderation` (its content filter is the deployment's RAI policy).
+  const contract = profile.requestContract[cloud];
+  const sendsModeration = profile.parameters.moderation && !contract.omitted.includes('moderation');
+  /** The keyed hash of tenant and student (never the raw id), in the field this cloud documents. */
+  const endUser = (request: ImageGenerationRequest): { user: string } | { safety_identifier: string } | Record<string, never> => {
+    if (!profile.parameters.safetyIdentifier || !request.safetyIdentifier || contract.endUserField === null) return {};
+    return contract.endUserField === 'user' ? { user: request.safetyIdentifier } : { safety_identifier: request.safetyIdentifier };
   };
   let credential: TokenCredential | undefined;
   let client: OpenAI;
@@ -157,9 +170,8 @@ export function createImageProvider(
         ...(parameters.outputFormat ? { output_format: request.outputFormat } : {}),
         ...(parameters.outputCompression && request.outputCompression !== undefined ? { output_compression: request.outputCompression } : {}),
         // A school service: the provider's standard moderation, never "low".
-        ...(parameters.moderation ? { moderation: 'auto' as const } : {}),
-        // Not `user` (deprecated): a keyed hash that names no student.
-        ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
+        ...(sendsModeration ? { moderation: 'auto' as const } : {}),
+        ...endUser(request),
       };
       return streamed(request, () => client.images.generate(params), (partialImages, signal) =>
         client.images.generate({ ...params, stream: true, partial_images: partialImages }, { signal }),
@@ -180,7 +192,7 @@ export function createImageProvider(
         ...(parameters.outputFormat ? { output_format: request.outputFormat } : {}),
         ...(parameters.outputCompression && request.outputCompression !== undefined ? { output_compression: request.outputCompression } : {}),
         // The edits endpoint has no moderation parameter: the provider's default (auto) applies.
-        ...(parameters.safetyIdentifier && request.safetyIdentifier ? { safety_identifier: request.safetyIdentifier } : {}),
+        ...endUser(request),
       };
       return streamed(request, () => client.images.edit(params), (partialImages, signal) =>
         client.images.edit({ ...params, stream: true, partial_images: partialImages }, { signal }),

@@ -47,6 +47,22 @@ const sizeRuleSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * How the call is shaped for one cloud's published contract (its API spec, checked by test/contracts/; the
+ * answers and their evidence are in docs/contracts.md): optional parameters the model takes elsewhere but this
+ * cloud does not document are not sent; the pseudonymous end-user id goes in the field the cloud documents;
+ * whatever is sent although the cloud's spec lacks it names the evidence that the cloud takes it.
+ */
+const cloudRequestSchema = z.strictObject({
+  omitted: z.array(z.enum(['moderation'])),
+  /** null when the model takes no end-user id. */
+  endUserField: z.enum(['user', 'safety_identifier']).nullable(),
+  beyondSpec: z.array(
+    z.strictObject({ parameter: z.string().min(1), operations: z.array(z.enum(['generations', 'edits'])).min(1), evidence: z.string().min(10) }),
+  ),
+  source: z.string().min(10),
+});
+
 const tokenPrices = z.strictObject({ textInput: z.number().nonnegative(), imageInput: z.number().nonnegative(), imageOutput: z.number().nonnegative() });
 
 const modelEntrySchema = z.strictObject({
@@ -75,6 +91,7 @@ const modelEntrySchema = z.strictObject({
     edits: z.boolean(),
     safetyIdentifier: z.boolean(),
   }),
+  requestContract: z.strictObject({ 'azure-openai': cloudRequestSchema, openai: cloudRequestSchema }),
   /**
    * Live previews: the model streams partial images (`stream: true`, `partial_images`) in these clouds, for
    * generations and edits; null when it cannot. Each partial costs the provider's extra output tokens.
@@ -116,6 +133,7 @@ export const catalogueSchema = z.strictObject({
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type SizeRule = ModelEntry['sizes'];
 export type Lifecycle = z.infer<typeof lifecycleSchema>;
+export type CloudRequestContract = z.infer<typeof cloudRequestSchema>;
 
 /** Parses a catalogue and checks what the schema cannot: unique names, shapes valid under the size rule. */
 export function parseCatalogue(value: unknown): ModelEntry[] {

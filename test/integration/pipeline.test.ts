@@ -147,21 +147,24 @@ describe('job pipeline (gpt-image-2)', () => {
     assert.equal((await fetch(again.result!.images![0]!.url)).status, 200, 'reading the job again gives links that work');
   });
 
-  it('sends the safety parameters of today: moderation auto and a keyed safety_identifier, never user', async () => {
+  // This stack calls the Azure route: Azure's contract documents `user` for the end-user id and has no
+  // `moderation` (the deployment's content filter applies); OpenAI gets safety_identifier and moderation
+  // auto (test/contracts/imageProvider.contract.test.ts, docs/contracts.md).
+  it('sends Azure the safety parameters its contract names: a keyed user id, no moderation or safety_identifier', async () => {
     const marker = `safety-${Date.now()}`;
     const job = await submitAndWait({ prompt: `A kite over the dunes ${marker}`, user: 'student-0042' });
     assert.equal(job.status, 'Succeeded', JSON.stringify(job.error));
     const [call] = stack.imageService.calls().filter((c) => c.prompt.includes(marker));
-    assert.equal(call?.parameters['moderation'], 'auto');
-    assert.equal(call?.parameters['user'], undefined);
-    const identifier = String(call?.parameters['safety_identifier']);
+    assert.equal(call?.parameters['moderation'], undefined);
+    assert.equal(call?.parameters['safety_identifier'], undefined);
+    const identifier = String(call?.parameters['user']);
     assert.match(identifier, /^edu4all-[0-9a-f]{32}$/);
     assert.ok(!identifier.includes('0042'));
     const again = await submitAndWait({ prompt: `A kite over the sea ${marker}-2`, user: 'student-0042' });
     const other = await submitAndWait({ prompt: `A kite over the hills ${marker}-3`, user: 'student-0043' });
     assert.equal(again.status, 'Succeeded');
     assert.equal(other.status, 'Succeeded');
-    const identifierOf = (text: string) => stack.imageService.calls().find((c) => c.prompt.includes(text))?.parameters['safety_identifier'];
+    const identifierOf = (text: string) => stack.imageService.calls().find((c) => c.prompt.includes(text))?.parameters['user'];
     assert.equal(identifierOf(`${marker}-2`), identifier, 'stable per student');
     assert.notEqual(identifierOf(`${marker}-3`), identifier, 'different per student');
   });
