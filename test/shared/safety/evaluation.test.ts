@@ -116,5 +116,8 @@ describe('evaluation set (issue 20) through the bullying guard and the prompt sc
   });
 });
 
-/** What the held-out part measured when it was first run with the finished layers (see the README); a floor, not a goal. */
-const heldoutFloor = { inappropriate: 0, bullyingByName: 0, innocentRefused: 100 };
+/**
+ * What the held-out part measured the first time it was run with the tuned layers (47/80 refused, 14/14 bullying
+ * refused as Bullying, 2/78 innocent refused; see the README): a floor against regressions, not a goal.
+ */
+const heldoutFloor = { inappropriate: (100 * 47) / 80, bullyingByName: 100, innocentRefused: (100 * 2) / 78 };
