@@ -42,7 +42,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads' | 'images'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'bullyingGuard' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads' | 'images'
 >;
 
 export interface Submitted {
@@ -71,6 +71,16 @@ export async function submitJob(services: SubmitServices, tenant: Tenant, option
     throw new BadRequestError('WebhooksNotConfigured', 'callbackUrl needs a webhook signing secret for this school, which the service operator sets (TENANTS webhook.secrets).', {
       target: 'callbackUrl',
     });
+  }
+  // Before the screen, so a hurtful picture of a classmate is answered as what it is, even where a listed word is in it too.
+  const bullying = services.bullyingGuard.check(request.prompt);
+  if (bullying.refused) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['bullying'], request }, log);
+    throw new BadRequestError(
+      'PromptBlocked',
+      'The prompt makes fun of a real person (a classmate, a friend or a teacher). Pictures that make fun of real people can hurt them. Please make a kind picture, or leave the real person out.',
+      { target: 'prompt', innerCode: 'Bullying' },
+    );
   }
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {

@@ -83,7 +83,8 @@ export function createBullyingGuard(lists: BullyingLists): BullyingGuard {
     if (!first || !('literal' in first)) throw new Error(`bullying-references: "${template.text}" must start with a word, not a placeholder`);
     byFirstWord.set(first.literal, [...(byFirstWord.get(first.literal) ?? []), template]);
   }
-  const descriptorScreen: PromptScreen = createPromptScreen(lists.descriptors);
+  // No misspellings or reversals: descriptors are everyday words ("crying" is one letter from "drying").
+  const descriptorScreen: PromptScreen = createPromptScreen(lists.descriptors, { approximate: false });
 
   function slotMatches(slot: Slot, word: string, capitalised: Set<string>): boolean {
     switch (slot) {

@@ -31,8 +31,11 @@ export interface Strings {
   previewAlt(index: number): string;
   revisedPrompt(text: string): string;
   download(index: number): string;
-  /** A kind explanation for an error code (and, for ContentFiltered, whether the prompt or the picture). */
-  explain(code: string | undefined, source?: string): string;
+  /**
+   * A kind explanation for an error code (and, for ContentFiltered, whether the prompt or the picture; for
+   * PromptBlocked, the answer's innererror code: Bullying).
+   */
+  explain(code: string | undefined, source?: string, innerCode?: string): string;
 }
 
 const en: Strings = {
@@ -62,9 +65,12 @@ const en: Strings = {
   previewAlt: (index) => `Picture ${index + 1}, still being drawn`,
   revisedPrompt: (text) => `What the artist drew: ${text}`,
   download: (index) => `Download picture ${index + 1}`,
-  explain(code, source) {
+  explain(code, source, innerCode) {
     switch (code) {
       case 'PromptBlocked':
+        if (innerCode === 'Bullying') {
+          return 'This picture would make fun of a real person. Pictures like that can hurt, even as a joke. Try a kind picture of them instead — or a made-up character.';
+        }
         return 'Some words in your idea are not allowed for school pictures. Try describing it in another, friendly way — say what you would like to see.';
       case 'ContentFiltered':
         return source === 'output'
@@ -119,9 +125,12 @@ const nl: Strings = {
   previewAlt: (index) => `Tekening ${index + 1}, nog niet af`,
   revisedPrompt: (text) => `Wat er getekend is: ${text}`,
   download: (index) => `Download tekening ${index + 1}`,
-  explain(code, source) {
+  explain(code, source, innerCode) {
     switch (code) {
       case 'PromptBlocked':
+        if (innerCode === 'Bullying') {
+          return 'Deze tekening zou een echt iemand belachelijk maken. Zulke tekeningen kunnen pijn doen, ook als grapje. Maak een aardige tekening van die persoon — of verzin een eigen figuur.';
+        }
         return 'Sommige woorden in je idee mogen niet voor schooltekeningen. Beschrijf het op een andere, vriendelijke manier — vertel wat je wél wilt zien.';
       case 'ContentFiltered':
         return source === 'output'

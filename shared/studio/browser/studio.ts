@@ -187,7 +187,7 @@ async function main(): Promise<void> {
       .catch((error: unknown) => {
         const code = error instanceof ApiFailure ? error.code : undefined;
         if (error instanceof ApiFailure && error.status === 401) return showSessionProblem(strings, code);
-        message.textContent = strings.explain(code);
+        message.textContent = strings.explain(code, undefined, error instanceof ApiFailure ? error.innerCode : undefined);
         message.classList.add('kind');
       })
       .finally(() => {
