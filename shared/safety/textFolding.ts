@@ -176,8 +176,8 @@ const maxFragmentLength = 4;
 /**
  * A word split into three or four short pieces at any point ("na ke d", "dec apit ated"): each run of three
  * or four adjacent pieces of at most four letters, joined. Two pieces are joinedPairs' work, single letters
- * letterRuns'. The caller matches a join only against whole list words of five letters or more, and only
- * when a piece is not an everyday short word, so "a man in a hat" spells nothing.
+ * letterRuns'. A run of everyday short words only ("in de a") is not joined, and the caller matches a join
+ * only against whole refused words of five letters or more, so "a man in a hat" spells nothing listed.
  */
 export function fragmentJoins(words: readonly string[]): string[] {
   const joins: string[] = [];
