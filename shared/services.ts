@@ -9,6 +9,7 @@ import { lifecycleVerdict } from './provider/modelLifecycle';
 import { createPseudonyms, type Pseudonyms } from './access/pseudonyms';
 import { loadDefaultTerms, type PromptScreen } from './safety/promptScreen';
 import { createTenantScreens } from './safety/tenantScreens';
+import { createDefaultBullyingGuard, type BullyingGuard } from './safety/bullyingGuard';
 import type { Tenant } from './access/tenants';
 import { ConfigurationError } from './errors';
 import { createCounterStore } from './storage/counterStore';
@@ -45,6 +46,8 @@ export interface Services {
   readonly promptScreen: PromptScreen;
   /** The screen for one school: the default one with the tenant's safety.terms added and removed. */
   promptScreenFor(tenant: Tenant): PromptScreen;
+  /** Refuses pictures that make fun of a real, identifiable person (safety/bullyingGuard.ts). */
+  readonly bullyingGuard: BullyingGuard;
   /** The classifier layer (Azure AI Content Safety); undefined when CONTENT_SAFETY_ENDPOINT is empty (local only). */
   readonly contentSafety: ContentSafety | undefined;
   /** Refused prompts, for the school's teachers (Table storage, partition per tenant). */
@@ -137,6 +140,7 @@ export function createServices(config: AppConfig): Services {
     metaprompt,
     promptScreen: promptScreens.standard,
     promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
+    bullyingGuard: createDefaultBullyingGuard(),
     promptMaxChars,
     contentSafety: config.contentSafety ? createContentSafety(config.contentSafety) : undefined,
     safetyEvents,

@@ -77,7 +77,7 @@ export interface Stack {
 export type JsonObject = Record<string, unknown> & {
   id?: string;
   status?: string;
-  error?: { code?: string; message?: string; target?: string };
+  error?: { code?: string; message?: string; target?: string; innererror?: { code?: string } };
   result?: { images?: Array<{ url: string; width: number; height: number; expiresOn: string; contentType: string; revisedPrompt?: string }> };
   usage?: { textInputTokens: number; imageInputTokens: number; outputTokens: number; estimatedCostUsd?: number };
 };

@@ -57,7 +57,7 @@ export interface SubmitOptions {
 
 export type SubmitServices = Pick<
   Services,
-  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads' | 'images'
+  'ensureStorage' | 'quotas' | 'requestParser' | 'promptScreenFor' | 'bullyingGuard' | 'contentSafety' | 'safetyEvents' | 'webhookQueue' | 'config' | 'idempotency' | 'jobs' | 'waitingLine' | 'profile' | 'metaprompt' | 'uploads' | 'images'
 >;
 
 export interface Submitted {
@@ -125,6 +125,16 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
   if (refusedTarget) throw new BadRequestError('InvalidField', `callbackUrl: ${refusedTarget}.`, { target: 'callbackUrl' });
   // Before the screen, which refuses many of the same words but would neither show the help lines nor alert the school.
   await refuseSelfHarmSignal(services, tenant, request, log);
+  // Before the screen, so a hurtful picture of a classmate is answered as what it is, even where a listed word is in it too.
+  const bullying = services.bullyingGuard.check(request.prompt);
+  if (bullying.refused) {
+    await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['bullying'], request }, log);
+    throw new BadRequestError(
+      'PromptBlocked',
+      'The prompt makes fun of a real person (a classmate, a friend or a teacher). Pictures that make fun of real people can hurt them. Please make a kind picture, or leave the real person out.',
+      { target: 'prompt', innerCode: 'Bullying' },
+    );
+  }
   const screen = services.promptScreenFor(tenant).screen(request.prompt);
   if (screen.blocked) {
     await recordRefusal(services, { tenantId: tenant.id, layer: 'screen', categories: ['blockedTerms'], request }, log);

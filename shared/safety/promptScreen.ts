@@ -1,5 +1,6 @@
-import { foldText, joinedPairs, leetReadings, letterRuns } from './textFolding';
-import { parseTermLine, type TermEntry } from './termList';
+import { readResource } from '../resources';
+import { fillersAsSpaces, foldText, fragmentJoins, hasFillers, joinedPairs, leetReadings, letterRuns, toWords } from './textFolding';
+import { parseTermLine, parseTermList, type TermEntry } from './termList';
 import { compoundHeads, inflectedForms } from './wordForms';
 
 export { loadDefaultTerms, parseTermList } from './termList';
@@ -10,10 +11,32 @@ export { toWords } from './textFolding';
  *
  * Words are compared after folding case, accents, look-alike letters and symbols (textFolding.ts), in their
  * inflected forms (wordForms.ts) and, where the list says so, as parts of compounds. The prompt is also read
- * as leetspeak, with letters written apart joined, and with a word split in two joined. Exceptions and
- * context terms come from the list's format (termList.ts). The screen is pure and allocation-light: every
- * form is precomputed into hash maps, so a prompt costs a lookup or two per word.
+ * as leetspeak, with letters written apart joined, with a word split in two, three or four joined, and (for
+ * the refused words) reversed and misspelt by one letter, the way children write ("zelfmoort", "sekks",
+ * "dekan"). Exceptions, context terms, groups and contempt terms come from the list's format (termList.ts).
+ * The screen is pure and allocation-light: every form is precomputed into hash maps, so a prompt costs a
+ * few lookups per word.
  */
+
+export interface PromptScreenOptions {
+  /**
+   * Also read one-letter misspellings and reversals of refused words (default true). Off for lists of
+   * everyday words, such as the bullying guard's descriptors, where "crying" is one letter from "drying".
+   */
+  readonly approximate?: boolean;
+  /**
+   * Real words that are a misspelling or reversal of a refused word, and so never read as one ("sekte" is not
+   * "sekse", "lepel" reversed is "lepel"). Default: shared/resources/lookalike-words.txt.
+   */
+  readonly lookalikes?: ReadonlySet<string>;
+}
+
+let defaultLookalikes: ReadonlySet<string> | undefined;
+/** The innocent look-alikes (lookalike-words.txt), read once. */
+export function loadLookalikes(): ReadonlySet<string> {
+  defaultLookalikes ??= new Set(parseTermList(readResource('lookalike-words.txt')));
+  return defaultLookalikes;
+}
 
 export interface ScreenResult {
   /** True when a term that is never fine for a child's picture was found: refuse at once. */
@@ -47,6 +70,24 @@ interface Match {
 const minOtherPartLength = 3;
 /** A word split in two is only joined into listed words this long ("sw ord"); shorter joins are everyday pairs. */
 const minJoinedTermLength = 5;
+/** Misspellings and reversals are read only for refused words this long: shorter ones have too many neighbours. */
+const minApproximateLength = 5;
+
+/** True when b is a with one letter changed, added, dropped, or two neighbours swapped. */
+export function withinOneEdit(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
+  if (longer.length - shorter.length > 1) return false;
+  let i = 0;
+  while (i < shorter.length && shorter[i] === longer[i]) i += 1;
+  if (shorter.length === longer.length) {
+    if (shorter.slice(i + 1) === longer.slice(i + 1)) return true;
+    return shorter[i] === longer[i + 1] && shorter[i + 1] === longer[i] && shorter.slice(i + 2) === longer.slice(i + 2);
+  }
+  return shorter.slice(i) === longer.slice(i + 1);
+}
+
+const withoutLetterAt = (word: string, index: number) => word.slice(0, index) + word.slice(index + 1);
 
 function addTo(map: Map<string, Indexed[]>, key: string, item: Indexed): void {
   const list = map.get(key);
@@ -55,7 +96,7 @@ function addTo(map: Map<string, Indexed[]>, key: string, item: Indexed): void {
   } else map.set(key, [item]);
 }
 
-const mildness: Record<TermEntry['kind'], number> = { allow: 2, context: 1, refuse: 0, target: 0 };
+const mildness: Record<TermEntry['kind'], number> = { allow: 2, context: 1, group: 1, contempt: 1, defuse: 1, refuse: 0, target: 0 };
 
 function silences(other: Match, match: Match): boolean {
   if (other.start > match.start || match.end > other.end) return false;
@@ -63,7 +104,9 @@ function silences(other: Match, match: Match): boolean {
   return longer > 0 || (longer === 0 && mildness[other.item.entry.kind] > mildness[match.item.entry.kind]);
 }
 
-export function createPromptScreen(terms: readonly string[]): PromptScreen {
+export function createPromptScreen(terms: readonly string[], options: PromptScreenOptions = {}): PromptScreen {
+  const approximate = options.approximate ?? true;
+  const lookalikes = approximate ? (options.lookalikes ?? loadLookalikes()) : new Set<string>();
   /** Single-word entries by each of their forms. */
   const wordForms = new Map<string, Indexed[]>();
   /** Phrases by each form of their first word. */
@@ -99,6 +142,51 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
     if (entry.startsCompounds) for (const head of compoundHeads(first)) addTo(heads, head, item);
     if (entry.endsCompounds) for (const form of inflectedForms(first)) addTo(tails, form, item);
   });
+
+  /** Each form of a refused word of five letters or more with one letter dropped, for one-letter misspellings. */
+  const withOneLetterLess = new Map<string, Array<{ readonly item: Indexed; readonly form: string }>>();
+  if (approximate) {
+    for (const item of singleWords) {
+      const word = item.entry.words[0] ?? '';
+      if (item.entry.kind !== 'refuse' || word.length < minApproximateLength) continue;
+      // The word and its short endings: a misspelt long form ("bloedness" from English -ness on a Dutch word) reads real words.
+      for (const form of inflectedForms(word).filter((each) => each.length <= word.length + 2)) {
+        for (let index = 0; index < form.length; index += 1) {
+          const key = withoutLetterAt(form, index);
+          const list = withOneLetterLess.get(key);
+          if (list) list.push({ item, form });
+          else withOneLetterLess.set(key, [{ item, form }]);
+        }
+      }
+    }
+  }
+
+  const refusedForms = (word: string) => (wordForms.get(word) ?? []).filter((item) => item.entry.kind === 'refuse');
+
+  /**
+   * A refused word misspelt by one letter ("zelfmoort", "sukide"), a four-letter one with a letter doubled
+   * ("sekks"), or written backwards ("dekan"), for a word the list does not know and that is not a real
+   * word of its own (lookalike-words.txt).
+   */
+  function approximateMatches(word: string): Indexed[] {
+    if (!approximate || word.length < 4 || lookalikes.has(word) || wordForms.has(word) || /\d/.test(word)) return [];
+    const found: Indexed[] = [];
+    for (let index = 1; index < word.length; index += 1) {
+      if (word[index] === word[index - 1]) {
+        for (const item of refusedForms(withoutLetterAt(word, index))) found.push(item);
+      }
+    }
+    if (word.length < minApproximateLength) return found;
+    const reversed = [...word].reverse().join('');
+    for (const item of refusedForms(reversed)) if ((item.entry.words[0]?.length ?? 0) >= minApproximateLength) found.push(item);
+    for (const { item } of withOneLetterLess.get(word) ?? []) found.push(item);
+    for (let index = 0; index < word.length; index += 1) {
+      const shorter = withoutLetterAt(word, index);
+      for (const item of refusedForms(shorter)) if ((item.entry.words[0]?.length ?? 0) >= minApproximateLength) found.push(item);
+      for (const { item, form } of withOneLetterLess.get(shorter) ?? []) if (withinOneEdit(word, form)) found.push(item);
+    }
+    return found;
+  }
 
   const headLengths = [...new Set([...heads.keys()].map((head) => head.length))];
   const tailLengths = [...new Set([...tails.keys()].map((tail) => tail.length))];
@@ -144,15 +232,39 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
    * aimed at someone (a target word: "a gun pointed at a child") or beside a second context term ("a knife
    * fight", "een oorlog met veel doden"). Alone, a context term stays the classifier's to judge.
    */
-  function contextRefuses(prompt: string, words: readonly string[], context: readonly Indexed[], distinctTerms: number): boolean {
+  function contextRefuses(prompt: string, words: readonly string[], context: readonly Indexed[], distinctTerms: number, defused: boolean): boolean {
     if (context.length === 0) return false;
     // The prompt as typed, only lower-cased: no look-alikes, signs or emoji read as letters.
     const plain = new Set(matchReading(prompt.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0)).map((match) => match.item));
     if (context.some((item) => !plain.has(item))) return true;
     if (!context.some((item) => item.entry.harm)) return false;
-    if (distinctTerms >= 2 || words.some((word) => targets.has(word))) return true;
+    if (distinctTerms >= 2) return true;
+    // An everyday word beside the harm term makes it a tool ("a girl cutting bread with a knife"): the classifier judges it.
+    if (defused) return false;
+    if (words.some((word) => targets.has(word))) return true;
     const text = ` ${words.join(' ')} `;
     return targetPhrases.some((phrase) => text.includes(phrase));
+  }
+
+  /** Every list entry one folded reading of the prompt holds, in all the ways a child may have written it. */
+  function findInWords(words: readonly string[], found: Indexed[]): void {
+    for (const match of matchReading(words)) found.push(match.item);
+    for (const pair of joinedPairs(words)) {
+      const items = wordForms.get(pair);
+      // A pair that spells an exception ("sword fish") is that exception.
+      if (!items || items.some((item) => item.entry.kind === 'allow')) continue;
+      for (const item of items) if ((item.entry.words[0]?.length ?? 0) >= minJoinedTermLength) found.push(item);
+    }
+    for (const join of fragmentJoins(words)) {
+      for (const item of refusedForms(join)) if ((item.entry.words[0]?.length ?? 0) >= minJoinedTermLength) found.push(item);
+    }
+    for (const run of letterRuns(words)) {
+      for (const item of singleWords) if (item.entry.kind !== 'allow' && item.entry.kind !== 'defuse' && run.includes(item.entry.words[0] ?? '\u0000')) found.push(item);
+    }
+    if (!approximate) return;
+    // Only words nothing else matched: a known word is never read as a misspelling of another.
+    const matched = new Set(found.map((item) => item.entry.words.join(' ')));
+    for (const word of words) if (!matched.has(word)) for (const item of approximateMatches(word)) found.push(item);
   }
 
   return {
@@ -161,24 +273,27 @@ export function createPromptScreen(terms: readonly string[]): PromptScreen {
       const folded = foldText(prompt);
       const words = folded.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);
       const found: Indexed[] = [];
-      for (const reading of [words, ...leetReadings(folded)]) {
+      findInWords(words, found);
+      // A filler may stand for a space ("a\u3164naked\u3164girl") as well as sit inside a word ("na\u3164ked").
+      if (hasFillers(prompt)) findInWords(toWords(fillersAsSpaces(prompt)), found);
+      for (const reading of leetReadings(folded)) {
         for (const match of matchReading(reading)) found.push(match.item);
+        for (const run of letterRuns(reading)) {
+          for (const item of singleWords) if (item.entry.kind === 'refuse' && run.includes(item.entry.words[0] ?? '\u0000')) found.push(item);
+        }
       }
-      for (const pair of joinedPairs(words)) {
-        const items = wordForms.get(pair);
-        // A pair that spells an exception ("sword fish") is that exception.
-        if (!items || items.some((item) => item.entry.kind === 'allow')) continue;
-        for (const item of items) if ((item.entry.words[0]?.length ?? 0) >= minJoinedTermLength) found.push(item);
-      }
-      for (const run of letterRuns(words)) {
-        for (const item of singleWords) if (item.entry.kind !== 'allow' && run.includes(item.entry.words[0] ?? '\u0000')) found.push(item);
-      }
-      const listed = [...new Set(found)].filter((item) => item.entry.kind !== 'allow').sort((a, b) => a.order - b.order);
+      const all = [...new Set(found)].sort((a, b) => a.order - b.order);
+      const groups = all.filter((item) => item.entry.kind === 'group');
+      const contempt = all.filter((item) => item.entry.kind === 'contempt');
+      const hateful = groups.length > 0 && contempt.length > 0;
+      const defused = all.some((item) => item.entry.kind === 'defuse');
+      // Groups, contempt and defusing words are only reported when they are the reason.
+      const listed = all.filter((item) => item.entry.kind === 'refuse' || item.entry.kind === 'context' || (hateful && (item.entry.kind === 'group' || item.entry.kind === 'contempt')));
       const matchedTerms = [...new Set(listed.map((item) => item.entry.term))];
       const context = listed.filter((item) => item.entry.kind === 'context');
       const contextTerms = [...new Set(context.map((item) => item.entry.term))];
-      const contextRefused = contextRefuses(prompt, words, context, contextTerms.length);
-      const blocked = contextRefused || listed.some((item) => item.entry.kind === 'refuse');
+      const contextRefused = contextRefuses(prompt, words, context, contextTerms.length, defused);
+      const blocked = hateful || contextRefused || listed.some((item) => item.entry.kind === 'refuse');
       return contextTerms.length > 0 && !contextRefused ? { blocked, matchedTerms, contextTerms } : { blocked, matchedTerms };
     },
   };

@@ -14,12 +14,18 @@ import { toWords } from './textFolding';
  *   = blood orange         an exception: an innocent word or phrase, read as a whole before matching
  *   zwaard*                also the first part of a compound (zwaardgevecht); `*moord`: the last (kindermoord)
  *   adult content          several words: that phrase (its last word inflected)
+ *   % immigrants           a group of people (by origin, faith, colour, orientation, disability): refused only
+ *                          together with a contempt term ("immigrants are rats"); alone ("immigrants arriving
+ *                          by boat in 1950") it is a history lesson
+ *   ~ rats                 a contempt term: refused only together with a group (alone: "a rat in a sewer")
+ *   & bread                an everyday word that makes a harm term a tool: with it, a harm term beside a
+ *                          target is left to the classifier ("a girl cutting bread with a knife")
  *
  * Blank lines and lines starting with # are ignored. Where entries overlap in a prompt the longest wins, so
  * "blood orange" (an exception) outweighs "blood", and "lijken" (to look alike; a context term) outweighs "lijk".
  */
 
-export type TermKind = 'refuse' | 'context' | 'allow' | 'target';
+export type TermKind = 'refuse' | 'context' | 'allow' | 'target' | 'group' | 'contempt' | 'defuse';
 
 export interface TermEntry {
   /** The term as reported to the client: the line without its marker and asterisks. */
@@ -35,7 +41,7 @@ export interface TermEntry {
   readonly harm: boolean;
 }
 
-const markers: Record<string, TermKind> = { '?': 'context', '!': 'context', '=': 'allow', '@': 'target' };
+const markers: Record<string, TermKind> = { '?': 'context', '!': 'context', '=': 'allow', '@': 'target', '%': 'group', '~': 'contempt', '&': 'defuse' };
 
 /** The entry a line holds, or undefined for a line with no words. */
 export function parseTermLine(line: string): TermEntry | undefined {
@@ -53,7 +59,7 @@ export function parseTermLine(line: string): TermEntry | undefined {
 
 /** The key a term is removed by: its folded words, whatever its kind or asterisks. */
 export function termKey(line: string): string {
-  return toWords(line.replace(/^\s*[?!=@]/, '')).join(' ');
+  return toWords(line.replace(/^\s*[?!=@%~&]/, '')).join(' ');
 }
 
 /** The entry lines of a list text, without comments and blank lines. */

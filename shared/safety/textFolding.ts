@@ -1,3 +1,5 @@
+import { readResource } from '../resources';
+
 /**
  * Turning a prompt into the words the screen compares with its list, and into the other readings an
  * attacker may intend: leetspeak, letters written apart, a word split in two. Everything is folded the same
@@ -5,17 +7,46 @@
  */
 
 /**
- * Letters that look like Latin ones but survive Unicode normalisation: Cyrillic, Greek, Armenian, and
- * Latin letters without a decomposition (dotless ı, alpha ɑ, ø, ł, small capitals).
+ * Letters that look like Latin ones but survive Unicode normalisation (Cyrillic, Greek, Armenian, Lisu,
+ * Cherokee, IPA, small capitals, …), from shared/resources/confusables-latin.txt: a subset of Unicode's
+ * confusables.txt (UTS #39) in its own format, so the real file can replace it. Read once, when the module loads.
  */
-const lookalikes: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
-  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', һ: 'h', ӏ: 'l', α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k',
-  ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w', η: 'n', ϲ: 'c', օ: 'o', ս: 'u', ո: 'n',
-  ı: 'i', ĸ: 'k', σ: 'o', ς: 'c', ɩ: 'i', ɪ: 'i', ɑ: 'a', ɒ: 'a', ø: 'o', ɵ: 'o', ł: 'l', ƚ: 'l', đ: 'd', ð: 'd', ħ: 'h', ŧ: 't',
-  ß: 'ss', æ: 'ae', œ: 'oe', ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ɢ: 'g', ʜ: 'h', ᴊ: 'j', ᴋ: 'k', ʟ: 'l',
-  ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
-};
+const confusables: ReadonlyMap<string, string> = parseConfusables(readResource('confusables-latin.txt'));
+
+/** `source ; target ; type # comment` lines, code points in hex, into a map from letter to letters. */
+export function parseConfusables(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const data = line.split('#')[0]?.trim() ?? '';
+    if (data.length === 0) continue;
+    const [source, target] = data.split(';').map((field) => field.trim());
+    if (!source || target === undefined) throw new Error(`confusables: "${line}" is not "source ; target ; type"`);
+    const letters = (hex: string) => String.fromCodePoint(...hex.split(/\s+/).filter((code) => code.length > 0).map((code) => parseInt(code, 16)));
+    map.set(letters(source), letters(target));
+  }
+  return map;
+}
+
+/**
+ * Characters that show nothing or a blank but count as letters or symbols, so they can sit inside a word
+ * without splitting it ("na\u3164ked"): everything Unicode marks Default_Ignorable_Code_Point (zero-width
+ * spaces and joiners, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, variation selectors, tags) and the
+ * blank Braille pattern U+2800, which is a symbol, not ignorable, but prints as nothing.
+ */
+const fillers = /[\p{Default_Ignorable_Code_Point}\u2800]+/gu;
+
+/** True when the prompt has fillers: the screen then also reads it with each filler as a space ("a\u3164naked\u3164girl"). */
+export function hasFillers(text: string): boolean {
+  fillers.lastIndex = 0;
+  const found = fillers.test(text);
+  fillers.lastIndex = 0;
+  return found;
+}
+
+/** The text with each run of fillers made a space: the second reading of a prompt that has them. */
+export function fillersAsSpaces(text: string): string {
+  return text.replace(fillers, ' ');
+}
 
 /**
  * Emoji and symbols that stand for a listed word. They become that word, so the list decides what they mean
@@ -27,19 +58,52 @@ const symbolWords: Record<string, string> = {
 };
 const symbolPattern = new RegExp(`(${Object.keys(symbolWords).join('|')})`, 'gu');
 
-/** Digits and signs read as letters ("bl00d", "$word", "k1ll"); 1 and | can be i or l. */
-const leet: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', $: 's', '!': 'i', '€': 'e' };
-const leetSigns = /[0-9@$!€|]/;
+/**
+ * Digits and signs read as letters ("bl00d", "$word", "k1ll", "|<ill"), from shared/resources/leetspeak.txt:
+ * each sign with one letter, or two for a second reading (1 and | are i or l).
+ */
+interface LeetTable {
+  /** The signs, longest first, as one pattern. */
+  readonly pattern: RegExp;
+  /** Any sign at all: a prompt without one has no leet reading. */
+  readonly anySign: RegExp;
+  /** Sign to its letter in each of the two readings. */
+  readonly letters: ReadonlyMap<string, readonly [string, string]>;
+}
+
+const escapeForPattern = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+
+export function parseLeetTable(text: string): LeetTable {
+  const letters = new Map<string, readonly [string, string]>();
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed.length === 0 || trimmed.startsWith('#')) continue;
+    const [signs, first, second] = trimmed.split(/\s+/);
+    if (!signs || !first) throw new Error(`leetspeak: "${line}" is not "signs letter [letter]"`);
+    letters.set(signs, [first, second ?? first]);
+  }
+  const signs = [...letters.keys()].sort((a, b) => b.length - a.length).map(escapeForPattern);
+  const firstSigns = [...new Set([...letters.keys()].map((key) => escapeForPattern(key[0] ?? '')))];
+  return { pattern: new RegExp(signs.join('|'), 'g'), anySign: new RegExp(firstSigns.join('|')), letters };
+}
+
+const leet = parseLeetTable(readResource('leetspeak.txt'));
 
 /** Folds width, case, accents, invisible characters and look-alike letters; symbols become words. */
 export function foldText(text: string): string {
-  return text
-    .replace(symbolPattern, (symbol) => ` ${symbolWords[symbol] ?? ''} `)
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/\p{Cf}+/gu, '')
-    .toLowerCase()
-    .replace(/\P{ASCII}/gu, (c) => lookalikes[c] ?? c);
+  const lookalike = (c: string) => confusables.get(c) ?? c;
+  return (
+    text
+      .replace(symbolPattern, (symbol) => ` ${symbolWords[symbol] ?? ''} `)
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .replace(/\p{Cf}+/gu, '')
+      .replace(fillers, '')
+      // Before lower-casing too: Greek capitals lower-case to letters that look like no Latin one (Β → β, Μ → μ).
+      .replace(/\P{ASCII}/gu, lookalike)
+      .toLowerCase()
+      .replace(/\P{ASCII}/gu, lookalike)
+  );
 }
 
 function splitWords(folded: string): string[] {
@@ -53,11 +117,11 @@ export function toWords(text: string): string[] {
 
 /** The folded text read as leetspeak, once with 1 and | as i and once as l; none if it has no such signs. */
 export function leetReadings(folded: string): string[][] {
-  if (!leetSigns.test(folded)) return [];
-  return ['i', 'l'].map((one) =>
+  if (!leet.anySign.test(folded)) return [];
+  return [0, 1].map((reading) =>
     folded
       .split(/\s+/)
-      .map((chunk) => chunk.replace(/[0-9@$!€|]/g, (c) => (c === '1' || c === '|' ? one : (leet[c] ?? c))).replace(/[^\p{L}]+/gu, ''))
+      .map((chunk) => chunk.replace(leet.pattern, (signs) => leet.letters.get(signs)?.[reading] ?? signs).replace(/[^\p{L}]+/gu, ''))
       .filter((word) => word.length > 0),
   );
 }
@@ -104,4 +168,29 @@ export function joinedPairs(words: readonly string[]): string[] {
     pairs.push(first + second);
   }
   return pairs;
+}
+
+/** Longest piece of a word split at any point ("dec apit ated", "na ke d"): longer pieces are words of their own. */
+const maxFragmentLength = 4;
+
+/**
+ * A word split into three or four short pieces at any point ("na ke d", "dec apit ated"): each run of three
+ * or four adjacent pieces of at most four letters, joined. Two pieces are joinedPairs' work, single letters
+ * letterRuns'. A run of everyday short words only ("in de a") is not joined, and the caller matches a join
+ * only against whole refused words of five letters or more, so "a man in a hat" spells nothing listed.
+ */
+export function fragmentJoins(words: readonly string[]): string[] {
+  const joins: string[] = [];
+  for (let start = 0; start < words.length; start += 1) {
+    let joined = '';
+    let oddPiece = false;
+    for (let end = start; end < Math.min(words.length, start + 4); end += 1) {
+      const piece = words[end] ?? '';
+      if (piece.length > maxFragmentLength || !/^\p{L}+$/u.test(piece)) break;
+      joined += piece;
+      oddPiece ||= !wholeShortWords.has(piece) && piece.length > 1;
+      if (end - start >= 2 && oddPiece) joins.push(joined);
+    }
+  }
+  return joins;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, tenantB, tenantsSetting, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, tenantsSetting, type Stack } from '../../local/harness/stack';
 
 /**
  * The prompt screen through the API: a school's own terms (TENANTS safety.terms) change its screen only,
@@ -41,5 +41,20 @@ describe('prompt screen per school', () => {
       assert.equal((await stack.submit({ prompt })).status, 400, prompt);
       assert.equal((await stack.submit({ prompt }, asB)).status, 400, prompt);
     }
+  });
+
+  it('refuses a picture that makes fun of a real person as Bullying, records it for the teachers, and lets a kind one through', async () => {
+    const refused = await stack.submit({ prompt: 'Daan uit groep 7 met een varkensneus', user: 'student-bully' });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error?.code, 'PromptBlocked');
+    assert.deepEqual(refused.body.error?.innererror, { code: 'Bullying' });
+    assert.match(refused.body.error?.message ?? '', /make fun of real people can hurt them/);
+    assert.doesNotMatch(refused.body.error?.message ?? '', /Daan|varkensneus/, 'the prompt is not echoed');
+    const listed = await fetch(`${stack.url}/api/safety-events?user=student-bully`, { headers: { 'api-key': tenantA.key } });
+    const events = ((await listed.json()) as { value: Array<{ layer: string; categories: string[] }> }).value;
+    assert.deepEqual(events.map((event) => [event.layer, event.categories]), [['screen', ['bullying']]]);
+
+    assert.equal((await stack.submit({ prompt: 'Daan uit groep 7 als astronaut op de maan' })).status, 202);
+    assert.equal((await stack.submit({ prompt: 'family dinner with knife and fork' })).status, 202);
   });
 });

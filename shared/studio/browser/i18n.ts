@@ -33,7 +33,8 @@ export interface Strings {
   download(index: number): string;
   /**
    * A kind explanation for an error code (and, for ContentFiltered, whether the prompt or the picture; with
-   * innerCode, the more specific reason: SelfHarmSignal opens with care, and care.ts adds the help lines).
+   * innerCode, the more specific reason: SelfHarmSignal opens with care, and care.ts adds the help lines;
+   * Bullying says why pictures of real people can hurt).
    */
   explain(code: string | undefined, source?: string, innerCode?: string): string;
 }
@@ -71,6 +72,9 @@ const en: Strings = {
     }
     switch (code) {
       case 'PromptBlocked':
+        if (innerCode === 'Bullying') {
+          return 'This picture would make fun of a real person. Pictures like that can hurt, even as a joke. Try a kind picture of them instead — or a made-up character.';
+        }
         return 'Some words in your idea are not allowed for school pictures. Try describing it in another, friendly way — say what you would like to see.';
       case 'ContentFiltered':
         return source === 'output'
@@ -132,6 +136,9 @@ const nl: Strings = {
     }
     switch (code) {
       case 'PromptBlocked':
+        if (innerCode === 'Bullying') {
+          return 'Deze tekening zou een echt iemand belachelijk maken. Zulke tekeningen kunnen pijn doen, ook als grapje. Maak een aardige tekening van die persoon — of verzin een eigen figuur.';
+        }
         return 'Sommige woorden in je idee mogen niet voor schooltekeningen. Beschrijf het op een andere, vriendelijke manier — vertel wat je wél wilt zien.';
       case 'ContentFiltered':
         return source === 'output'
