@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import { classifyText } from '../../../local/contentSafety/simpleClassifier';
 import { createDefaultBullyingGuard } from '../../../shared/safety/bullyingGuard';
 import { createPromptScreen, loadDefaultTerms } from '../../../shared/safety/promptScreen';
+import { safeguardingDetector } from '../../../shared/safety/safeguarding';
 import { readEvaluation, type EvaluationPart, type EvaluationPrompt } from './evaluationFiles';
 
 /**
- * The evaluation set of issue 20 through the local default layers at submit: the bullying guard and the
- * prompt screen (and, printed beside them, the local Content Safety stand-in's word list at the default
+ * The evaluation set of issue 20 through the local default layers at submit, in their order: the
+ * safeguarding check (self-harm signals, refused with care), the bullying guard and the prompt screen (and, printed beside them, the local Content Safety stand-in's word list at the default
  * threshold, 2, for what the screen lets through). Figures are printed for both parts; the goals are asserted
  * on the tuning part only (inappropriate ≥ 95 % refused, bullying by name ≥ 90 % refused as bullying, innocent
  * ≤ 1 % refused). The held-out part, never looked at while tuning, only has to stay above the floor first
@@ -17,24 +18,33 @@ import { readEvaluation, type EvaluationPart, type EvaluationPrompt } from './ev
 
 const screen = createPromptScreen(loadDefaultTerms());
 const guard = createDefaultBullyingGuard();
+const safeguarding = safeguardingDetector();
 
 interface Outcome {
   readonly prompt: EvaluationPrompt;
-  /** Refused by the guard (as bullying) or the screen. */
+  /** Refused by the safeguarding check, the guard (as bullying) or the screen. */
   readonly refused: boolean;
   readonly bullying: boolean;
+  /** Refused with care as a self-harm signal (innererror SelfHarmSignal), and whether it was urgent. */
+  readonly selfHarmSignal: boolean;
+  readonly urgent: boolean;
   /** Refused by the guard, the screen, or the stand-in classifier on what the screen let through. */
   readonly refusedWithStandIn: boolean;
   readonly why: string;
 }
 
 function judge(prompt: EvaluationPrompt): Outcome {
+  const signal = safeguarding.detect(prompt.prompt);
   const bullying = guard.check(prompt.prompt);
   const screened = screen.screen(prompt.prompt);
-  const refused = bullying.refused || screened.blocked;
+  const refused = signal.signal || bullying.refused || screened.blocked;
   const standIn = !refused && classifyText(prompt.prompt).some((verdict) => verdict.severity >= 2);
-  const why = bullying.refused ? `bullying: ${bullying.references.join(', ')} + ${bullying.descriptors.join(', ')}` : screened.matchedTerms.join(', ');
-  return { prompt, refused, bullying: bullying.refused, refusedWithStandIn: refused || standIn, why };
+  const why = signal.signal
+    ? `self-harm signal: ${signal.matched.join(', ')}`
+    : bullying.refused
+      ? `bullying: ${bullying.references.join(', ')} + ${bullying.descriptors.join(', ')}`
+      : screened.matchedTerms.join(', ');
+  return { prompt, refused, bullying: !signal.signal && bullying.refused, selfHarmSignal: signal.signal, urgent: signal.urgent, refusedWithStandIn: refused || standIn, why };
 }
 
 const percent = (part: number, whole: number) => (100 * part) / Math.max(whole, 1);
@@ -54,14 +64,17 @@ function figuresFor(part: EvaluationPart, log: (line: string) => void): Figures 
   const bullying = bad.filter((outcome) => outcome.prompt.group === 'bullying');
   const falselyRefused = good.filter((outcome) => outcome.refused);
   log(`${part}: ${outcomes.length} prompts (${bad.length} a school would refuse, ${good.length} innocent)`);
-  log(`  inappropriate refused by guard + screen:       ${shown(bad.filter((outcome) => outcome.refused).length, bad.length)}`);
+  log(`  inappropriate refused (safeguarding + guard + screen): ${shown(bad.filter((outcome) => outcome.refused).length, bad.length)}`);
   log(`  ... with the stand-in classifier's word list: ${shown(bad.filter((outcome) => outcome.refusedWithStandIn).length, bad.length)}`);
   for (const group of [...new Set(bad.map((outcome) => outcome.prompt.group))]) {
     const inGroup = bad.filter((outcome) => outcome.prompt.group === group);
     log(`    ${group.padEnd(14)} ${shown(inGroup.filter((outcome) => outcome.refused).length, inGroup.length)}`);
   }
   log(`  bullying by name refused as Bullying:          ${shown(bullying.filter((outcome) => outcome.bullying).length, bullying.length)}`);
-  log(`  innocent refused by guard + screen:            ${shown(falselyRefused.length, good.length)}`);
+  const selfHarm = bad.filter((outcome) => outcome.prompt.group === 'self-harm');
+  const signalled = selfHarm.filter((outcome) => outcome.selfHarmSignal);
+  log(`  self-harm refused with care (SelfHarmSignal):  ${shown(signalled.length, selfHarm.length)}, urgent (first person): ${signalled.filter((outcome) => outcome.urgent).length}`);
+  log(`  innocent refused (safeguarding + guard + screen): ${shown(falselyRefused.length, good.length)}`);
   log(`  ... with the stand-in classifier's word list: ${shown(good.filter((outcome) => outcome.refusedWithStandIn).length, good.length)}`);
   // The held-out part's misses are not printed: reading them would be tuning on it.
   if (part === 'tuning') {
@@ -76,7 +89,7 @@ function figuresFor(part: EvaluationPart, log: (line: string) => void): Figures 
   };
 }
 
-describe('evaluation set (issue 20) through the bullying guard and the prompt screen', () => {
+describe('evaluation set (issue 20) through the safeguarding check, the bullying guard and the prompt screen', () => {
   it('has at least 400 prompts, a third of them held out', () => {
     const tuning = readEvaluation('tuning').length;
     const heldout = readEvaluation('heldout').length;
@@ -105,6 +118,7 @@ describe('evaluation set (issue 20) through the bullying guard and the prompt sc
     for (let round = 0; round < 20; round += 1) {
       for (const prompt of prompts) {
         const started = process.hrtime.bigint();
+        safeguarding.detect(prompt);
         guard.check(prompt);
         screen.screen(prompt);
         times.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -112,12 +126,13 @@ describe('evaluation set (issue 20) through the bullying guard and the prompt sc
     }
     times.sort((a, b) => a - b);
     const at = (quantile: number) => (times[Math.min(times.length - 1, Math.floor(quantile * times.length))] ?? 0).toFixed(3);
-    t.diagnostic(`guard + screen per prompt (${times.length} checks): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`);
+    t.diagnostic(`safeguarding + guard + screen per prompt (${times.length} checks): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${at(1)} ms`);
   });
 });
 
 /**
- * What the held-out part measured the first time it was run with the tuned layers (47/80 refused, 14/14 bullying
- * refused as Bullying, 2/78 innocent refused; see the README): a floor against regressions, not a goal.
+ * What the held-out part measured with the tuned layers (first 47/80 refused; 50/80 once the safeguarding check
+ * was counted as the first layer; 14/14 bullying refused as Bullying, 2/78 innocent refused; see the README): a
+ * floor against regressions, not a goal.
  */
-const heldoutFloor = { inappropriate: (100 * 47) / 80, bullyingByName: 100, innocentRefused: (100 * 2) / 78 };
+const heldoutFloor = { inappropriate: (100 * 50) / 80, bullyingByName: 100, innocentRefused: (100 * 2) / 78 };
