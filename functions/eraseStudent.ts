@@ -22,7 +22,7 @@ export function eraseStudentHandler(services: Services): HttpHandler {
   return respond(async (request, context) => {
     const { tenant, keyLabel } = requireTenantKey(services, request.headers.get('api-key'));
     const user = parseStudentParam(request.params['user']);
-    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'eraseStudent'), context, async () => {
+    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'eraseStudent', (user) => services.pseudonyms.studentKey(tenant.id, user)), context, async () => {
       const operation = await createStudentErasure(services, tenant, user);
       context.extraOutputs.set(erasureQueueOutput, erasureMessageFor(operation.id));
       context.log(`Erasure ${operation.id} requested by tenant ${tenant.id} (key ${keyLabel}).`);

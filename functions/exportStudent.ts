@@ -13,7 +13,7 @@ export function exportStudentHandler(services: Services): HttpHandler {
     const { tenant, keyLabel } = requireTenantKey(services, request.headers.get('api-key'));
     const user = parseStudentParam(request.params['user']);
     const { continuationToken } = parseStudentExportQuery(Object.fromEntries(request.query.entries()));
-    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'exportStudent'), context, async () => {
+    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'exportStudent', (user) => services.pseudonyms.studentKey(tenant.id, user)), context, async () => {
       const urls = { exportUrl: apiUrl(request, `students/${encodeURIComponent(user)}/export`, services.config), jobUrlFor: (id: string) => jobUrl(request, id, services.config) };
       return json(200, await exportStudent(services, tenant, user, continuationToken, urls));
     });

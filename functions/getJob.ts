@@ -25,7 +25,7 @@ export function getJobHandler(services: Services): HttpHandler {
       };
       // The school's reads with its key are recorded (a status URL or a session is the student reading their own).
       if (caller.kind !== 'tenant') return read();
-      return withAccessRecord(services, accessEntryFor(request, caller.tenant.id, caller.keyLabel ?? 'unknown', 'getJob'), context, read);
+      return withAccessRecord(services, accessEntryFor(request, caller.tenant.id, caller.keyLabel ?? 'unknown', 'getJob', (user) => services.pseudonyms.studentKey(caller.tenant.id, user)), context, read);
     },
     { corsAllowedOrigins: services.config.corsAllowedOrigins },
   );

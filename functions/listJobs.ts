@@ -14,7 +14,7 @@ export function listJobsHandler(services: Services): HttpHandler {
     // The collection's own URL, built as the job URLs are (never from a Host the service does not serve).
     const collectionUrl = jobUrl(request, '', services.config).replace(/\/$/, '');
     // Recorded beside the read, never failing it (shared/privacy/accessLog.ts).
-    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'listJobs'), context, async () => json(200, await listJobs(services, tenant, query, collectionUrl)));
+    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'listJobs', (user) => services.pseudonyms.studentKey(tenant.id, user)), context, async () => json(200, await listJobs(services, tenant, query, collectionUrl)));
   });
 }
 

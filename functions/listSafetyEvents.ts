@@ -14,7 +14,7 @@ export function listSafetyEventsHandler(services: Services): HttpHandler {
     // Built as the job URLs are (never from a Host the service does not serve): the jobs collection's base, then this route.
     const collection = new URL(jobUrl(request, '', services.config));
     collection.pathname = collection.pathname.replace(/(\/safety-events)?\/jobs\/$/, '/safety-events');
-    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'listSafetyEvents'), context, async () => json(200, await listSafetyEvents(services, tenant, query, collection.toString())));
+    return withAccessRecord(services, accessEntryFor(request, tenant.id, keyLabel, 'listSafetyEvents', (user) => services.pseudonyms.studentKey(tenant.id, user)), context, async () => json(200, await listSafetyEvents(services, tenant, query, collection.toString())));
   });
 }
 

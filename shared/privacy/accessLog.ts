@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorMessage } from '../errors';
 import { badQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
+import { userIdSchema } from '../jobs/jobRequest';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { AccessEntry } from '../storage/accessLogStore';
@@ -40,6 +41,7 @@ export const listAccessLogQuerySchema = z.strictObject({
     .optional()
     .meta({ description: 'Only reads at or after this time (ISO 8601).' }),
   keyLabel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'keyLabel must be a key label such as key-1 or lms').optional().meta({ description: 'Only reads made with this key (its label).' }),
+  user: userIdSchema.optional().meta({ description: 'Only reads about this student (a student route, or a listing filtered by user); the log keeps a pseudonym, never the id.' }),
   action: z.string().regex(/^[A-Za-z]{1,40}$/, 'action must be one of the actions listed (e.g. listJobs)').optional().meta({ description: 'Only this kind of read: listJobs, getJob, listSafetyEvents, exportStudent, eraseStudent.' }),
   top: z
     .string()
@@ -60,7 +62,8 @@ export const accessLogEntrySchema = z
     action: z.string().meta({ description: 'listJobs, getJob, listSafetyEvents, exportStudent or eraseStudent.' }),
     method: z.string(),
     path: z.string(),
-    query: z.string().meta({ description: 'The query string as sent (filters and paging), empty when none.' }),
+    query: z.string().meta({ description: 'The query string as sent (filters and paging), empty when none; a student id is shown as {student}.' }),
+    student: z.string().optional().meta({ description: 'The student the read was about, as a pseudonym (the log outlives an erasure, so it never keeps the id): filter with ?user= to find a student\'s entries.' }),
   })
   .meta({ id: 'AccessLogEntry' });
 
@@ -76,14 +79,14 @@ export function parseListAccessLogQuery(query: Record<string, string>): ListAcce
   return parseListQuery(listAccessLogQuerySchema, query);
 }
 
-export async function listAccessLog(services: Pick<Services, 'accessLog' | 'ensureStorage'>, tenant: Tenant, query: ListAccessLogQuery, collectionUrl: string): Promise<AccessLogList> {
+export async function listAccessLog(services: Pick<Services, 'accessLog' | 'ensureStorage' | 'pseudonyms'>, tenant: Tenant, query: ListAccessLogQuery, collectionUrl: string): Promise<AccessLogList> {
   await services.ensureStorage();
-  const { top = 25, continuationToken, since, keyLabel, action } = query;
+  const { top = 25, continuationToken, since, keyLabel, action, user } = query;
   let page;
   try {
     page = await services.accessLog.list(
       tenant.id,
-      { ...(since ? { since: new Date(since) } : {}), ...(keyLabel ? { keyLabel } : {}), ...(action ? { action } : {}) },
+      { ...(since ? { since: new Date(since) } : {}), ...(keyLabel ? { keyLabel } : {}), ...(action ? { action } : {}), ...(user ? { student: services.pseudonyms.studentKey(tenant.id, user) } : {}) },
       { top, ...(continuationToken ? { continuationToken } : {}) },
     );
   } catch (error) {

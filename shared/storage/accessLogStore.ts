@@ -17,8 +17,13 @@ export interface AccessEntry {
   readonly method: string;
   /** The path asked for (a student id is in it for the student routes: the school's own data). */
   readonly path: string;
-  /** The query string as sent (filters, paging); empty when none. */
+  /** The query string as sent (filters, paging), with a student id replaced by `{student}`; empty when none. */
   readonly query: string;
+  /**
+   * The student the read was about (a student route, or a listing's `user`), as a pseudonym (Pseudonyms.studentKey):
+   * the log outlives a student's erasure, so it never holds the student id; the school filters by id (`?user=`).
+   */
+  readonly student?: string;
 }
 
 export interface StoredAccessEntry extends Omit<AccessEntry, 'tenantId'> {
@@ -33,7 +38,7 @@ export interface AccessLogPage {
 
 export interface AccessLogStore {
   append(entry: AccessEntry, at?: Date): Promise<void>;
-  list(tenantId: string, filter: { readonly since?: Date; readonly keyLabel?: string; readonly action?: string }, page: { readonly top: number; readonly continuationToken?: string }): Promise<AccessLogPage>;
+  list(tenantId: string, filter: { readonly since?: Date; readonly keyLabel?: string; readonly action?: string; readonly student?: string }, page: { readonly top: number; readonly continuationToken?: string }): Promise<AccessLogPage>;
   /** Deletes every entry older than `cutoff`, of every tenant (ACCESS_LOG_RETENTION_DAYS); returns how many. */
   deleteOlderThan(cutoff: Date): Promise<number>;
   createIfNotExists(): Promise<void>;
@@ -50,6 +55,7 @@ const entitySchema = z.object({
   method: z.string(),
   path: z.string(),
   query: z.string(),
+  student: z.string().optional(),
 });
 
 export function createAccessLogStore(table: TableClient): AccessLogStore {
@@ -67,11 +73,12 @@ export function createAccessLogStore(table: TableClient): AccessLogStore {
         method: entry.method,
         path: entry.path.slice(0, maxTextChars),
         query: entry.query.slice(0, maxTextChars),
+        ...(entry.student !== undefined ? { student: entry.student } : {}),
       });
     },
     async list(tenantId, filter, page) {
       const pages = table
-        .listEntities({ queryOptions: { filter: newestFirstFilter(tenantId, filter.since, { keyLabel: filter.keyLabel, action: filter.action }) } })
+        .listEntities({ queryOptions: { filter: newestFirstFilter(tenantId, filter.since, { keyLabel: filter.keyLabel, action: filter.action, student: filter.student }) } })
         .byPage({ maxPageSize: page.top, ...(page.continuationToken ? { continuationToken: page.continuationToken } : {}) });
       const first = await pages.next();
       if (first.done) return { entries: [] };
