@@ -2,6 +2,8 @@ import { app, type HttpHandler } from '@azure/functions';
 import { callerForJob, findJob } from '../shared/access/callers';
 import { previewsComing, renderJob, retryAfterSeconds } from '../shared/jobs/jobView';
 import { getServices, type Services } from '../shared/services';
+import { withAccessRecord } from '../shared/privacy/accessLog';
+import { accessEntryFor } from './lib/access';
 import { json, jobUrl, respond } from './lib/http';
 
 /**
@@ -11,14 +13,19 @@ import { json, jobUrl, respond } from './lib/http';
  */
 export function getJobHandler(services: Services): HttpHandler {
   return respond(
-    async (request) => {
+    async (request, context) => {
       const id = request.params['id'] ?? '';
       const caller = callerForJob(services, id, request.headers.get('api-key'), request.query.get('token'), request.headers.get('authorization'));
       if (caller.kind === 'session') services.sessionReads.take(caller.session.id);
-      const job = await findJob(services, id, caller);
-      const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
-      const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds, new Date(), { previewsComing: previewsComing(services, job) });
-      return json(200, body, retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
+      const read = async () => {
+        const job = await findJob(services, id, caller);
+        const body = await renderJob(services, job, { caller, jobUrl: jobUrl(request, job.id, services.config) });
+        const retryAfter = retryAfterSeconds(body, services.config.statusRetryAfterInSeconds, new Date(), { previewsComing: previewsComing(services, job) });
+        return json(200, body, retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
+      };
+      // The school's reads with its key are recorded (a status URL or a session is the student reading their own).
+      if (caller.kind !== 'tenant') return read();
+      return withAccessRecord(services, accessEntryFor(request, caller.tenant.id, caller.keyLabel ?? 'unknown', 'getJob', (user) => services.pseudonyms.studentKey(caller.tenant.id, user)), context, read);
     },
     { corsAllowedOrigins: services.config.corsAllowedOrigins },
   );

@@ -1,22 +1,29 @@
 import { app, type InvocationContext, type TimerHandler } from '@azure/functions';
 import { repairJobIndex, repairStrandedJobs, type RecoveryServices } from '../shared/jobs/recovery';
-import { deleteExpiredSafetyEvents } from '../shared/jobs/retention';
+import { deleteExpiredJobs } from '../shared/jobs/retention';
+import { deleteExpiredAccessLog } from '../shared/privacy/accessLog';
+import { resumeStrandedErasures } from '../shared/privacy/studentErasure';
 import { getServices, type Services } from '../shared/services';
 
 /**
  * On the schedule in the app setting SWEEP_SCHEDULE (NCRONTAB; infra/ and the example settings use every
- * 5 minutes): enqueue jobs that a crash left stored but never queued, and repair the listing index (and
- * webhooks) where a crash left it behind the records, and delete safety events past RETENTION_DAYS. A binding expression, so tests can run it every
- * second without a code change.
+ * 5 minutes): enqueue jobs that a crash left stored but never queued, repair the listing index (and
+ * webhooks) where a crash left it behind the records, queue again a student's erasure whose message was
+ * lost, and apply retention per school: jobs, pictures and safety events past their school's retentionDays
+ * (the lifecycle rule cannot tell schools apart: shared/jobs/retention.ts), and the access log past
+ * ACCESS_LOG_RETENTION_DAYS. A binding expression, so tests can run it every second without a code change.
  */
-export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents'>): TimerHandler {
+export function sweepJobsHandler(
+  services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents' | 'images' | 'idempotency' | 'uploads' | 'operations' | 'erasureQueue' | 'accessLog'>,
+): TimerHandler {
   return async (_timer: unknown, context: InvocationContext) => {
     const repaired = await repairStrandedJobs(services, context);
     if (repaired > 0) context.warn(`Sweep: enqueued ${repaired} stranded jobs.`);
     const indexRepairs = await repairJobIndex(services, context);
     if (indexRepairs > 0) context.warn(`Sweep: repaired ${indexRepairs} listing-index entries.`);
-    // Table entities have no lifecycle rule: safety events (children's prompts) are deleted here after RETENTION_DAYS.
-    await deleteExpiredSafetyEvents(services, context);
+    await resumeStrandedErasures(services, context);
+    await deleteExpiredJobs(services, context);
+    await deleteExpiredAccessLog(services, context);
   };
 }
 

@@ -48,9 +48,13 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
-@description('Days after which job records and images are deleted by the storage lifecycle rule.')
+@description('Days after which job records, images and safety events are deleted (RETENTION_DAYS), for schools whose TENANTS entry sets no retentionDays of its own.')
 @minValue(1)
 param retentionDays int = 30
+
+@description('Days the record of access (who read which children\'s data) and finished erasure operations are kept (ACCESS_LOG_RETENTION_DAYS).')
+@minValue(1)
+param accessLogRetentionDays int = 365
 
 @description('The tenants (schools) as JSON, with SHA-256 hashes of their API keys and their quotas: see the README, Authentication. Hashes are not secrets; the keys never reach Azure.')
 param tenants string
@@ -89,6 +93,16 @@ var imagesContainerName = 'images'
 var usageContainerName = 'usage'
 var idempotencyContainerName = 'idempotency'
 var uploadsContainerName = 'uploads'
+var operationsContainerName = 'operations'
+var erasureQueueName = 'student-erasures'
+var erasurePoisonQueueName = 'student-erasures-poison'
+var accessLogTableName = 'accesslog'
+// Blob names are not prefixed by school ({jobId}.json, {jobId}/0.png), and a lifecycle rule filters by prefix only,
+// so one rule covers every school: it is the backstop at the longest retention any school has (TENANTS
+// retentionDays, else retentionDays), and the sweepJobs timer deletes each school's data at its own
+// (shared/jobs/retention.ts).
+var schoolRetentionDays = map(json(tenants), tenant => contains(tenant, 'retentionDays') ? tenant.retentionDays : retentionDays)
+var longestRetentionDays = max(concat([retentionDays], schoolRetentionDays))
 var openAiApiVersion = '2025-04-01-preview'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
@@ -150,6 +164,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
         { name: usageContainerName }
         { name: idempotencyContainerName }
         { name: uploadsContainerName }
+        { name: operationsContainerName }
       ]
     }
   }
@@ -160,10 +175,12 @@ module storageData 'app/storage-data.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
-    queueNames: [jobQueueName, poisonQueueName, webhookQueueName, webhookPoisonQueueName]
-    tableNames: [jobIndexTableName, safetyEventsTableName]
+    queueNames: [jobQueueName, poisonQueueName, webhookQueueName, webhookPoisonQueueName, erasureQueueName, erasurePoisonQueueName]
+    tableNames: [jobIndexTableName, safetyEventsTableName, accessLogTableName]
     lifecycleRules: [
-      { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: retentionDays }
+      { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: longestRetentionDays }
+      // Erasure operations (a pseudonym and counts once done: the record that an erasure happened) live as long as the access log.
+      { name: 'delete-old-operations', containers: [operationsContainerName], days: accessLogRetentionDays }
       // Quota counters are needed for a month at most; 62 days covers any month.
       { name: 'delete-old-quota-counters', containers: [usageContainerName], days: 62 }
       // Idempotency keys must live at least 24 hours.
@@ -287,6 +304,7 @@ module api 'app/api.bicep' = {
       // Image deployments allow about 3 requests a minute per capacity unit (2 units: about 6 a minute).
       IMAGE_REQUESTS_PER_MINUTE: string(imageDeploymentCapacity * 3)
       RETENTION_DAYS: string(retentionDays)
+      ACCESS_LOG_RETENTION_DAYS: string(accessLogRetentionDays)
       // The sweepJobs timer's schedule (NCRONTAB), a binding expression in functions/sweepJobs.ts.
       SWEEP_SCHEDULE: '0 */5 * * * *'
       TENANTS: tenants

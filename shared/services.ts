@@ -32,6 +32,9 @@ import { queueWebhookFor } from './webhooks/delivery';
 import { consoleLogger } from './logger';
 import { createContentSafety, type ContentSafety } from './safety/contentSafety';
 import { createSafetyEventStore, type SafetyEventStore } from './storage/safetyEventStore';
+import { createOperationStore, type OperationStore } from './storage/operationStore';
+import { createErasureQueue, type ErasureQueue } from './storage/erasureQueue';
+import { createAccessLogStore, type AccessLogStore } from './storage/accessLogStore';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -76,6 +79,11 @@ export interface Services {
   /** How much each studio session may read from this instance (a loop of gallery reads took a core). */
   readonly sessionReads: SessionReads;
   readonly pseudonyms: Pseudonyms;
+  /** Long-running operations other than jobs: a student's erasure (privacy/studentErasure.ts). */
+  readonly operations: OperationStore;
+  readonly erasureQueue: ErasureQueue;
+  /** The record of access to children's data (privacy/accessLog.ts). */
+  readonly accessLog: AccessLogStore;
   /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
   ensureStorage(): Promise<void>;
   metapromptFor(version: string): Metaprompt;
@@ -94,6 +102,9 @@ export function createServices(config: AppConfig): Services {
   const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
   const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
   const safetyEvents = createSafetyEventStore(storage.tableClient(storageNames.safetyEventsTable));
+  const operations = createOperationStore(storage.blobService.getContainerClient(storageNames.operationsContainer));
+  const erasureQueue = createErasureQueue(storage.queueService.getQueueClient(storageNames.erasureQueue));
+  const accessLog = createAccessLogStore(storage.tableClient(storageNames.accessLogTable));
   const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
@@ -124,6 +135,9 @@ export function createServices(config: AppConfig): Services {
       webhookQueue.createIfNotExists(),
       jobIndex.createIfNotExists(),
       safetyEvents.createIfNotExists(),
+      operations.createIfNotExists(),
+      erasureQueue.createIfNotExists(),
+      accessLog.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -145,7 +159,11 @@ export function createServices(config: AppConfig): Services {
     contentSafety: config.contentSafety ? createContentSafety(config.contentSafety) : undefined,
     safetyEvents,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
-    jobs: observeJobStore(createJobStore(jobsContainer), jobEvents, consoleLogger),
+    jobs: observeJobStore(
+      createJobStore(jobsContainer, { studentKeyOf: (job) => (job.request.user === undefined ? undefined : pseudonyms.studentKey(job.tenantId, job.request.user)) }),
+      jobEvents,
+      consoleLogger,
+    ),
     jobIndex,
     jobEvents,
     webhookQueue,
@@ -166,6 +184,9 @@ export function createServices(config: AppConfig): Services {
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
     sessionReads: createSessionReads(),
     pseudonyms,
+    operations,
+    erasureQueue,
+    accessLog,
     ensureStorage,
     metapromptFor(version) {
       let found = metaprompts.get(version);

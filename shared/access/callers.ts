@@ -3,7 +3,7 @@ import { isJobId, type JobRecord } from '../jobs/job';
 import type { Services } from '../services';
 import { bearerToken, requireSession } from '../sessions/sessions';
 import type { Session } from '../sessions/sessionTokens';
-import { authenticateTenant, type Tenant } from './tenants';
+import { authenticateKey, type Tenant } from './tenants';
 
 /**
  * Who is asking: a tenant (an LMS, with its API key), a browser holding one job's status token, or a
@@ -12,7 +12,7 @@ import { authenticateTenant, type Tenant } from './tenants';
  * did not exist, so ids cannot be probed.
  */
 export type Caller =
-  | { readonly kind: 'tenant'; readonly tenant: Tenant }
+  | { readonly kind: 'tenant'; readonly tenant: Tenant; /** The label of the key it presented, where it presented one (the access log). */ readonly keyLabel?: string }
   | { readonly kind: 'statusToken'; readonly jobId: string }
   | { readonly kind: 'session'; readonly session: Session };
 
@@ -20,9 +20,14 @@ const unauthorized = () =>
   new UnauthorizedError('Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
 
 export function requireTenant(services: Pick<Services, 'config'>, apiKey: string | null): Tenant {
-  const tenant = authenticateTenant(services.config.tenants, apiKey);
-  if (!tenant) throw unauthorized();
-  return tenant;
+  return requireTenantKey(services, apiKey).tenant;
+}
+
+/** The tenant and the label of the key it presented (the access log names the key, never the key itself). */
+export function requireTenantKey(services: Pick<Services, 'config'>, apiKey: string | null): { tenant: Tenant; keyLabel: string } {
+  const found = authenticateKey(services.config.tenants, apiKey);
+  if (!found) throw unauthorized();
+  return found;
 }
 
 /** The caller of a job route: the API key if one is sent, else a session token (Authorization: Bearer), else the status token. */
@@ -33,7 +38,7 @@ export function callerForJob(
   token: string | null,
   authorization: string | null = null,
 ): Caller {
-  if (apiKey !== null) return { kind: 'tenant', tenant: requireTenant(services, apiKey) };
+  if (apiKey !== null) return { kind: 'tenant', ...requireTenantKey(services, apiKey) };
   const sessionToken = bearerToken(authorization);
   if (sessionToken !== undefined) return { kind: 'session', session: requireSession(services, sessionToken).session };
   const verdict = token !== null && isJobId(jobId) ? services.statusTokens.check(jobId, token) : 'invalid';

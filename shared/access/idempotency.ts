@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { BadRequestError, CorruptRecordError } from '../errors';
-import { createIfAbsent } from '../storage/blobJson';
+import { createIfAbsent, downloadIfExists } from '../storage/blobJson';
 
 /**
  * Idempotency-Key for submits: a retried POST with the same key returns the same job; the same key with a
@@ -22,6 +22,8 @@ export interface IdempotencyRecord {
   readonly requestHash: string;
   /** True if this call created the record (the first use of the key). */
   readonly fresh: boolean;
+  /** The key's job was erased with its student (eraseRecordsOf): the record no longer says which job it was. */
+  readonly erased?: true;
 }
 
 export interface IdempotencyStore {
@@ -32,9 +34,17 @@ export interface IdempotencyStore {
    */
   markErased(jobId: string): Promise<void>;
   isErased(jobId: string): Promise<boolean>;
+  /**
+   * A student's erasure (privacy/studentErasure.ts): the tenant's records that name one of these jobs are
+   * overwritten with a tombstone that names no job and holds no hash of the request, so the key still
+   * answers 410 but nothing in storage ties it to the student. Returns how many; repeating it changes nothing.
+   */
+  eraseRecordsOf(tenantId: string, jobIds: ReadonlySet<string>): Promise<number>;
 }
 
-const storedKeySchema = z.object({ jobId: z.string(), requestHash: z.string() });
+const storedKeySchema = z.union([z.object({ erased: z.literal(true) }), z.object({ jobId: z.string(), requestHash: z.string() })]);
+/** Blob metadata naming the record's job, so an erasure finds a student's records from the listing alone. */
+const jobIdMetadataKey = 'jobid';
 
 export function parseIdempotencyKey(header: string | null): string | undefined {
   if (header === null) return undefined;
@@ -66,10 +76,30 @@ export function createIdempotencyStore(container: ContainerClient): IdempotencyS
       const blob = container.getBlockBlobClient(idempotencyBlobName(tenantId, scope, key));
       const body = JSON.stringify({ jobId, requestHash, createdDateTime: new Date().toISOString() });
       // Create-only, so two concurrent retries agree on one job id: the loser reads the winner's record.
-      if (await createIfAbsent(blob, body, { contentType: 'application/json' })) return { jobId, requestHash, fresh: true };
+      if (await createIfAbsent(blob, body, { contentType: 'application/json', metadata: { [jobIdMetadataKey]: jobId } })) return { jobId, requestHash, fresh: true };
       const stored = storedKeySchema.safeParse(JSON.parse((await blob.downloadToBuffer()).toString('utf8')));
       if (!stored.success) throw new CorruptRecordError(`The Idempotency-Key record of tenant ${tenantId}`, stored.error.issues[0]?.message ?? 'invalid');
+      if ('erased' in stored.data) return { jobId: '', requestHash: '', fresh: false, erased: true };
       return { jobId: stored.data.jobId, requestHash: stored.data.requestHash, fresh: false };
+    },
+    async eraseRecordsOf(tenantId, jobIds) {
+      let erased = 0;
+      if (jobIds.size === 0) return 0;
+      for await (const item of container.listBlobsFlat({ prefix: `${tenantId}/`, includeMetadata: true })) {
+        let jobId = item.metadata?.[jobIdMetadataKey];
+        if (jobId === undefined && item.metadata?.['erased'] === undefined) {
+          // A record from before the metadata was kept: its body says which job it made.
+          const found = await downloadIfExists(container.getBlobClient(item.name));
+          const stored = found ? storedKeySchema.safeParse(JSON.parse(found.toString('utf8'))) : undefined;
+          jobId = stored?.success && 'jobId' in stored.data ? stored.data.jobId : undefined;
+        }
+        if (jobId === undefined || !jobIds.has(jobId)) continue;
+        // An overwrite, not a delete: a retried submit with this key must still be told 410, not make a new job.
+        const tombstone = JSON.stringify({ erased: true });
+        await container.getBlockBlobClient(item.name).upload(tombstone, Buffer.byteLength(tombstone), { blobHTTPHeaders: { blobContentType: 'application/json' }, metadata: { erased: 'yes' } });
+        erased++;
+      }
+      return erased;
     },
     async markErased(jobId) {
       await createIfAbsent(container.getBlockBlobClient(`erased/${jobId}`), '');

@@ -10,6 +10,12 @@ export interface Pseudonyms {
   safetyIdentifier(tenantId: string, user: string | undefined): string;
   /** The student's part of a quota counter's blob name: blob names are listed, so never the raw id. */
   counterKey(tenantId: string, user: string): string;
+  /**
+   * The student as job records name them in blob metadata and erasure operations keep them once done: the
+   * erasure finds a student's records from a blob listing, and a finished operation says whom it erased
+   * without naming them.
+   */
+  studentKey(tenantId: string, user: string): string;
 }
 
 export function createPseudonyms(secret: string): Pseudonyms {
@@ -18,5 +24,6 @@ export function createPseudonyms(secret: string): Pseudonyms {
   return {
     safetyIdentifier: (tenantId, user) => `edu4all-${pseudonym('safety-identifier', tenantId, user ?? '')}`,
     counterKey: (tenantId, user) => pseudonym('quota-counter', tenantId, user),
+    studentKey: (tenantId, user) => pseudonym('student', tenantId, user),
   };
 }

@@ -67,6 +67,8 @@ export interface Quotas {
   refund(tenant: Tenant, user: string | undefined, amount: QuotaAmount, reservedOn: Date): Promise<void>;
   /** Adds a succeeded job's estimated cost to the tenant's day and month. */
   recordSpend(tenantId: string, costUsd: number, now?: Date): Promise<void>;
+  /** Deletes the student's own counters (their erasure); the school's totals keep what was used. Returns how many. */
+  resetUser(tenantId: string, user: string): Promise<number>;
 }
 
 /** Spend is counted in whole micro-dollars, so counters stay integers. */
@@ -244,6 +246,11 @@ export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Qu
       const amount = toMicroUsd(costUsd);
       if (amount <= 0) return;
       for (const counter of spendCounters(tenantId, now)) await counters.tryAdd(counter, amount, Number.MAX_SAFE_INTEGER);
+    },
+
+    resetUser(tenantId, user) {
+      // The trailing slash: one student's pseudonym must not be a prefix of another's (they are all 32 hex digits, but say so).
+      return counters.deletePrefix(`${tenantId}/user/${pseudonyms.counterKey(tenantId, user)}/`);
     },
   };
 }

@@ -144,19 +144,49 @@ const tenantSafeguardingSchema = z
   })
   .refine((value) => value.contact !== undefined || value.contactUrl !== undefined, 'safeguarding needs a contact, a contactUrl, or both');
 
-const tenantSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
-  name: z.string().max(100).optional(),
-  apiKeyHashes: z
-    .array(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an API key hash looks like sha256:<64 hex digits> (npm run api-key)'))
-    .min(1, 'a tenant needs an API key hash')
-    .max(2, 'a tenant has at most two API keys at once (the current one and the next)'),
-  quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
-  webhook: tenantWebhookSchema.optional(),
-  /** Absent means the school-strict defaults (safetyOf). */
-  safety: tenantSafetySchema.optional(),
-  safeguarding: tenantSafeguardingSchema.optional(),
+const apiKeyHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an API key hash looks like sha256:<64 hex digits> (npm run api-key)');
+
+/**
+ * Named keys: the label is what the access log records (never the key or its hash), so a school can tell
+ * which of its systems read what, and rotate the one that leaked.
+ */
+const namedKeySchema = z.strictObject({
+  label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'an API key label is 1 to 40 letters, digits, . _ or - (it appears in the access log)'),
+  hash: apiKeyHash,
 });
+
+const tenantSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a tenant id is 1 to 32 lower-case letters, digits or -'),
+    name: z.string().max(100).optional(),
+    /** Unnamed keys (the first form): labelled key-1 and key-2 in the access log (keysOf). */
+    apiKeyHashes: z.array(apiKeyHash).max(2, 'a tenant has at most two API keys at once (the current one and the next)').optional(),
+    /** Named keys, one per system that reads (the LMS, a teacher dashboard, …); besides apiKeyHashes. */
+    apiKeys: z.array(namedKeySchema).max(10, 'a tenant has at most ten named API keys').optional(),
+    quotas: tenantQuotasSchema.default(() => tenantQuotasSchema.parse({})),
+    webhook: tenantWebhookSchema.optional(),
+    /** Absent means the school-strict defaults (safetyOf). */
+    safety: tenantSafetySchema.optional(),
+    safeguarding: tenantSafeguardingSchema.optional(),
+    /**
+     * How long this school's jobs, pictures and safety events are kept, in days after their last change;
+     * absent means the RETENTION_DAYS setting. The sweep applies it (jobs/retention.ts).
+     */
+    retentionDays: z.int({ error: 'retentionDays must be a whole number of days from 1 to 365' }).min(1, 'retentionDays must be a whole number of days from 1 to 365').max(365, 'retentionDays must be a whole number of days from 1 to 365').optional(),
+  })
+  .superRefine((tenant, context) => {
+    if ((tenant.apiKeyHashes?.length ?? 0) + (tenant.apiKeys?.length ?? 0) === 0) {
+      context.addIssue({ code: 'custom', path: ['apiKeyHashes'], message: 'a tenant needs an API key hash (apiKeyHashes, or apiKeys with labels)' });
+    }
+    const labels = keysOf(tenant).map((key) => key.label);
+    const twice = labels.find((label, index) => labels.indexOf(label) !== index);
+    if (twice !== undefined) context.addIssue({ code: 'custom', path: ['apiKeys'], message: `the API key label ${twice} appears twice (apiKeyHashes are labelled key-1 and key-2)` });
+  });
+
+/** A school's keys with their labels: the named ones, and the unnamed apiKeyHashes as key-1, key-2. */
+export function keysOf(tenant: { readonly apiKeyHashes?: readonly string[] | undefined; readonly apiKeys?: readonly { label: string; hash: string }[] | undefined }): Array<{ label: string; hash: string }> {
+  return [...(tenant.apiKeyHashes ?? []).map((hash, index) => ({ label: `key-${index + 1}`, hash })), ...(tenant.apiKeys ?? []).map(({ label, hash }) => ({ label, hash }))];
+}
 
 export type TenantQuotas = z.infer<typeof tenantQuotasSchema>;
 /** Quotas as written in TENANTS (the optional ones may be left out). */
@@ -193,7 +223,7 @@ export function parseTenants(json: string): Tenant[] {
   const ids = tenants.map((t) => t.id);
   const duplicateId = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicateId) throw new Error(`TENANTS: the tenant id ${duplicateId} appears twice`);
-  const hashes = tenants.flatMap((t) => t.apiKeyHashes);
+  const hashes = tenants.flatMap((t) => keysOf(t).map((key) => key.hash));
   if (new Set(hashes).size !== hashes.length) throw new Error('TENANTS: an API key hash belongs to two tenants');
   return tenants;
 }
@@ -204,13 +234,18 @@ export function parseTenants(json: string): Tenant[] {
  * time taken says nothing about which tenant or how much of a hash matched.
  */
 export function authenticateTenant(tenants: readonly Tenant[], presentedKey: string | null | undefined): Tenant | undefined {
+  return authenticateKey(tenants, presentedKey)?.tenant;
+}
+
+/** The tenant and the label of the key presented (for the access log), or undefined; compared as authenticateTenant says. */
+export function authenticateKey(tenants: readonly Tenant[], presentedKey: string | null | undefined): { tenant: Tenant; keyLabel: string } | undefined {
   if (!presentedKey || presentedKey.length > 512) return undefined;
   const presented = Buffer.from(hashApiKey(presentedKey));
-  let found: Tenant | undefined;
+  let found: { tenant: Tenant; keyLabel: string } | undefined;
   for (const tenant of tenants) {
-    for (const hash of tenant.apiKeyHashes) {
-      const stored = Buffer.from(hash);
-      if (stored.length === presented.length && timingSafeEqual(stored, presented)) found ??= tenant;
+    for (const key of keysOf(tenant)) {
+      const stored = Buffer.from(key.hash);
+      if (stored.length === presented.length && timingSafeEqual(stored, presented)) found ??= { tenant, keyLabel: key.label };
     }
   }
   return found;

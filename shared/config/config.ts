@@ -3,7 +3,7 @@ import { ConfigurationError } from '../errors';
 import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
 import { lifecycleVerdict } from '../provider/modelLifecycle';
 import { literalTargetRefusal } from '../webhooks/targetGuard';
-import { hashApiKey, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
+import { hashApiKey, keysOf, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
 export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';
@@ -128,6 +128,8 @@ const settingsSchema = z.object({
   STATUS_TOKEN_SECRETS: optionalText,
   STATUS_TOKEN_MINUTES: integer('STATUS_TOKEN_MINUTES', 5, 10_080, 1440),
   RETENTION_DAYS: integer('RETENTION_DAYS', 1, 3650, 30),
+  // The record of access (who read which children's data, when): long enough to look into a leak after the fact.
+  ACCESS_LOG_RETENTION_DAYS: integer('ACCESS_LOG_RETENTION_DAYS', 1, 3650, 365),
   CORS_ALLOWED_ORIGINS: optionalText,
   // Local development only: webhooks may go to http:// and to loopback or private addresses (a receiver on this machine).
   WEBHOOKS_ALLOW_PRIVATE_TARGETS: optionalText.pipe(
@@ -199,7 +201,7 @@ function tenantsFrom(settings: Settings): Tenant[] {
     throw new ConfigurationError(error instanceof Error ? error.message : String(error));
   }
   const developmentHash = hashApiKey(localDevelopmentKey);
-  if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.apiKeyHashes.includes(developmentHash))) {
+  if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => keysOf(tenant).some((key) => key.hash === developmentHash))) {
     throw new ConfigurationError(`TENANTS holds the local development key '${localDevelopmentKey}', which must never be used in Azure.`);
   }
   if (settings.WEBSITE_SITE_NAME && tenants.some((tenant) => tenant.webhook?.secrets.includes(localDevelopmentWebhookSecret))) {
@@ -332,7 +334,10 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     /** The first signs status tokens; all verify (rotation). */
     statusTokenSecrets: statusSecretsFrom(settings),
     statusTokenLifetimeInMinutes: settings.STATUS_TOKEN_MINUTES,
+    /** The default retention; a school's TENANTS retentionDays wins for its own data (retentionDaysOf). */
     retentionDays: settings.RETENTION_DAYS,
+    /** How long the record of access is kept (privacy/accessLog.ts). */
+    accessLogRetentionDays: settings.ACCESS_LOG_RETENTION_DAYS,
     /** Browser origins (the LMS pages) allowed to read job status with a status token. */
     corsAllowedOrigins: originsFrom(settings),
     webhooks: webhooksFrom(settings),
@@ -341,6 +346,11 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
     /** The output check of every picture before anyone sees it (safety/outputCheck.ts); undefined when off. */
     outputCheck: outputCheckFrom(settings),
   } as const;
+}
+
+/** How long a school's jobs, pictures and safety events are kept: its own retentionDays, else RETENTION_DAYS. */
+export function retentionDaysOf(config: { readonly retentionDays: number }, tenant: Pick<Tenant, 'retentionDays'> | undefined): number {
+  return tenant?.retentionDays ?? config.retentionDays;
 }
 
 /** The configuration type is derived from the settings schema and its mapping, not written beside them. */

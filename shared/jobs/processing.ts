@@ -81,7 +81,12 @@ export async function processJob(services: WorkerServices, input: unknown, conte
   const apply = (change: (job: JobRecord) => JobRecord | undefined) => services.jobs.update(jobId, change);
 
   const started = await apply((job) => start(job, worker()));
-  if (!started) return log.warn(`Job ${jobId}: no such job; message dropped.`);
+  if (!started) {
+    // Erased (its student's erasure, or DELETE) while an earlier delivery was saving pictures and crashed before
+    // it could remove them: remove them now, so a redelivery is what finishes the erasure, not what undoes it.
+    await services.images.deleteAll(jobId);
+    return log.warn(`Job ${jobId}: no such job; message dropped.`);
+  }
   if (isTerminal(started.status)) {
     // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
     await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
@@ -147,8 +152,9 @@ export async function processJob(services: WorkerServices, input: unknown, conte
             "'Cognitive Services OpenAI User' role on the Azure OpenAI resource (or OPENAI_API_KEY).",
         );
       }
-      await fail(decision.error);
-      if (!failure.retryable && failure.code === 'ContentFiltered') {
+      const ended = await fail(decision.error);
+      // A job erased meanwhile gets no event: it would be the only trace of it (as in withhold).
+      if (ended && !failure.retryable && failure.code === 'ContentFiltered') {
         await recordRefusal(
           services,
           {

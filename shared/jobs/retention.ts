@@ -1,3 +1,4 @@
+import { retentionDaysOf } from '../config/config';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { failureReason, type DeletionFailure } from '../storage/deletions';
@@ -11,29 +12,40 @@ export interface RetentionReport {
   readonly failures: readonly DeletionFailure[];
 }
 
+const dayInMs = 24 * 60 * 60_000;
+
 /**
- * Deletes job records and their images, safety events after RETENTION_DAYS, (and uploads after a day) once they are older than the retention period (by last change,
- * as the Azure lifecycle rule counts). In Azure the storage lifecycle rule does this; locally `npm start`
- * runs it hourly, and `npm run cleanup` on demand. A job or upload that cannot be deleted is logged and
- * reported, and the run goes on: stopping at the first would keep every later child's data past its time.
+ * Retention per school: each school's jobs (records and pictures) and safety events are deleted once older
+ * than its TENANTS `retentionDays` (RETENTION_DAYS when it sets none), counted from the last change as the
+ * Azure lifecycle rule counts. Blob names are not prefixed by school (`{jobId}/…`, `{jobId}.json`), so a
+ * lifecycle rule cannot tell schools apart: in Azure the rule is the backstop at the longest retention of
+ * any school (infra/main.bicep), and the sweepJobs timer runs this for the per-school part, as `npm start`
+ * does hourly locally. A job record names its school in blob metadata (storage/jobStore.ts), so only the
+ * records of jobs old enough for the shortest retention and written before that metadata are read.
  */
 export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, log: Logger, now: Date = new Date()): Promise<RetentionReport> {
   await services.ensureStorage();
-  const cutoff = now.getTime() - services.config.retentionDays * 24 * 60 * 60_000;
+  const { config } = services;
+  const daysOf = (tenantId: string | undefined) => retentionDaysOf(config, config.tenants.find((tenant) => tenant.id === tenantId));
+  const shortest = Math.min(config.retentionDays, ...config.tenants.map((tenant) => daysOf(tenant.id)));
   let jobs = 0;
   const failures: DeletionFailure[] = [];
-  for await (const job of services.jobs.list()) {
-    if (job.lastModified.getTime() >= cutoff) continue;
+  for await (const listed of services.jobs.list()) {
+    const age = now.getTime() - listed.lastModified.getTime();
+    if (age <= shortest * dayInMs) continue;
     try {
-      await services.idempotency.markErased(job.id);
-      await services.images.deleteAll(job.id);
-      await services.jobs.delete(job.id);
+      // A school removed from TENANTS keeps the default retention.
+      const tenantId = listed.tenantId ?? (await services.jobs.get(listed.id))?.tenantId;
+      if (age <= daysOf(tenantId) * dayInMs) continue;
+      await services.idempotency.markErased(listed.id);
+      await services.images.deleteAll(listed.id);
+      await services.jobs.delete(listed.id);
       jobs++;
     } catch (error) {
-      failures.push({ item: `job ${job.id}`, reason: failureReason(error) });
+      failures.push({ item: `job ${listed.id}`, reason: failureReason(error) });
     }
   }
-  if (jobs > 0) log.log(`Retention: deleted ${jobs} jobs older than ${services.config.retentionDays} days, with their images.`);
+  if (jobs > 0) log.log(`Retention: deleted ${jobs} jobs past their school's retention, with their images.`);
   // Uploads (children's photos) live a day, used or not, as the Azure lifecycle rule keeps them.
   const uploads = await services.uploads.deleteOlderThan(new Date(now.getTime() - uploadLifetimeInMs));
   failures.push(...uploads.failures);
@@ -45,12 +57,23 @@ export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage'
 }
 
 /**
- * Deletes safety events (a student id and the prompt they wrote) older than RETENTION_DAYS. Table entities
- * have no lifecycle rule in Azure, so the sweepJobs timer runs this there, and deleteExpiredJobs locally.
+ * Deletes safety events (a student id and the prompt they wrote) older than their school's retention. Table
+ * entities have no lifecycle rule in Azure, so the sweepJobs timer runs this there, and deleteExpiredJobs
+ * locally. Each school's partition at its own age, then every partition at the longest (schools removed from
+ * TENANTS since).
  */
 export async function deleteExpiredSafetyEvents(services: Pick<Services, 'ensureStorage' | 'config' | 'safetyEvents'>, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
-  const deleted = await services.safetyEvents.deleteOlderThan(new Date(now.getTime() - services.config.retentionDays * 24 * 60 * 60_000));
-  if (deleted > 0) log.log(`Retention: deleted ${deleted} safety events older than ${services.config.retentionDays} days.`);
+  const { config } = services;
+  const before = (days: number) => new Date(now.getTime() - days * dayInMs);
+  let deleted = 0;
+  for (const tenant of config.tenants) deleted += await services.safetyEvents.deleteOlderThan(before(retentionDaysOf(config, tenant)), tenant.id);
+  deleted += await services.safetyEvents.deleteOlderThan(before(longestRetentionDays(config)));
+  if (deleted > 0) log.log(`Retention: deleted ${deleted} safety events past their school's retention.`);
   return deleted;
+}
+
+/** The longest any school keeps its data: where the Azure lifecycle rule must sit (it cannot tell schools apart). */
+export function longestRetentionDays(config: Pick<Services['config'], 'retentionDays' | 'tenants'>): number {
+  return Math.max(config.retentionDays, ...config.tenants.map((tenant) => retentionDaysOf(config, tenant)));
 }

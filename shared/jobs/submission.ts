@@ -162,17 +162,14 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
     const scope = options.sessionId === undefined ? ({ kind: 'tenant' } as const) : ({ kind: 'session', sessionId: options.sessionId } as const);
     const record = await services.idempotency.claim(tenant.id, scope, options.idempotencyKey, requestHash, id);
     if (!record.fresh) {
+      if (record.erased) throw jobErased();
       if (record.requestHash !== requestHash) {
         throw new ConflictError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', { target: 'Idempotency-Key' });
       }
       const existing = await services.jobs.get(record.jobId);
       // The client retries because it never saw an answer: the first attempt may have stopped before its message was sent.
       if (existing) return existing.status === 'NotStarted' ? { job: existing, message: jobMessageFor(existing.id) } : { job: existing };
-      if (await services.idempotency.isErased(record.jobId)) {
-        throw new GoneError('JobErased', 'The job this Idempotency-Key made was deleted, and stays deleted. Send a new Idempotency-Key to make a new job.', {
-          target: 'Idempotency-Key',
-        });
-      }
+      if (await services.idempotency.isErased(record.jobId)) throw jobErased();
       // The first attempt failed before its job was stored: finish it now, under the same id.
       id = record.jobId;
     }
@@ -213,6 +210,11 @@ async function acceptJob(services: SubmitServices, tenant: Tenant, options: Subm
   log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model} estimate=$${reservedCostUsd}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return { job, message: jobMessageFor(job.id) };
 }
+
+const jobErased = () =>
+  new GoneError('JobErased', 'The job this Idempotency-Key made was deleted, and stays deleted. Send a new Idempotency-Key to make a new job.', {
+    target: 'Idempotency-Key',
+  });
 
 /**
  * The job's estimated cost, reserved against the school's money budgets: its pictures at the requested

@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { RateLimitError } from '../errors';
 import { isStatus, readJsonBlob, writeJsonBlob } from './blobJson';
 import { LastVersions } from './lastVersions';
+import { deleteBlobAndSnapshots } from './deletions';
 
 /**
  * Counters as small JSON blobs, changed only under ETag conditions, so concurrent submits on any number of
@@ -21,6 +22,8 @@ export interface CounterStore {
   tryAdd(name: string, amount: number, limit: number): Promise<{ added: boolean; count: number }>;
   /** The stored count, always read from storage (usage and status must see other processes' adds). */
   get(name: string): Promise<number>;
+  /** Deletes every counter whose name starts with `prefix` (a student's, at their erasure); returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
 }
 
 interface Counter {
@@ -117,8 +120,9 @@ export function createCounterStore(container: ContainerClient): CounterStore {
         seen.set(name, { etag, count });
         return outcomes;
       } catch (error) {
-        // 412: changed since we saw it; 409: created since we saw it absent. Read again and re-apply.
-        if (!(isStatus(error, 412) || isStatus(error, 409))) throw error;
+        // 412: changed since we saw it; 409: created since we saw it absent; 404: deleted since we saw it (a
+        // student's erasure resets their counters). Read again and re-apply.
+        if (!(isStatus(error, 412) || isStatus(error, 409) || isStatus(error, 404))) throw error;
         if (++conflicts >= maxConflicts) {
           throw new RateLimitError('ServiceBusy', 'Many requests are updating the same counter right now. Try again in a second.', { retryAfterInSeconds: 1 });
         }
@@ -161,6 +165,15 @@ export function createCounterStore(container: ContainerClient): CounterStore {
     },
     async get(name) {
       return (await read(name)).count;
+    },
+    async deletePrefix(prefix) {
+      let deleted = 0;
+      for await (const blob of container.listBlobsFlat({ prefix })) {
+        await deleteBlobAndSnapshots(container.getBlobClient(blob.name));
+        seen.forget(blob.name.replace(/\.json$/, ''));
+        deleted++;
+      }
+      return deleted;
     },
   };
 }

@@ -35,6 +35,15 @@ export interface JobListing {
   /** From blob metadata; absent on records written before it was kept there. */
   readonly status?: string;
   readonly enqueued?: boolean;
+  /** The job's school, from blob metadata (retention per school); absent on older records. */
+  readonly tenantId?: string;
+  /** The student's pseudonym (Pseudonyms.studentKey), from blob metadata, so an erasure finds their jobs from the listing; absent without a student or on older records. */
+  readonly studentKey?: string;
+}
+
+export interface JobStoreOptions {
+  /** The pseudonym kept in a job blob's metadata for its student (never the student id: blob metadata is listed). */
+  readonly studentKeyOf?: (job: JobRecord) => string | undefined;
 }
 
 const maxUpdateAttempts = 10;
@@ -42,11 +51,14 @@ const maxUpdateAttempts = 10;
 /** Jobs whose last version is remembered; a worker holds a few at a time, a busy host's submits many more. */
 const rememberedJobs = 1000;
 
-export function createJobStore(container: ContainerClient): JobStore {
+export function createJobStore(container: ContainerClient, options: JobStoreOptions = {}): JobStore {
   const blobFor = (id: string) => container.getBlockBlobClient(`${id}.json`);
   const parse = (value: unknown) => parseJobRecord(value);
-  // Listed with the blob, so a sweep finds stranded jobs without reading every record.
-  const metadata = (job: JobRecord) => ({ status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no' });
+  // Listed with the blob, so a sweep finds stranded jobs, each school's expired ones and a student's without reading every record.
+  const metadata = (job: JobRecord) => {
+    const student = options.studentKeyOf?.(job);
+    return { status: job.status, enqueued: job.enqueuedDateTime ? 'yes' : 'no', tenant: job.tenantId, ...(student ? { student } : {}) };
+  };
 
   const remembered = new LastVersions<{ job: JobRecord; etag: string }>(rememberedJobs);
   const remember = (job: JobRecord, etag: string | undefined) => {
@@ -101,11 +113,15 @@ export function createJobStore(container: ContainerClient): JobStore {
       for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
         const status = blob.metadata?.['status'];
         const enqueued = blob.metadata?.['enqueued'];
+        const tenantId = blob.metadata?.['tenant'];
+        const studentKey = blob.metadata?.['student'];
         yield {
           id: blob.name.replace(/\.json$/, ''),
           lastModified: blob.properties.lastModified,
           ...(status ? { status } : {}),
           ...(enqueued ? { enqueued: enqueued === 'yes' } : {}),
+          ...(tenantId ? { tenantId } : {}),
+          ...(studentKey ? { studentKey } : {}),
         };
       }
     },

@@ -67,8 +67,10 @@ export interface SafetyEventStore {
   list(tenantId: string, filter: SafetyEventFilter, page: { readonly top: number; readonly continuationToken?: string }): Promise<SafetyEventPage>;
   /** Erases a job's events (with the job, right to erasure); returns how many. */
   deleteForJob(tenantId: string, jobId: string): Promise<number>;
-  /** Erases every event older than `cutoff`, of every tenant (retention); returns how many. */
-  deleteOlderThan(cutoff: Date): Promise<number>;
+  /** Erases every event older than `cutoff`, of one tenant or, without one, of every tenant (retention); returns how many. */
+  deleteOlderThan(cutoff: Date, tenantId?: string): Promise<number>;
+  /** Erases a student's events recorded at or before `until` (their erasure: refusals at submit have no job); returns how many. */
+  deleteForUser(tenantId: string, user: string, until: Date): Promise<number>;
   createIfNotExists(): Promise<void>;
 }
 
@@ -212,9 +214,14 @@ export function createSafetyEventStore(table: TableClient): SafetyEventStore {
     deleteForJob(tenantId, jobId) {
       return deleteAll(`${odata`PartitionKey eq ${tenantId}`} and ${odata`jobId eq ${jobId}`}`);
     },
-    deleteOlderThan(cutoff) {
-      // Older events have larger RowKeys; across partitions, so the sweep needs no list of tenants.
-      return deleteAll(odata`RowKey gt ${invertedTime(cutoff.getTime())}`);
+    deleteOlderThan(cutoff, tenantId) {
+      // Older events have larger RowKeys; without a tenant across partitions (schools removed from TENANTS too).
+      const older = odata`RowKey gt ${invertedTime(cutoff.getTime())}`;
+      return deleteAll(tenantId === undefined ? older : `${odata`PartitionKey eq ${tenantId}`} and ${older}`);
+    },
+    deleteForUser(tenantId, user, until) {
+      // At or before `until`: the inverted time of `until` or larger (a key is that time, '_' and the id).
+      return deleteAll(`${odata`PartitionKey eq ${tenantId}`} and ${odata`user eq ${user}`} and ${odata`RowKey ge ${invertedTime(until.getTime())}`}`);
     },
     async createIfNotExists() {
       await table.createTable();

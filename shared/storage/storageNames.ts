@@ -19,4 +19,12 @@ export const storageNames = {
   idempotencyContainer: 'idempotency',
   /** Pictures the LMS uploads for edits, `{tenant}/{uploadId}`; unused ones are deleted after a day. */
   uploadsContainer: 'uploads',
+  /** Long-running operations other than jobs (a student's erasure), one JSON blob each: `{operationId}.json`. */
+  operationsContainer: 'operations',
+  /** One message per erasure step; the queue makes an erasure finish even if the host dies in the middle. */
+  erasureQueue: 'student-erasures',
+  /** The Functions host moves an erasure message here after maxDequeueCount failed invocations. */
+  erasurePoisonQueue: 'student-erasures-poison',
+  /** The record of access: every read of children's data through the API, partitioned by tenant. */
+  accessLogTable: 'accesslog',
 } as const;

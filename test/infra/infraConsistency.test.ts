@@ -129,7 +129,7 @@ describe('infra/ and the code agree', () => {
   });
 
   it('creates every queue the code uses', () => {
-    for (const queue of [storageNames.jobQueue, storageNames.poisonQueue, storageNames.webhookQueue, storageNames.webhookPoisonQueue]) {
+    for (const queue of [storageNames.jobQueue, storageNames.poisonQueue, storageNames.webhookQueue, storageNames.webhookPoisonQueue, storageNames.erasureQueue, storageNames.erasurePoisonQueue]) {
       const variable = bicepVarFor(queue);
       assert.match(mainBicep, new RegExp(`queueNames: \\[[^\\]]*\\b${variable}\\b`), `queue ${queue} is not created`);
     }
@@ -141,6 +141,8 @@ describe('infra/ and the code agree', () => {
     assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${variable}\\b`), `table ${storageNames.jobIndexTable} is not created`);
     const events = bicepVarFor(storageNames.safetyEventsTable);
     assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${events}\\b`), `table ${storageNames.safetyEventsTable} is not created`);
+    const accessLog = bicepVarFor(storageNames.accessLogTable);
+    assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${accessLog}\\b`), `table ${storageNames.accessLogTable} is not created`);
     assert.match(read('infra/app/storage-data.bicep'), /tableServices\/tables@/);
     assert.ok(isSetByInfra('AzureWebJobsStorage__tableServiceUri'));
   });
@@ -148,12 +150,15 @@ describe('infra/ and the code agree', () => {
   it('creates every container the code uses, with the retention rule over them', () => {
     const containers = /containers: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
     const rules = /lifecycleRules: \[([\s\S]*?)\n\s*\]/.exec(mainBicep)?.[1] ?? '';
-    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer, storageNames.idempotencyContainer, storageNames.uploadsContainer]) {
+    for (const container of [storageNames.jobsContainer, storageNames.imagesContainer, storageNames.usageContainer, storageNames.idempotencyContainer, storageNames.uploadsContainer, storageNames.operationsContainer]) {
       const variable = bicepVarFor(container);
       assert.match(containers, new RegExp(`name: ${variable}\\b`), `container ${container} is not created`);
       assert.match(rules, new RegExp(`containers: \\[[^\\]]*\\b${variable}\\b`), `container ${container} has no lifecycle rule`);
     }
-    assert.match(rules, /containers: \[jobsContainerName, imagesContainerName\], days: retentionDays/, 'jobs and images are kept RETENTION_DAYS');
+    // Blob names carry no school, so the rule sits at the longest retention of any school; the sweep does each school's (retention.ts).
+    assert.match(rules, /containers: \[jobsContainerName, imagesContainerName\], days: longestRetentionDays/, 'jobs and images are kept at most the longest school retention');
+    assert.match(mainBicep, /var longestRetentionDays = max\(concat\(\[retentionDays\], schoolRetentionDays\)\)/);
+    assert.match(mainBicep, /var schoolRetentionDays = map\(json\(tenants\), tenant => contains\(tenant, 'retentionDays'\) \? tenant\.retentionDays : retentionDays\)/);
     assert.match(read('infra/app/storage-data.bicep'), /daysAfterModificationGreaterThan: rule\.days/);
     // An upload link can snapshot its blob, and a snapshot would outlive its base blob's rule.
     assert.match(read('infra/app/storage-data.bicep'), /snapshot: \{\s*delete: \{\s*daysAfterCreationGreaterThan: rule\.days/, 'the rules delete snapshots too');
