@@ -157,6 +157,9 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       // No versions: a deleted picture must not live on as a previous version (some module versions
       // default this to true), and the lifecycle rules (storage-data.bicep) delete base blobs and snapshots.
       isVersioningEnabled: false
+      // No soft delete either (the module turns it on for 7 days by default): an erased or expired picture,
+      // prompt or job record must be gone when the erasure or the retention rule says so, not recoverable.
+      deleteRetentionPolicyEnabled: false
       containers: [
         { name: deploymentStorageContainerName }
         { name: jobsContainerName }

@@ -163,6 +163,7 @@ describe('infra/ and the code agree', () => {
     // An upload link can snapshot its blob, and a snapshot would outlive its base blob's rule.
     assert.match(read('infra/app/storage-data.bicep'), /snapshot: \{\s*delete: \{\s*daysAfterCreationGreaterThan: rule\.days/, 'the rules delete snapshots too');
     assert.match(mainBicep, /blobServices: \{[^}]*isVersioningEnabled: false/, 'no previous versions outlive a delete');
+    assert.match(mainBicep, /blobServices: \{[^}]*deleteRetentionPolicyEnabled: false/, 'no soft-deleted copy outlives an erasure');
   });
 
   it('runs on Flex Consumption with a user-assigned identity and the parameters an operator tunes', () => {
