@@ -2,6 +2,7 @@ import { app, type InvocationContext, type TimerHandler } from '@azure/functions
 import { repairJobIndex, repairStrandedJobs, type RecoveryServices } from '../shared/jobs/recovery';
 import { deleteExpiredSafetyEvents } from '../shared/jobs/retention';
 import { getServices, type Services } from '../shared/services';
+import { jobMetrics } from '../shared/telemetry/metrics';
 
 /**
  * On the schedule in the app setting SWEEP_SCHEDULE (NCRONTAB; infra/ and the example settings use every
@@ -9,8 +10,14 @@ import { getServices, type Services } from '../shared/services';
  * webhooks) where a crash left it behind the records, and delete safety events past RETENTION_DAYS. A binding expression, so tests can run it every
  * second without a code change.
  */
-export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents'>): TimerHandler {
+export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents' | 'queueStats'>): TimerHandler {
   return async (_timer: unknown, context: InvocationContext) => {
+    // Queue depth and the oldest message's age, once a run: the alerts on a stuck queue and on poison read them.
+    const stats = await services.queueStats.read().catch((error: unknown) => {
+      context.warn(`Sweep: the queues could not be measured: ${String(error)}`);
+      return [];
+    });
+    for (const stat of stats) jobMetrics.queue({ queue: stat.queue, depth: stat.depth, oldestAgeInSeconds: stat.oldestAgeInSeconds });
     const repaired = await repairStrandedJobs(services, context);
     if (repaired > 0) context.warn(`Sweep: enqueued ${repaired} stranded jobs.`);
     const indexRepairs = await repairJobIndex(services, context);

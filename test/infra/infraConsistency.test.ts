@@ -34,6 +34,7 @@ const notSetInAzure: Record<string, string> = {
   PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
   WEBSITE_SITE_NAME: 'set by App Service itself',
   WEBSITE_HOSTNAME: 'set by App Service itself',
+  LOCAL_TRACES_FILE: 'local development only: Azure sends spans to Application Insights',
 };
 
 function readmeSettings(): Map<string, string> {
