@@ -10,7 +10,7 @@ import { jobMetrics } from '../shared/telemetry/metrics';
  * webhooks) where a crash left it behind the records, and delete safety events past RETENTION_DAYS. A binding expression, so tests can run it every
  * second without a code change.
  */
-export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents' | 'queueStats'>): TimerHandler {
+export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents' | 'queueStats' | 'quotas'>): TimerHandler {
   return async (_timer: unknown, context: InvocationContext) => {
     // Queue depth and the oldest message's age, once a run: the alerts on a stuck queue and on poison read them.
     const stats = await services.queueStats.read().catch((error: unknown) => {
@@ -18,6 +18,13 @@ export function sweepJobsHandler(services: RecoveryServices & Pick<Services, 'co
       return [];
     });
     for (const stat of stats) jobMetrics.queue({ queue: stat.queue, depth: stat.depth, oldestAgeInSeconds: stat.oldestAgeInSeconds });
+    // Each school's month so far, for the alert on spend near its budget (a few counter reads per school).
+    for (const tenant of services.config.tenants) {
+      const usage = await services.quotas.usage(tenant, undefined).catch(() => undefined);
+      if (!usage) continue;
+      const budget = usage.month.budget;
+      jobMetrics.schoolMonth({ school: tenant.id, spentUsd: usage.month.estimatedCost.amount, ...(budget && budget.limit > 0 ? { budgetShare: budget.reserved / budget.limit } : {}) });
+    }
     const repaired = await repairStrandedJobs(services, context);
     if (repaired > 0) context.warn(`Sweep: enqueued ${repaired} stranded jobs.`);
     const indexRepairs = await repairJobIndex(services, context);

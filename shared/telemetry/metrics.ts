@@ -25,6 +25,8 @@ export const metricNames = {
   queueDepth: 'edu4all.queue.depth',
   queueOldestAge: 'edu4all.queue.oldest_age',
   contentSafetyCalls: 'edu4all.content_safety.calls',
+  schoolMonthSpend: 'edu4all.school.month_spend_usd',
+  schoolMonthBudgetShare: 'edu4all.school.month_budget_share',
 } as const;
 
 interface Instruments {
@@ -43,6 +45,8 @@ interface Instruments {
   readonly queueDepth: Gauge;
   readonly queueOldestAge: Gauge;
   readonly contentSafetyCalls: Counter;
+  readonly schoolMonthSpend: Gauge;
+  readonly schoolMonthBudgetShare: Gauge;
 }
 
 let instruments: Instruments | undefined;
@@ -67,6 +71,8 @@ function current(): Instruments {
     queueDepth: meter.createGauge(metricNames.queueDepth, { description: 'Messages on a queue (approximate), recorded by the sweep.' }),
     queueOldestAge: meter.createGauge(metricNames.queueOldestAge, { unit: 's', description: 'Age of the oldest visible message on a queue, recorded by the sweep.' }),
     contentSafetyCalls: meter.createCounter(metricNames.contentSafetyCalls, { description: 'Content Safety calls by kind (text, image) and outcome (ok, refused, unavailable).' }),
+    schoolMonthSpend: meter.createGauge(metricNames.schoolMonthSpend, { unit: 'USD', description: "A school's estimated spend this month (succeeded jobs), recorded by the sweep." }),
+    schoolMonthBudgetShare: meter.createGauge(metricNames.schoolMonthBudgetShare, { description: "Share of a school's monthly budget (usdPerMonth) reserved by accepted jobs, recorded by the sweep." }),
   };
   return instruments;
 }
@@ -126,6 +132,14 @@ export const jobMetrics = {
       const instruments = current();
       instruments.queueDepth.record(facts.depth, { queue: facts.queue });
       instruments.queueOldestAge.record(Math.max(0, facts.oldestAgeInSeconds), { queue: facts.queue });
+    });
+  },
+  /** Month to date, once a sweep: an alert over a month of counters would need a month-long query window. */
+  schoolMonth(facts: { school: string; spentUsd: number; budgetShare?: number }): void {
+    safely(() => {
+      const instruments = current();
+      instruments.schoolMonthSpend.record(facts.spentUsd, { school: facts.school });
+      if (facts.budgetShare !== undefined) instruments.schoolMonthBudgetShare.record(facts.budgetShare, { school: facts.school });
     });
   },
   contentSafetyCall(facts: { kind: 'text' | 'image'; outcome: 'ok' | 'refused' | 'unavailable' }): void {
