@@ -21,7 +21,7 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     if (typeof target !== 'function') return target;
     const storage = this.storage;
     const bound = function (this: unknown, ...args: unknown[]): unknown {
-      return storage.run(context, () => Reflect.apply(target, this, args));
+      return storage.run(context, (): unknown => Reflect.apply(target, this, args));
     };
     return bound as T;
   }

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { context, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type * as AzureFunctionsOpenTelemetry from '@azure/functions-opentelemetry-instrumentation';
+import type * as AzureIdentity from '@azure/identity';
+import type * as AzureMonitorOpenTelemetry from '@azure/monitor-opentelemetry';
 import { AsyncLocalStorageContextManager } from './asyncContextManager';
 import { createSpanFileExporter } from './spanFile';
 
@@ -62,9 +65,9 @@ function clientIdOf(authenticationString: string | undefined): string | undefine
 function startAzureMonitor(connectionString: string, authenticationString: string | undefined): Telemetry {
   // Loaded only here: the distro brings in its instrumentations, which local runs and tests do not need.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
-  const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof import('@azure/functions-opentelemetry-instrumentation');
-  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  const { useAzureMonitor, shutdownAzureMonitor } = require('@azure/monitor-opentelemetry') as typeof AzureMonitorOpenTelemetry;
+  const { AzureFunctionsInstrumentation } = require('@azure/functions-opentelemetry-instrumentation') as typeof AzureFunctionsOpenTelemetry;
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof AzureIdentity;
   /* eslint-enable @typescript-eslint/no-require-imports */
   const aad = /Authorization=AAD/i.test(authenticationString ?? '');
   const clientId = clientIdOf(authenticationString);
