@@ -59,6 +59,9 @@ param accessLogRetentionDays int = 365
 @description('The tenants (schools) as JSON, with SHA-256 hashes of their API keys and their quotas: see the README, Authentication. Hashes are not secrets; the keys never reach Azure.')
 param tenants string
 
+@description('E-mail address for the operations alerts (infra/app/monitoring.bicep); empty: alerts show in the portal only.')
+param alertEmail string = ''
+
 @description('Comma-separated LMS origins whose pages may poll job status with a status token (CORS).')
 param corsAllowedOrigins string = ''
 
@@ -315,6 +318,18 @@ module api 'app/api.bicep' = {
       // A Key Vault reference, resolved by the platform with the app's identity: the secret is in no setting.
       STATUS_TOKEN_SECRETS: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.statusTokenSecretUri})'
     }
+  }
+}
+
+module operations 'app/monitoring.bicep' = {
+  name: 'operations'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsName: monitoring.outputs.name
+    logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
+    alertEmail: alertEmail
   }
 }
 

@@ -149,7 +149,13 @@ async function main(): Promise<void> {
       void stopAll(0);
     });
   }
-  console.log(`\nEdu4All Image Jobs: http://localhost:${port}/api  (health: http://localhost:${port}/api/health). Ctrl-C stops.\n`);
+  console.log(`\nEdu4All Image Jobs: http://localhost:${port}/api  (health: http://localhost:${port}/api/health). Ctrl-C stops.`);
+  const traces = env['LOCAL_TRACES_FILE'];
+  console.log(
+    traces
+      ? `Traces: ${path.resolve(projectDir, traces)} (one JSON line per span); a job's waterfall: npm run ops -- trace <jobId>\n`
+      : 'Traces: off (set LOCAL_TRACES_FILE to keep them, e.g. .traces/spans.jsonl)\n',
+  );
   const studio = await demoStudioLink(services, port);
   if (studio) console.log(`Studio for a demo student (open in a browser; valid ${demoSessionMinutes / 60} hours):\n  ${studio}\n`);
 }

@@ -35,6 +35,9 @@ import { createSafetyEventStore, type SafetyEventStore } from './storage/safetyE
 import { createOperationStore, type OperationStore } from './storage/operationStore';
 import { createErasureQueue, type ErasureQueue } from './storage/erasureQueue';
 import { createAccessLogStore, type AccessLogStore } from './storage/accessLogStore';
+import { measureJobStore } from './telemetry/jobOutcomes';
+import { createQueueStats, type QueueStats } from './storage/queueStats';
+import { measurePacer, traceContentSafety, traceImageProvider, traceImageStore } from './telemetry/traced';
 
 /**
  * The composition root: every long-lived object the functions use, built once per process from the
@@ -68,6 +71,8 @@ export interface Services {
   readonly uploads: UploadStore;
   readonly links: SasLinkSigner;
   readonly jobQueue: JobQueue;
+  /** Depth and oldest message of every queue, for the sweep's metrics. */
+  readonly queueStats: QueueStats;
   readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
   readonly idempotency: IdempotencyStore;
@@ -156,29 +161,34 @@ export function createServices(config: AppConfig): Services {
     promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
     bullyingGuard: createDefaultBullyingGuard(),
     promptMaxChars,
-    contentSafety: config.contentSafety ? createContentSafety(config.contentSafety) : undefined,
+    // Spans and meters wrap the clients here (telemetry/traced.ts); no-ops while telemetry is off.
+    contentSafety: config.contentSafety ? traceContentSafety(createContentSafety(config.contentSafety)) : undefined,
     safetyEvents,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
     jobs: observeJobStore(
-      createJobStore(jobsContainer, { studentKeyOf: (job) => (job.request.user === undefined ? undefined : pseudonyms.studentKey(job.tenantId, job.request.user)) }),
+      measureJobStore(createJobStore(jobsContainer, { studentKeyOf: (job) => (job.request.user === undefined ? undefined : pseudonyms.studentKey(job.tenantId, job.request.user)) })),
       jobEvents,
       consoleLogger,
     ),
     jobIndex,
     jobEvents,
     webhookQueue,
-    images: createImageStore(imagesContainer),
+    images: traceImageStore(createImageStore(imagesContainer)),
     uploads: createUploadStore(uploadsContainer),
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
-    imageProvider: createImageProvider(config.imageProvider, profile, {
-      timeoutInSeconds: config.imageRequestTimeoutInSeconds,
-      // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
-      maxRetries: 0,
-    }),
+    queueStats: createQueueStats(storage.queueService),
+    imageProvider: traceImageProvider(
+      createImageProvider(config.imageProvider, profile, {
+        timeoutInSeconds: config.imageRequestTimeoutInSeconds,
+        // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
+        maxRetries: 0,
+      }),
+      { model: profile.name, deployment: budgetName },
+    ),
     quotas: createQuotas(counters, pseudonyms),
     idempotency: createIdempotencyStore(idempotencyContainer),
-    pacer: createProviderPacer(counters, budgetName, config.imageRequestsPerMinute),
+    pacer: measurePacer(createProviderPacer(counters, budgetName, config.imageRequestsPerMinute), budgetName),
     waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),

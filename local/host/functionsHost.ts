@@ -60,6 +60,12 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   const timers: TimerTrigger[] = [];
   const leaseInSeconds = options.leaseInSeconds ?? 30;
   for (const fn of registry.functions.values()) {
+    // Azure's app setting AzureWebJobs.<name>.Disabled: the function is loaded but its trigger never fires
+    // (tests use it to make one host submit and another work).
+    if (/^(true|1)$/i.test(env[`AzureWebJobs.${fn.metadata.name}.Disabled`] ?? '')) {
+      writeLog('host', 'information', `Function ${fn.metadata.name} is disabled (AzureWebJobs.${fn.metadata.name}.Disabled).`);
+      continue;
+    }
     const trigger = triggerBindingOf(fn, env);
     const type = String(trigger.binding.type).toLowerCase();
     if (type === 'httptrigger') {

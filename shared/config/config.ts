@@ -3,6 +3,7 @@ import { ConfigurationError } from '../errors';
 import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
 import { lifecycleVerdict } from '../provider/modelLifecycle';
 import { literalTargetRefusal } from '../webhooks/targetGuard';
+import type { TelemetrySettings } from '../telemetry/setup';
 import { hashApiKey, keysOf, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
@@ -146,6 +147,13 @@ const settingsSchema = z.object({
   OUTPUT_CHECK: optionalText.pipe(z.enum(['on', 'off'], { error: 'OUTPUT_CHECK must be on or off' }).optional().default('on')),
   // One picture's check. Longer than the prompt's: a picture of up to 4 MB goes up, and no one waits on a submit for it.
   OUTPUT_CHECK_TIMEOUT_MS: integer('OUTPUT_CHECK_TIMEOUT_MS', 100, 60_000, 10_000),
+  // Telemetry (shared/telemetry/setup.ts): Application Insights in Azure (infra/ sets both); off when empty.
+  APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText,
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: optionalText,
+  // Local development only: finished spans as JSON lines in this file (npm start: .traces/spans.jsonl), read by `npm run ops -- trace`.
+  LOCAL_TRACES_FILE: optionalText,
+  // The local span file is renamed to <file>.1 past this size, so at most twice it is kept.
+  LOCAL_TRACES_MAX_MB: integer('LOCAL_TRACES_MAX_MB', 1, 1024, 20),
   // Set by App Service in Azure; tells start-up to refuse the local development key and secret.
   WEBSITE_SITE_NAME: optionalText,
   // Set by App Service in Azure: the app's own host name, the one Host that links may be built from.
@@ -351,6 +359,22 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
 /** How long a school's jobs, pictures and safety events are kept: its own retentionDays, else RETENTION_DAYS. */
 export function retentionDaysOf(config: { readonly retentionDays: number }, tenant: Pick<Tenant, 'retentionDays'> | undefined): number {
   return tenant?.retentionDays ?? config.retentionDays;
+}
+
+/**
+ * The telemetry settings alone: telemetry starts before the function files load (and before the rest of
+ * the configuration is read), so that the Functions instrumentation can patch @azure/functions first.
+ */
+export function telemetrySettingsFrom(env: Env = process.env): TelemetrySettings {
+  const parsed = settingsSchema.pick({ APPLICATIONINSIGHTS_CONNECTION_STRING: true, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: true, LOCAL_TRACES_FILE: true, LOCAL_TRACES_MAX_MB: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigurationError(`Invalid settings: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  const settings = parsed.data;
+  return {
+    ...(settings.APPLICATIONINSIGHTS_CONNECTION_STRING ? { connectionString: settings.APPLICATIONINSIGHTS_CONNECTION_STRING } : {}),
+    ...(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ? { authenticationString: settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING } : {}),
+    ...(settings.LOCAL_TRACES_FILE ? { localTracesFile: settings.LOCAL_TRACES_FILE } : {}),
+    localTracesMaxBytes: settings.LOCAL_TRACES_MAX_MB * 1024 * 1024,
+  };
 }
 
 /** The configuration type is derived from the settings schema and its mapping, not written beside them. */

@@ -16,6 +16,7 @@ import { safetyOf } from '../access/tenants';
 import type { SafetyCategory } from '../safety/classifierPolicy';
 import { ClassifierUnavailableError } from '../safety/contentSafety';
 import { outputCheckFailure, outputRefusal, picturesWithheld } from '../safety/outputCheck';
+import { activeSpanEvent, annotateActiveSpan, SpanKind, withSpan } from '../telemetry/spans';
 import { decide, decideSlotWait, defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 import { claimCall, failPoisoned, finish, handOver, liveClaimOfAnother, recordCallSucceeded, recordWait, start, type Outcome, type Worker } from './transitions';
 
@@ -58,24 +59,40 @@ export class RetryableJobError extends Error {
     super(`Job ${jobId}: ${failure.code}: ${failure.message}`);
     this.name = 'RetryableJobError';
   }
+
+  /** The failure's code, which a span records for the retried delivery. */
+  get code(): string {
+    return this.failure.code;
+  }
 }
 
 /** A claim lasts one provider call (timeout) plus the longest wait between renewals, and some margin. */
 const claimMarginInMs = 60_000;
 
+/**
+ * Handles one delivery of a job's message, in a span that continues the submit's trace (the message's
+ * traceparent): each redelivery is another span of the same trace, and the job's end sets its outcome there.
+ */
 export async function processJob(services: WorkerServices, input: unknown, context: ProcessContext): Promise<void> {
+  const message = parseJobMessage(input);
+  if (!message) {
+    // Retrying cannot make a malformed message valid, and it names no job to fail.
+    context.log.error('Dropped a queue message that is not a job message.');
+    return;
+  }
+  const deployment = services.config.imageProvider.kind === 'azure-openai' ? services.config.imageProvider.deployment : undefined;
+  return withSpan('job.process', { jobId: message.jobId, model: services.profile.name, deployment, messageId: context.messageId || undefined }, () => runJob(services, message.jobId, context), {
+    kind: SpanKind.CONSUMER,
+    ...(message.traceparent ? { traceparent: message.traceparent } : {}),
+  });
+}
+
+async function runJob(services: WorkerServices, jobId: string, context: ProcessContext): Promise<void> {
   const { log, messageId } = context;
   const now = context.now ?? Date.now;
   const sleep = context.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const policy: RetryPolicyOptions = { ...defaultRetryPolicy, deadlineMs: services.config.jobRetryDeadlineInSeconds * 1000, ...context.retryPolicy };
   const invocationStartedAt = now();
-  const message = parseJobMessage(input);
-  if (!message) {
-    // Retrying cannot make a malformed message valid, and it names no job to fail.
-    log.error('Dropped a queue message that is not a job message.');
-    return;
-  }
-  const { jobId } = message;
   const claimTtlMs = services.config.imageRequestTimeoutInSeconds * 1000 + claimMarginInMs;
   const worker = (): Worker => ({ messageId, now: now(), claimUntil: now() + claimTtlMs });
   const apply = (change: (job: JobRecord) => JobRecord | undefined) => services.jobs.update(jobId, change);
@@ -87,6 +104,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     await services.images.deleteAll(jobId);
     return log.warn(`Job ${jobId}: no such job; message dropped.`);
   }
+  annotateActiveSpan({ schoolId: started.tenantId, attempt: started.attempts });
   if (isTerminal(started.status)) {
     // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
     await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
@@ -145,6 +163,7 @@ export async function processJob(services: WorkerServices, input: unknown, conte
     if (failure.code === 'ProviderRateLimited') transientFailures = 0;
     else if (failure.retryable) transientFailures++;
     const decision = decide(failure, { now: now(), invocationStartedAt, callStartedAt, transientFailures, failingForMs }, policy);
+    activeSpanEvent(`job.${decision.kind}`, { errorCode: failure.code });
     if (decision.kind === 'fail') {
       if (failure.code === 'ProviderAuthFailed') {
         log.error(
@@ -381,7 +400,10 @@ export async function failPoisonedJob(services: Pick<Services, 'jobs' | 'images'
     log.error('Dropped a poison queue message that is not a job message.');
     return;
   }
-  const ended = await services.jobs.update(message.jobId, (job) => failPoisoned(job, Date.now()));
+  const ended = await withSpan('job.poisoned', { jobId: message.jobId, queue: 'image-jobs-poison' }, () => services.jobs.update(message.jobId, (job) => failPoisoned(job, Date.now())), {
+    kind: SpanKind.CONSUMER,
+    ...(message.traceparent ? { traceparent: message.traceparent } : {}),
+  });
   // A job that gave up on the output check keeps no picture (safety/outputCheck.ts).
   await (ended && picturesWithheld(ended) ? services.images.deleteAll(message.jobId) : services.images.deletePreviews(message.jobId)).catch(() => undefined);
   log.warn(`Job ${message.jobId}: moved to the poison queue; now ${ended?.status ?? 'missing'}.`);

@@ -6,7 +6,7 @@ import type { Tenant } from '../access/tenants';
 import { cloudOf } from '../config/config';
 import { estimateJobCostUsd } from '../provider/pricing';
 import { partialImagesFor } from './previews';
-import { BadRequestError, ConflictError, GoneError, ServiceUnavailableError } from '../errors';
+import { BadRequestError, ConflictError, GoneError, ServiceError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { JobRecord } from './job';
@@ -18,6 +18,8 @@ import { checkWithClassifier } from '../safety/classifierCheck';
 import { recordRefusal } from '../safety/refusals';
 import { literalTargetRefusal } from '../webhooks/targetGuard';
 import { refuseSelfHarmSignal } from '../safety/safeguardingRefusal';
+import { jobMetrics } from '../telemetry/metrics';
+import { errorCodeOf, SpanKind, withSpan } from '../telemetry/spans';
 
 /**
  * Accepting, cancelling and deleting jobs.
@@ -70,8 +72,34 @@ export interface Submitted {
   readonly message?: JobMessage;
 }
 
-/** Accepts a job; with an Idempotency-Key that was seen before, returns the job it named. */
+/**
+ * Accepts a job; with an Idempotency-Key that was seen before, returns the job it named. In its own span,
+ * the first of the job's trace: the queue message names it, and the worker's span continues from it.
+ */
 export async function submitJob(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
+  const model = services.profile.name;
+  return withSpan(
+    'job.submit',
+    { schoolId: tenant.id, model },
+    async (span) => {
+      try {
+        const submitted = await submitUntraced(services, tenant, options);
+        span.set({ jobId: submitted.job.id, outcome: 'accepted', images: submitted.job.request.n, costUsd: submitted.job.reservedCostUsd });
+        jobMetrics.submitted({ school: tenant.id, model, outcome: 'accepted' });
+        return submitted;
+      } catch (error) {
+        // A refusal (4xx) is an answer, not a fault of the service; a 5xx is counted as failed.
+        const refused = error instanceof ServiceError && error.status < 500;
+        span.set({ outcome: refused ? 'refused' : 'failed' });
+        jobMetrics.submitted({ school: tenant.id, model, outcome: refused ? 'refused' : 'failed', errorCode: errorCodeOf(error) });
+        throw error;
+      }
+    },
+    { kind: SpanKind.SERVER },
+  );
+}
+
+async function submitUntraced(services: SubmitServices, tenant: Tenant, options: SubmitOptions): Promise<Submitted> {
   try {
     await services.ensureStorage();
   } catch (error) {

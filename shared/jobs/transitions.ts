@@ -147,6 +147,24 @@ export interface WebhookAttemptRecord {
   readonly nextAttemptAt?: number;
 }
 
+/**
+ * Ends a webhook's delivery as Failed without an attempt of ours: its message went to the poison queue (its
+ * function kept failing), so no further attempt is coming. A delivered webhook stays delivered.
+ */
+export function failWebhookDelivery(job: JobRecord, failure: { readonly id: string; readonly type: string; readonly attempt: number; readonly at: number; readonly reason: string }): JobRecord | undefined {
+  const log = job.webhooks ?? [];
+  const existing = log.find((delivery) => delivery.id === failure.id);
+  if (existing && existing.state !== 'Pending') return undefined;
+  const delivery: WebhookDelivery = {
+    id: failure.id,
+    type: failure.type,
+    state: 'Failed',
+    attemptCount: Math.max(existing?.attemptCount ?? 0, failure.attempt),
+    attempts: [...(existing?.attempts ?? []), { at: iso(failure.at), error: failure.reason, durationMs: 0 }].slice(-keptWebhookAttempts),
+  };
+  return { ...job, webhooks: [...log.filter((d) => d.id !== failure.id), delivery] };
+}
+
 /** Records one delivery attempt of a webhook in the job's log. */
 export function recordWebhookAttempt(job: JobRecord, record: WebhookAttemptRecord): JobRecord | undefined {
   const log = job.webhooks ?? [];

@@ -3,6 +3,7 @@ import type { Services } from '../services';
 import type { JobRequest } from '../jobs/jobRequest';
 import type { SafetyEvent, SafetyLayer } from '../storage/safetyEventStore';
 import { queueSafetyWebhookFor, sendUrgentSafetyWebhook } from '../webhooks/delivery';
+import { jobMetrics } from '../telemetry/metrics';
 
 /**
  * Records a refusal as a safety event for the school's teachers, from any layer: the screen and the
@@ -25,6 +26,8 @@ export async function recordRefusal(
   log: Logger,
 ): Promise<SafetyEvent | undefined> {
   const { request } = refusal;
+  // Counted whether or not the event can be stored: the alert on refusals must not depend on Table storage.
+  jobMetrics.refusal({ school: refusal.tenantId, layer: refusal.layer });
   const classId = request.metadata?.['classId'];
   const assignmentId = request.metadata?.['assignmentId'];
   try {

@@ -1,6 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { sendMessage } from './queueMessage';
-import { encodeJobMessage } from '../jobs/jobMessage';
+import { encodeJobMessage, jobMessageFor } from '../jobs/jobMessage';
 
 /**
  * The `image-jobs` queue, as the rest of the code sees it: put a job on it, now or later. Nothing outside
@@ -23,7 +23,8 @@ export function createJobQueue(queue: QueueClient): JobQueue {
   return {
     name: queue.name,
     async enqueue(jobId, options = {}) {
-      await sendMessage(queue, encodeJobMessage({ jobId }), options.delayInSeconds);
+      // jobMessageFor adds the active trace, so a redelivery made by the worker or the sweep stays in the job's trace.
+      await sendMessage(queue, encodeJobMessage(jobMessageFor(jobId)), options.delayInSeconds);
     },
     async createIfNotExists() {
       await queue.createIfNotExists();

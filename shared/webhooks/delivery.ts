@@ -4,12 +4,14 @@ import { renderJob, type ViewServices } from '../jobs/jobView';
 import { recordWebhookAttempt } from '../jobs/transitions';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
-import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryPolicyOptions } from './deliveryPolicy';
-import { parseDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
+import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryDecision, type DeliveryPolicyOptions } from './deliveryPolicy';
+import { parseDeliveryMessage, type DeliveryMessage, type JobDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
 import { eventTypeFor, safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
 import type { SafetyEvent } from '../storage/safetyEventStore';
 import { sendWebhook, type SendResult } from './sender';
 import { signWebhook } from './signing';
+import { jobMetrics } from '../telemetry/metrics';
+import { annotateActiveSpan, SpanKind, withSpan } from '../telemetry/spans';
 
 /**
  * Webhook delivery: queued when a job ends (jobs/jobEvents.ts), sent by the deliverWebhook queue function,
@@ -91,16 +93,28 @@ export async function webhookBody(services: ViewServices, tenant: Tenant, job: J
   return JSON.stringify(event);
 }
 
-/** Handles one message of the `webhook-deliveries` queue: one attempt, recorded, and the next one queued if due. */
+/**
+ * Handles one message of the `webhook-deliveries` queue: one attempt, recorded, and the next one queued if
+ * due; in a span of the job's trace (the message's traceparent), so every attempt shows under the job.
+ */
 export async function deliverWebhook(services: DeliveryServices, input: unknown, context: DeliveryContext): Promise<void> {
-  const { log } = context;
-  const now = context.now ?? Date.now;
   const message = parseDeliveryMessage(input);
   if (!message) {
-    log.error('Dropped a webhook queue message that is not a delivery message.');
+    context.log.error('Dropped a webhook queue message that is not a delivery message.');
     return;
   }
-  if ('safetyEventId' in message) return deliverSafetyWebhook(services, message, context);
+  const facts = 'safetyEventId' in message ? { schoolId: message.tenantId, safetyEventId: message.safetyEventId } : { jobId: message.jobId };
+  return withSpan(
+    'webhook.deliver',
+    { ...facts, webhookType: message.type, attempt: message.attempt },
+    () => ('safetyEventId' in message ? deliverSafetyWebhook(services, message, context) : deliverJobWebhook(services, message, context)),
+    { kind: SpanKind.CONSUMER, ...(message.traceparent ? { traceparent: message.traceparent } : {}) },
+  );
+}
+
+async function deliverJobWebhook(services: DeliveryServices, message: JobDeliveryMessage, context: DeliveryContext): Promise<void> {
+  const { log } = context;
+  const now = context.now ?? Date.now;
   const job = await services.jobs.get(message.jobId);
   // An erased job sends nothing more (its data is gone on purpose).
   if (!job) return log.log(`Webhook for job ${message.jobId}: the job is gone; not sent.`);
@@ -139,10 +153,7 @@ export async function deliverWebhook(services: DeliveryServices, input: unknown,
       ...(decision.kind === 'retry' ? { nextAttemptAt: decision.at } : {}),
     }),
   );
-  const what = describe(sent.outcome);
-  if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
-  else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);
-  else log.warn(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}).`);
+  reportAttempt(id, message, sent, decision, log);
 }
 
 type SafetyDeliveryServices = Pick<Services, 'config' | 'webhookQueue' | 'safetyEvents'>;
@@ -188,10 +199,21 @@ async function deliverSafetyWebhook(services: SafetyDeliveryServices, message: S
     { attemptCount: message.attempt, state: decision.kind === 'delivered' ? 'Delivered' : decision.kind === 'retry' ? 'Pending' : 'Failed' },
     { urgent },
   );
+  reportAttempt(id, message, sent, decision, log);
+}
+
+/**
+ * Logs, counts and annotates one attempt. Giving up is an error: the school's receiver will not hear of the
+ * event, and an operator must (docs/operations.md, "A webhook receiver is down").
+ */
+function reportAttempt(id: string, message: DeliveryMessage, sent: SendResult, decision: DeliveryDecision, log: Logger): void {
   const what = describe(sent.outcome);
+  const outcome = decision.kind === 'delivered' ? 'delivered' : decision.kind === 'retry' ? 'retry' : 'failed';
+  jobMetrics.webhookDelivery({ type: message.type, outcome });
+  annotateActiveSpan({ webhookId: id, outcome, ...('statusCode' in sent.outcome ? { statusCode: sent.outcome.statusCode } : {}) });
   if (decision.kind === 'delivered') log.log(`Webhook ${id}: delivered on attempt ${message.attempt} (${what}).`);
   else if (decision.kind === 'retry') log.log(`Webhook ${id}: attempt ${message.attempt} failed (${what}); next try at ${new Date(decision.at).toISOString()}.`);
-  else log.warn(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}).`);
+  else log.error(`Webhook ${id}: gave up after attempt ${message.attempt} (${what}; ${decision.reason}); marked Failed.`);
 }
 
 function attemptResult(sent: SendResult, at: number) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { queueMessageCodec } from '../storage/queueMessage';
 import { safetyEventTypes, webhookEventTypes } from './events';
+import { traceparentPattern } from '../telemetry/traceparent';
 
 /**
  * The message on the `webhook-deliveries` queue: one per attempt. A retry is a new message, sent with a
@@ -12,6 +13,8 @@ const jobDeliveryMessageSchema = z.strictObject({
   /** 1 for the first attempt. */
   attempt: z.int().min(1).max(1000),
   firstAttemptDateTime: z.iso.datetime().optional(),
+  /** The trace of the job (or of the attempt before), W3C; absent in older messages and with telemetry off. */
+  traceparent: z.string().regex(traceparentPattern).optional(),
 });
 
 /** A safety event's webhook: the event is found by its tenant, id and time (its Table storage key). */
@@ -22,6 +25,7 @@ const safetyDeliveryMessageSchema = z.strictObject({
   type: z.enum(safetyEventTypes),
   attempt: z.int().min(1).max(1000),
   firstAttemptDateTime: z.iso.datetime().optional(),
+  traceparent: z.string().regex(traceparentPattern).optional(),
 });
 
 const deliveryMessageSchema = z.union([jobDeliveryMessageSchema, safetyDeliveryMessageSchema]);

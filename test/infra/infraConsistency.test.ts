@@ -6,6 +6,7 @@ import { settingNames } from '../../shared/config/config';
 import { defaultModelName, getModel, modelCatalogue } from '../../shared/provider/modelCatalogue';
 import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
 import { storageNames } from '../../shared/storage/storageNames';
+import { metricNames } from '../../shared/telemetry/metrics';
 import { projectDir } from '../../local/harness/stack';
 
 /**
@@ -34,6 +35,7 @@ const notSetInAzure: Record<string, string> = {
   PUBLIC_BASE_URL: 'only behind a proxy that rewrites the host',
   WEBSITE_SITE_NAME: 'set by App Service itself',
   WEBSITE_HOSTNAME: 'set by App Service itself',
+  LOCAL_TRACES_FILE: 'local development only: Azure sends spans to Application Insights',
 };
 
 function readmeSettings(): Map<string, string> {
@@ -204,5 +206,46 @@ describe('infra/ and the code agree', () => {
     const granted = [...rbacBicep.matchAll(/'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'/g)].map((m) => m[1]);
     assert.deepEqual(new Set(granted), new Set(neededRoles.map((r) => r.id)));
     assert.ok(!/roleAssignments/.test(mainBicep), 'role assignments live in infra/app/rbac.bicep only');
+  });
+
+  describe('operations: alerts, action group and workbook (infra/app/monitoring.bicep)', () => {
+    const monitoringBicep = read('infra/app/monitoring.bicep');
+    const known = new Set<string>(Object.values(metricNames));
+
+    it('is deployed by main.bicep with the alert e-mail, which azd asks for as ALERT_EMAIL', () => {
+      assert.match(mainBicep, /module operations 'app\/monitoring\.bicep'/);
+      assert.match(mainBicep, /alertEmail: alertEmail/);
+      assert.ok(read('infra/main.parameters.json').includes('${ALERT_EMAIL=}'));
+      assert.match(monitoringBicep, /resource actionGroup 'Microsoft\.Insights\/actionGroups@[\d-]+(-preview)?'/);
+      assert.match(monitoringBicep, /emailAddress: alertEmail/);
+    });
+
+    it('has the six alerts the runbook names, each a scheduled query rule sent to the action group', () => {
+      const names = [...monitoringBicep.matchAll(/^\s+name: '([a-z0-9-]+)'\n\s+severity:/gm)].map((match) => match[1]);
+      assert.deepEqual(names, ['poison-messages-present', 'job-failure-rate', 'oldest-queued-job', 'provider-5xx-or-auth', 'content-safety-unavailable', 'school-spend-near-budget']);
+      assert.match(monitoringBicep, /resource rules 'Microsoft\.Insights\/scheduledQueryRules@[\d-]+(-preview)?' = \[\s*for alert in alerts/);
+      assert.match(monitoringBicep, /actionGroups: \[actionGroup\.id\]/);
+      const runbook = read('docs/operations.md');
+      for (const name of names) assert.ok(runbook.includes(`edu4all-${name ?? ''}`), `docs/operations.md does not say what to do when edu4all-${name ?? ''} fires`);
+    });
+
+    it('queries only metrics the code records, and the queues the code uses', () => {
+      const used = [...monitoringBicep.matchAll(/"(edu4all\.[a-z_.]+)"/g)].map((match) => match[1] ?? '');
+      assert.ok(used.length > 10);
+      for (const name of used) assert.ok(known.has(name), `${name} is not in shared/telemetry/metrics.ts`);
+      for (const queue of [...monitoringBicep.matchAll(/queue\) == "([a-z-]+)"/g)].map((match) => match[1] ?? '')) {
+        assert.ok((Object.values(storageNames) as string[]).includes(queue), `queue ${queue}`);
+      }
+      // Every metric the alerts and the runbook rely on is on the workbook too.
+      for (const name of [metricNames.jobsFinished, metricNames.images, metricNames.costUsd, metricNames.providerCalls, metricNames.queueOldestAge, metricNames.schoolMonthBudgetShare]) {
+        assert.ok(monitoringBicep.includes(`"${name}"`), name);
+      }
+    });
+
+    it('has a workbook per school and model over the same workspace', () => {
+      assert.match(monitoringBicep, /resource workbook 'Microsoft\.Insights\/workbooks@[\d-]+'/);
+      assert.match(monitoringBicep, /sourceId: logAnalyticsWorkspaceId/);
+      assert.match(monitoringBicep, /by school = tostring\(Properties\.school\), model = tostring\(Properties\.model\)/);
+    });
   });
 });

@@ -1,0 +1,38 @@
+import { loadConfigForOps, type OpsSettings } from './opsSettings';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
+import { createJobStore, type JobStore } from '../../shared/storage/jobStore';
+import { storageNames } from '../../shared/storage/storageNames';
+import { createSafetyEventStore, type SafetyEventStore } from '../../shared/storage/safetyEventStore';
+import { createQueueStats, type QueueStats } from '../../shared/storage/queueStats';
+import { createCounterStore, type CounterStore } from '../../shared/storage/counterStore';
+import { createWebhookQueue, type WebhookQueue } from '../../shared/storage/webhookQueue';
+
+/**
+ * What the ops commands read and change, straight from storage: the local stack's Azurite (its connection
+ * string, from local.settings.json or the environment) or, with `--account`, an Azure storage account
+ * through DefaultAzureCredential (`az login`; the signed-in user needs the Storage Blob, Queue and Table Data
+ * Contributor roles, or Reader roles for the commands that only read). No key is ever needed.
+ */
+export interface OpsStorage {
+  readonly clients: StorageClients;
+  readonly jobs: JobStore;
+  readonly safetyEvents: SafetyEventStore;
+  readonly queueStats: QueueStats;
+  readonly counters: CounterStore;
+  readonly webhookQueue: WebhookQueue;
+  readonly where: string;
+}
+
+export function openStorage(settings: OpsSettings): OpsStorage {
+  const storage = loadConfigForOps(settings);
+  const clients = createStorageClients(storage);
+  return {
+    clients,
+    jobs: createJobStore(clients.blobService.getContainerClient(storageNames.jobsContainer)),
+    safetyEvents: createSafetyEventStore(clients.tableClient(storageNames.safetyEventsTable)),
+    queueStats: createQueueStats(clients.queueService),
+    counters: createCounterStore(clients.blobService.getContainerClient(storageNames.usageContainer)),
+    webhookQueue: createWebhookQueue(clients.queueService.getQueueClient(storageNames.webhookQueue)),
+    where: storage.kind === 'identity' ? storage.blobServiceUri : 'the local stack (AzureWebJobsStorage)',
+  };
+}
