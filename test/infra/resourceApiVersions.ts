@@ -29,6 +29,15 @@ export const publishedResourceApiVersions: Readonly<Record<string, Readonly<Reco
   'Microsoft.Insights/components': {
     '2020-02-02': 'specification/applicationinsights/resource-manager/Microsoft.Insights/stable/2020-02-02/components_API.json',
   },
+  'Microsoft.Insights/actionGroups': {
+    '2023-01-01': 'specification/monitor/resource-manager/Microsoft.Insights/stable/2023-01-01/actionGroups_API.json (examples/getActionGroup.json)',
+  },
+  'Microsoft.Insights/scheduledQueryRules': {
+    '2023-03-15-preview': 'specification/monitor/resource-manager/Microsoft.Insights/preview/2023-03-15-preview/scheduledQueryRule_API.json (examples/createOrUpdateScheduledQueryRule.json)',
+  },
+  'Microsoft.Insights/workbooks': {
+    '2022-04-01': 'specification/applicationinsights/resource-manager/Microsoft.Insights/stable/2022-04-01/workbooks_API.json (examples/WorkbookAdd.json)',
+  },
   'Microsoft.KeyVault/vaults': {
     '2023-07-01': 'specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/ (examples/getVault.json, updateVault.json)',
   },
