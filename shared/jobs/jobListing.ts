@@ -20,23 +20,28 @@ import { metadataValueSchema, userIdSchema } from './jobRequest';
 const metadataValue = (name: string) =>
   z.string().min(1, `${name} must not be empty`).pipe(metadataValueSchema(name)).meta({ description: `metadata.${name} of the job, exactly (compared after the same Unicode normalisation as when it was stored).` });
 
+/** The paging and time parameters every listing shares, so each says the same and checks the same. */
+export function sinceQuery(description: string) {
+  return z.iso.datetime({ offset: true, error: 'since must be a date and time such as 2026-11-25T08:00:00Z' }).optional().meta({ description });
+}
+
+export function topQuery(max: number, description: string) {
+  const message = `top must be a whole number from 1 to ${max}`;
+  return z.string().regex(/^\d+$/, message).transform(Number).pipe(z.int().min(1, message).max(max, message)).optional().meta({ description });
+}
+
+export function continuationTokenQuery(maxChars = 4096) {
+  return z.string().min(1).max(maxChars).optional().meta({ description: "From the previous page's nextLink: opaque, pass it back as it is." });
+}
+
 export const listJobsQuerySchema = z.strictObject({
   user: userIdSchema.optional().meta({ description: 'Only this student\'s jobs (the request\'s user).' }),
   classId: metadataValue('classId').optional(),
   assignmentId: metadataValue('assignmentId').optional(),
   status: z.enum(jobStatuses, { error: `status must be one of ${jobStatuses.join(', ')}` }).optional(),
-  since: z.iso
-    .datetime({ offset: true, error: 'since must be a date and time such as 2026-11-25T08:00:00Z' })
-    .optional()
-    .meta({ description: 'Only jobs created at or after this time (ISO 8601).' }),
-  top: z
-    .string()
-    .regex(/^\d+$/, 'top must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.int().min(1, 'top must be a whole number from 1 to 100').max(100, 'top must be a whole number from 1 to 100'))
-    .optional()
-    .meta({ description: 'Most jobs on one page (1-100, default 25). A filtered page may hold fewer, and still have a nextLink.' }),
-  continuationToken: z.string().min(1).max(4096).optional().meta({ description: 'From the previous page\'s nextLink: opaque, pass it back as it is.' }),
+  since: sinceQuery('Only jobs created at or after this time (ISO 8601).'),
+  top: topQuery(100, 'Most jobs on one page (1-100, default 25). A filtered page may hold fewer, and still have a nextLink.'),
+  continuationToken: continuationTokenQuery(),
 });
 
 export type ListJobsQuery = z.infer<typeof listJobsQuerySchema>;

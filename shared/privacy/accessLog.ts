@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errorMessage } from '../errors';
-import { badQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
+import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery, sinceQuery, topQuery } from '../jobs/jobListing';
 import { userIdSchema } from '../jobs/jobRequest';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
@@ -36,21 +36,12 @@ export async function withAccessRecord<T>(services: Pick<Services, 'accessLog'>,
 
 /** GET /api/access-log's query: paged and filtered as the other listings are. */
 export const listAccessLogQuerySchema = z.strictObject({
-  since: z.iso
-    .datetime({ offset: true, error: 'since must be a date and time such as 2026-11-25T08:00:00Z' })
-    .optional()
-    .meta({ description: 'Only reads at or after this time (ISO 8601).' }),
+  since: sinceQuery('Only reads at or after this time (ISO 8601).'),
   keyLabel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, 'keyLabel must be a key label such as key-1 or lms').optional().meta({ description: 'Only reads made with this key (its label).' }),
   user: userIdSchema.optional().meta({ description: 'Only reads about this student (a student route, or a listing filtered by user); the log keeps a pseudonym, never the id.' }),
   action: z.string().regex(/^[A-Za-z]{1,40}$/, 'action must be one of the actions listed (e.g. listJobs)').optional().meta({ description: 'Only this kind of read: listJobs, getJob, listSafetyEvents, exportStudent, eraseStudent.' }),
-  top: z
-    .string()
-    .regex(/^\d+$/, 'top must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.int().min(1, 'top must be a whole number from 1 to 100').max(100, 'top must be a whole number from 1 to 100'))
-    .optional()
-    .meta({ description: 'Most entries on one page (1-100, default 25).' }),
-  continuationToken: z.string().min(1).max(4096).optional().meta({ description: "From the previous page's nextLink: opaque, pass it back as it is." }),
+  top: topQuery(100, 'Most entries on one page (1-100, default 25).'),
+  continuationToken: continuationTokenQuery(),
 });
 export type ListAccessLogQuery = z.infer<typeof listAccessLogQuerySchema>;
 

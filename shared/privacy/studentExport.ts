@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Tenant } from '../access/tenants';
 import { retentionDaysOf } from '../config/config';
-import { badQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
+import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
 import { jobResourceSchema, renderJob } from '../jobs/jobView';
 import type { Services } from '../services';
 import { safetyEventSchema } from '../safety/safetyEventListing';
@@ -24,7 +24,7 @@ const jobsPerPage = 25;
 const eventsPerPage = 100;
 
 export const studentExportQuerySchema = z.strictObject({
-  continuationToken: z.string().min(1).max(8192).optional().meta({ description: "From the previous page's nextLink: opaque, pass it back as it is." }),
+  continuationToken: continuationTokenQuery(8192),
 });
 
 export const studentExportSchema = z

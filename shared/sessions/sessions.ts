@@ -5,7 +5,7 @@ import type { Tenant } from '../access/tenants';
 import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
-import { failedOnToken } from '../jobs/jobListing';
+import { continuationTokenQuery, failedOnToken, topQuery } from '../jobs/jobListing';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
 import { orientations } from '../provider/modelCatalogue';
 import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTokens';
@@ -232,14 +232,8 @@ const maxIndexPages = 5;
 
 /** GET /api/sessions/current/jobs's query: pages of the gallery, so one read renders a bounded number of jobs. */
 export const sessionJobsQuerySchema = z.strictObject({
-  top: z
-    .string()
-    .regex(/^\d+$/, `top must be a whole number from 1 to ${maxGalleryJobs}`)
-    .transform(Number)
-    .pipe(z.int().min(1, `top must be a whole number from 1 to ${maxGalleryJobs}`).max(maxGalleryJobs, `top must be a whole number from 1 to ${maxGalleryJobs}`))
-    .optional()
-    .meta({ description: `Most jobs on one page (1-${maxGalleryJobs}, default ${maxGalleryJobs}).` }),
-  continuationToken: z.string().min(1).max(4096).optional().meta({ description: "From the previous page's nextLink: opaque, pass it back as it is." }),
+  top: topQuery(maxGalleryJobs, `Most jobs on one page (1-${maxGalleryJobs}, default ${maxGalleryJobs}).`),
+  continuationToken: continuationTokenQuery(),
 });
 export type SessionJobsQuery = z.infer<typeof sessionJobsQuerySchema>;
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { odata, RestError, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirst';
+import { deleteEntities } from './tableEntities';
 
 /**
  * The record of access (privacy/accessLog.ts) in Table storage: one entity per read of children's data,
@@ -90,18 +91,9 @@ export function createAccessLogStore(table: TableClient): AccessLogStore {
       });
       return { entries, ...(first.value.continuationToken ? { continuationToken: first.value.continuationToken } : {}) };
     },
-    async deleteOlderThan(cutoff) {
-      let deleted = 0;
+    deleteOlderThan(cutoff) {
       // Older entries have larger RowKeys; across partitions, so no list of tenants is needed.
-      for await (const entity of table.listEntities({ queryOptions: { filter: odata`RowKey gt ${invertedTime(cutoff.getTime())}`, select: ['PartitionKey', 'RowKey'] } })) {
-        try {
-          await table.deleteEntity(String(entity.partitionKey), String(entity.rowKey));
-          deleted++;
-        } catch (error) {
-          if (!(error instanceof RestError && error.statusCode === 404)) throw error;
-        }
-      }
-      return deleted;
+      return deleteEntities(table, odata`RowKey gt ${invertedTime(cutoff.getTime())}`);
     },
     async createIfNotExists() {
       await table.createTable();

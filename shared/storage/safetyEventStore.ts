@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { odata, RestError, type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 import { invertedTime, newestFirstFilter, newestFirstRowKey } from './newestFirst';
+import { deleteEntities } from './tableEntities';
 
 /**
  * Safety events: one Table storage entity per refused prompt, for the school's teachers (GET
@@ -131,18 +132,7 @@ export function safetyEventFilterFor(tenantId: string, filter: SafetyEventFilter
 }
 
 export function createSafetyEventStore(table: TableClient): SafetyEventStore {
-  async function deleteAll(filter: string): Promise<number> {
-    let deleted = 0;
-    for await (const entity of table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })) {
-      try {
-        await table.deleteEntity(String(entity.partitionKey), String(entity.rowKey));
-        deleted++;
-      } catch (error) {
-        if (!(error instanceof RestError && error.statusCode === 404)) throw error;
-      }
-    }
-    return deleted;
-  }
+  const deleteAll = (filter: string) => deleteEntities(table, filter);
 
   return {
     async record(event, now = new Date()) {
