@@ -5,8 +5,8 @@ import { bindingExpressionSettings, documentedSettings, settingsPage } from './s
 
 /**
  * The settings table restates the config schema by hand, so it is held against it both ways: a setting added
- * to the schema without a row, or a row left behind when a setting goes, fails here. (That infra/ and
- * local.settings.example.json set them is test/infra/infraConsistency.test.ts's business.)
+ * to the schema without a row, or a row left behind when a setting goes, fails here. (That infra/ sets each
+ * one, or the table gives it a default, is test/infra/infraConsistency.test.ts's business.)
  */
 describe(`the settings table in ${settingsPage}`, () => {
   const documented = documentedSettings();
