@@ -7,7 +7,7 @@ import { inflectedForms } from '../shared/safety/wordForms';
 import { projectDir } from '../local/harness/stack';
 
 /**
- * `npm run bench:screen-words`: the measurements behind the prompt screen's choices (README, The prompt
+ * `npm run bench:screen-words`: the measurements behind the prompt screen's choices (docs/safety.md, The prompt
  * screen). It compares two ways of matching a listed word's inflections — Snowball's English and Dutch
  * stemmers, and the suffix rules of shared/safety/wordForms.ts — on the red-team corpora and on whole word
  * lists, and screens every word of the word lists to show what the compounds and exceptions let through.

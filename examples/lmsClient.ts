@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
  * Retry-After or receive the signed webhook and verify it, and download the images. `npm run build`, then
  * with `npm start` running: `node dist/examples/lmsClient.js` (polls), or with `--webhook` (waits for the
  * webhook on a local port; the demo school's secret is in local.settings.example.json), or only receive with
- * `--listen 8099` (prints each verified event; the README's by-hand example sends there).
+ * `--listen 8099` (prints each verified event; docs/api.md's by-hand example sends there).
  */
 
 export interface ClientOptions {

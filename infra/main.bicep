@@ -56,7 +56,7 @@ param retentionDays int = 30
 @minValue(1)
 param accessLogRetentionDays int = 365
 
-@description('The tenants (schools) as JSON, with SHA-256 hashes of their API keys and their quotas: see the README, Authentication. Hashes are not secrets; the keys never reach Azure.')
+@description('The tenants (schools) as JSON, with SHA-256 hashes of their API keys and their quotas: see docs/security.md, Authentication. Hashes are not secrets; the keys never reach Azure.')
 param tenants string
 
 @description('E-mail address for the operations alerts (infra/app/monitoring.bicep); empty: alerts show in the portal only.')
@@ -298,7 +298,7 @@ module api 'app/api.bicep' = {
       // The classifier layer, called keylessly with the app's identity (Cognitive Services User).
       CONTENT_SAFETY_ENDPOINT: contentSafety.outputs.endpoint
       // The output check: image:analyze on every picture and preview before anyone sees it, on the same account
-      // and role (priced per 1,000 images: see the README, Safety). 'off' leaves pictures to the provider's filter.
+      // and role (priced per 1,000 images: see docs/safety.md). 'off' leaves pictures to the provider's filter.
       OUTPUT_CHECK: 'on'
       SAS_EXPIRY_MINUTES: string(sasExpiryMinutes)
       // An edit's pictures are held in memory while it runs, up to 3 jobs an instance (host.json): at about 4 MB

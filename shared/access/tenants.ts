@@ -102,7 +102,7 @@ const termLine = z
  * so 2 refuses from "low" up, 4 from "medium", 6 only "high", and 8 never (the category is off).
  * School-strict by default: 2 everywhere, stricter than Azure OpenAI's own default filter (which refuses
  * from medium), because the authors are children and a refused prompt costs a rewording, not a lesson.
- * A school that teaches e.g. history may raise `violence` to 4 (README, Safety).
+ * A school that teaches e.g. history may raise `violence` to 4 (docs/safety.md).
  */
 const threshold = (name: string) =>
   z

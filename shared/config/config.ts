@@ -11,7 +11,7 @@ export const localDevelopmentStatusSecret = 'local-development-status-token-secr
 
 /**
  * Every setting the service reads, validated once at start-up. The names are the same in code,
- * local.settings.example.json, the README's table and infra/. A missing or wrong setting stops start-up
+ * local.settings.example.json, the settings table in docs/configuration.md and infra/. A missing or wrong setting stops start-up
  * with a message that names it.
  */
 
@@ -162,7 +162,7 @@ const settingsSchema = z.object({
 
 type Settings = z.infer<typeof settingsSchema>;
 
-/** Every setting name this module reads (infra/ and the README's table are checked against it). */
+/** Every setting name this module reads (infra/ and the table in docs/configuration.md are checked against it). */
 export const settingNames: readonly string[] = Object.keys(settingsSchema.shape);
 
 function storageFrom(settings: Settings): StorageConfig {
@@ -200,7 +200,7 @@ function list(value: string | undefined): string[] {
 
 function tenantsFrom(settings: Settings): Tenant[] {
   if (!settings.TENANTS) {
-    throw new ConfigurationError('TENANTS is required: a JSON array of tenants with their API key hashes (see the README, Authentication).');
+    throw new ConfigurationError('TENANTS is required: a JSON array of tenants with their API key hashes (see docs/security.md, Authentication).');
   }
   let tenants: Tenant[];
   try {

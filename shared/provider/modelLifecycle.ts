@@ -18,7 +18,7 @@ const dayInMs = 24 * 60 * 60_000;
 
 export function lifecycleVerdict(model: ModelEntry, cloud: Cloud, now: Date): LifecycleVerdict {
   const lifecycle = model.lifecycle[cloud];
-  const replacement = model.replacement ? ` Move to ${model.replacement}: set IMAGE_MODEL (and deploy it; see the README, Models).` : '';
+  const replacement = model.replacement ? ` Move to ${model.replacement}: set IMAGE_MODEL (and deploy it; see docs/models.md).` : '';
   const retiresAt = lifecycle.retires ? Date.parse(`${lifecycle.retires}T00:00:00Z`) : undefined;
   if (lifecycle.status === 'retired' || (retiresAt !== undefined && now.getTime() >= retiresAt)) {
     return {

@@ -45,7 +45,7 @@ export function judgeClassifierAnswers(answers: ClassifierAnswers, safety: Tenan
   return { refused: categories.length > 0, categories };
 }
 
-/** What went wrong with a classifier call, in the words the log and the README use. */
+/** What went wrong with a classifier call, in the words the log and docs/safety.md use. */
 export type ClassifierFault =
   | { readonly kind: 'timeout' }
   | { readonly kind: 'network' }

@@ -3,7 +3,7 @@ import type { ProviderFailure } from '../provider/providerFailure';
 import { decideClassifierFault, type ClassifierFault, type SafetyCategory } from './classifierPolicy';
 
 /**
- * The output check's pure decisions (README, Safety: layer 6). Every finished picture, and every live
+ * The output check's pure decisions (docs/safety.md, layer 6). Every finished picture, and every live
  * preview, is scored by Azure AI Content Safety's `image:analyze` against the school's thresholds before any
  * link can point at it (safety/contentSafety.ts `checkImage`; the worker's steps are in jobs/processing.ts).
  *

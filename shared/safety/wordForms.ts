@@ -5,7 +5,7 @@
  * "geweldig", great, stems to "geweld", violence; English "heroines" to "heroin") and miss forms the list
  * needs ("killer" stays "killer", "nakedness" does not reach "naked"'s stem "nake"). Generating the forms of
  * each listed word gives a set a reviewer can read, a hash lookup per prompt word, and exactly the forms of
- * a term a school removes. The README's safety section has the measurements behind this choice.
+ * a term a school removes. docs/safety.md (The prompt screen) has the measurements behind this choice.
  */
 
 const vowels = 'aeiou';

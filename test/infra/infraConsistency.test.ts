@@ -8,6 +8,7 @@ import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
 import { storageNames } from '../../shared/storage/storageNames';
 import { metricNames } from '../../shared/telemetry/metrics';
 import { projectDir } from '../../local/harness/stack';
+import { bindingExpressionSettings, documentedSettings, settingsPage } from '../docs/settingsTable';
 
 /**
  * Keeps infra/ and the code honest with each other. The Bicep compiler cannot be installed here, so this
@@ -38,16 +39,6 @@ const notSetInAzure: Record<string, string> = {
   LOCAL_TRACES_FILE: 'local development only: Azure sends spans to Application Insights',
 };
 
-function readmeSettings(): Map<string, string> {
-  const rows = new Map<string, string>();
-  for (const line of read('README.md').split('\n')) {
-    const cells = line.split('|').map((cell) => cell.trim());
-    if (cells.length < 4 || !cells[1]?.startsWith('`')) continue;
-    for (const name of cells[1].matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)) rows.set(name[1] ?? '', cells[2] ?? '');
-  }
-  return rows;
-}
-
 function isSetByInfra(name: string): boolean {
   return new RegExp(`^\\s*${name}\\s*:`, 'm').test(bicep);
 }
@@ -59,7 +50,7 @@ function bicepVarFor(value: string): string {
 }
 
 describe('infra/ and the code agree', () => {
-  const documented = readmeSettings();
+  const documented = documentedSettings();
 
   it('runs the Function App on Node 22, as package.json requires', () => {
     assert.match(mainBicep, /runtimeName: 'node'\s*\n\s*runtimeVersion: '22'/);
@@ -91,21 +82,19 @@ describe('infra/ and the code agree', () => {
   });
 
   it('sets every app setting a binding expression (%NAME%) in functions/ names, in infra/ and the local example', () => {
-    const functionsDir = path.join(projectDir, 'functions');
-    const source = readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).map((f) => read(`functions/${f}`)).join('\n');
-    const names = [...source.matchAll(/'%([A-Za-z_][A-Za-z0-9_]*)%'/g)].map((m) => m[1] ?? '');
+    const names = bindingExpressionSettings();
     assert.ok(names.includes('SWEEP_SCHEDULE'));
     const example = (JSON.parse(read('local.settings.example.json')) as { Values: Record<string, string> }).Values;
     for (const name of names) {
       assert.ok(isSetByInfra(name), `${name} is not set by infra/`);
       assert.ok(name in example, `${name} is not in local.settings.example.json`);
-      assert.ok(documented.has(name), `${name} is missing from the README's settings table`);
+      assert.ok(documented.has(name), `${name} is missing from the settings table in ${settingsPage}`);
     }
   });
 
   for (const name of settingNames) {
     it(`setting ${name} is documented, and set by infra/ or defaulted`, () => {
-      assert.ok(documented.has(name), `${name} is missing from the README's settings table`);
+      assert.ok(documented.has(name), `${name} is missing from the settings table in ${settingsPage}`);
       const hasDefault = documented.get(name) !== '–' && documented.get(name) !== '';
       assert.ok(
         isSetByInfra(name) || hasDefault || name in notSetInAzure,

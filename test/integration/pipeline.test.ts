@@ -138,7 +138,7 @@ describe('job pipeline (gpt-image-2)', () => {
     const services = createServices(loadConfig(stack.env));
     const expired = await services.links.linkFor(storageNames.imagesContainer, blobName, new Date(Date.now() - 60_000));
     const answer = await fetch(expired);
-    // What the README tells a client to expect: not our JSON error shape, but Azure Storage's XML.
+    // What docs/api.md tells a client to expect: not our JSON error shape, but Azure Storage's XML.
     assert.equal(answer.status, 403);
     assert.match(answer.headers.get('content-type') ?? '', /xml/);
     // Azure Storage says AuthenticationFailed ("Signature not valid in the specified time frame"); Azurite AuthorizationFailure.

@@ -8,7 +8,7 @@ import type { Locale } from './i18n.js';
  *
  * Why tell the child: safeguarding practice is never to promise a secret that will not be kept, and to say
  * what happens next. Said as care ("so someone can talk with you", "you are not in trouble"), not as a
- * warning, so the child is not frightened into hiding it next time. The README (Safety, Safeguarding) gives
+ * warning, so the child is not frightened into hiding it next time. docs/safety.md (Safeguarding) gives
  * the sources of the numbers, which the operator should check on kindertelefoon.nl and 113.nl.
  */
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { backoffMs, decide, decideSlotWait, defaultRetryPolicy, type RetryContext, type RetryPolicyOptions } from '../../../shared/jobs/retryPolicy';
 import type { ProviderFailure } from '../../../shared/provider/providerFailure';
 
-/** Every row of the policy the README describes, on a fake clock and a fixed jitter. */
+/** Every row of the policy docs/reliability.md describes, on a fake clock and a fixed jitter. */
 const policy: RetryPolicyOptions = { ...defaultRetryPolicy, deadlineMs: 900_000, random: () => 0 };
 const t0 = 1_000_000;
 const context = (overrides: Partial<RetryContext> = {}): RetryContext => ({
