@@ -10,13 +10,21 @@ import { projectDir } from '../../local/harness/stack';
  * its #anchor a heading of that file; every page of docs/ must be linked from the README.
  */
 
-/** Pages another branch is writing in parallel (issue 25: operations), linked before they land. */
-const pendingPages = new Set(['docs/operations.md']);
+/** Pages linked before they exist (none now: docs/operations.md landed with issue 25). */
+const pendingPages = new Set<string>();
 
 const read = (file: string) => readFileSync(path.join(projectDir, file), 'utf8');
+/** Pages that tools write and git ignores (`npm run bench -- --quick` writes docs/benchmarks-quick.md): not the docs. */
+const ignoredPages = new Set(
+  read('.gitignore')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('docs/') && line.endsWith('.md')),
+);
 const docsPages = readdirSync(path.join(projectDir, 'docs'))
   .filter((file) => file.endsWith('.md'))
-  .map((file) => `docs/${file}`);
+  .map((file) => `docs/${file}`)
+  .filter((page) => !ignoredPages.has(page));
 const markdownFiles = ['README.md', 'CONTRIBUTING.md', ...docsPages];
 
 /** Markdown with its fenced code blocks blanked out: a `# comment` in a bash block is not a heading. */
