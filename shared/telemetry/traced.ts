@@ -81,40 +81,26 @@ export function measurePacer(pacer: ProviderPacer, deployment: string): Provider
 }
 
 export function traceContentSafety(client: ContentSafety): ContentSafety {
+  // The text and the image check are measured alike: one span each, and the call counted by its outcome.
+  const checked = <Verdict extends { readonly refused: boolean }>(kind: 'text' | 'image', work: () => Promise<Verdict>): Promise<Verdict> =>
+    withSpan(
+      `contentSafety.${kind}`,
+      {},
+      async (span) => {
+        try {
+          const verdict = await work();
+          jobMetrics.contentSafetyCall({ kind, outcome: verdict.refused ? 'refused' : 'ok' });
+          span.set({ outcome: verdict.refused ? 'refused' : 'ok' });
+          return verdict;
+        } catch (error) {
+          jobMetrics.contentSafetyCall({ kind, outcome: 'unavailable' });
+          throw error;
+        }
+      },
+      { kind: SpanKind.CLIENT },
+    );
   return {
-    check: (prompt, safety) =>
-      withSpan(
-        'contentSafety.text',
-        {},
-        async (span) => {
-          try {
-            const verdict = await client.check(prompt, safety);
-            jobMetrics.contentSafetyCall({ kind: 'text', outcome: verdict.refused ? 'refused' : 'ok' });
-            span.set({ outcome: verdict.refused ? 'refused' : 'ok' });
-            return verdict;
-          } catch (error) {
-            jobMetrics.contentSafetyCall({ kind: 'text', outcome: 'unavailable' });
-            throw error;
-          }
-        },
-        { kind: SpanKind.CLIENT },
-      ),
-    checkImage: (bytes, safety, options) =>
-      withSpan(
-        'contentSafety.image',
-        {},
-        async (span) => {
-          try {
-            const verdict = await client.checkImage(bytes, safety, options);
-            jobMetrics.contentSafetyCall({ kind: 'image', outcome: verdict.refused ? 'refused' : 'ok' });
-            span.set({ outcome: verdict.refused ? 'refused' : 'ok' });
-            return verdict;
-          } catch (error) {
-            jobMetrics.contentSafetyCall({ kind: 'image', outcome: 'unavailable' });
-            throw error;
-          }
-        },
-        { kind: SpanKind.CLIENT },
-      ),
+    check: (prompt, safety) => checked('text', () => client.check(prompt, safety)),
+    checkImage: (bytes, safety, options) => checked('image', () => client.checkImage(bytes, safety, options)),
   };
 }
