@@ -3,9 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../shared/config/config';
-import { consoleLogger } from '../shared/logger';
 import { defaultModelName } from '../shared/provider/modelCatalogue';
-import { deleteExpiredJobs } from '../shared/jobs/retention';
 import { createServices, type Services } from '../shared/services';
 import { authenticateTenant, localDevelopmentKey } from '../shared/access/tenants';
 import { createSession, sessionLifetime } from '../shared/sessions/sessions';
@@ -116,16 +114,8 @@ async function main(): Promise<void> {
     console.warn('CONTENT_SAFETY_ENDPOINT is empty: the classifier layer is off (only the word screen and the provider\'s filter check prompts). Azure requires it.');
   }
 
-  // Azure's lifecycle rule deletes old jobs and images; locally this does, at start and every hour.
+  // Retention runs in the host's sweepJobs timer (SWEEP_SCHEDULE), locally as in Azure.
   const services = createServices(config);
-  const retention = () => {
-    deleteExpiredJobs(services, consoleLogger).catch((error: unknown) => {
-      console.error(`Retention cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  };
-  retention();
-  const retentionTimer = setInterval(retention, 60 * 60_000);
-  retentionTimer.unref();
 
   const host = spawn(process.execPath, ['--enable-source-maps', path.join(__dirname, 'host.js'), '--port', String(port)], { stdio: 'inherit', env });
   started.host = host;
