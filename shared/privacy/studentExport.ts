@@ -4,7 +4,7 @@ import { retentionDaysOf } from '../config/config';
 import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
 import { jobResourceSchema, renderJob } from '../jobs/jobView';
 import type { Services } from '../services';
-import { safetyEventSchema } from '../safety/safetyEventListing';
+import { renderSafetyEvent, safetyEventSchema } from '../safety/safetyEventListing';
 import { usageSchema } from '../access/quotas';
 
 /**
@@ -79,7 +79,7 @@ export async function exportStudent(services: ExportServices, tenant: Tenant, us
   };
   const eventsPage = async (token: string | undefined) => {
     const page = await services.safetyEvents.list(tenant.id, { user }, { top: eventsPerPage, ...(token ? { continuationToken: token } : {}) });
-    const safetyEvents = page.events.map(({ tenantId: _tenantId, ...event }) => ({ ...event, categories: [...event.categories] }));
+    const safetyEvents = page.events.map(renderSafetyEvent);
     return { safetyEvents, ...(page.continuationToken ? { nextLink: next({ phase: 'events', token: page.continuationToken }) } : {}) };
   };
   const next = (cursor: Cursor) => `${urls.exportUrl}?${new URLSearchParams({ continuationToken: encodeCursor(cursor) }).toString()}`;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Tenant } from '../access/tenants';
 import { badQuery, failedOnToken, listJobsQuerySchema, parseListQuery } from '../jobs/jobListing';
 import type { Services } from '../services';
-import { repeatedAfter, repeatedWindowInMs, safetyLayers } from '../storage/safetyEventStore';
+import { repeatedAfter, repeatedWindowInMs, safetyLayers, type SafetyEvent } from '../storage/safetyEventStore';
 
 /**
  * GET /api/safety-events: the school's refused prompts, for its teachers, newest first, filtered and paged
@@ -59,6 +59,11 @@ export type SafetyEventList = z.infer<typeof safetyEventListSchema>;
 
 const defaultTop = 25;
 
+/** A stored event as the school sees it (the listing, a webhook, a student's export): without its partition. */
+export function renderSafetyEvent({ tenantId: _tenantId, ...event }: SafetyEvent): z.infer<typeof safetyEventSchema> {
+  return { ...event, categories: [...event.categories] };
+}
+
 export function parseListSafetyEventsQuery(query: Record<string, string>): ListSafetyEventsQuery {
   return parseListQuery(listSafetyEventsQuerySchema, query);
 }
@@ -78,7 +83,7 @@ export async function listSafetyEvents(
     if (continuationToken && failedOnToken(error)) badQuery('continuationToken', 'continuationToken is not one this service gave out.');
     throw error;
   }
-  const value = page.events.map(({ tenantId: _tenantId, ...event }) => ({ ...event, categories: [...event.categories] }));
+  const value = page.events.map(renderSafetyEvent);
   if (!page.continuationToken) return { value };
   const next = new URLSearchParams();
   for (const [name, item] of Object.entries({ ...query, top, continuationToken: page.continuationToken })) {

@@ -8,6 +8,7 @@ import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type Delive
 import { parseDeliveryMessage, type DeliveryMessage, type JobDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
 import { eventTypeFor, safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
 import type { SafetyEvent } from '../storage/safetyEventStore';
+import { renderSafetyEvent } from '../safety/safetyEventListing';
 import { sendWebhook, type SendResult } from './sender';
 import { signWebhook } from './signing';
 import { jobMetrics } from '../telemetry/metrics';
@@ -175,9 +176,8 @@ async function deliverSafetyWebhook(services: SafetyDeliveryServices, message: S
   }
   const attemptAt = now();
   const firstAttemptAt = message.firstAttemptDateTime ? Date.parse(message.firstAttemptDateTime) : attemptAt;
-  const { tenantId: _tenantId, ...data } = found.event;
   const timestamp = new Date(attemptAt).toISOString();
-  const eventData = { ...data, categories: [...data.categories] };
+  const eventData = renderSafetyEvent(found.event);
   const event: SafetyWebhookEvent = urgent ? { type: safetyUrgentEventType, timestamp, data: eventData } : { type: safetyRefusedEventType, timestamp, data: eventData };
   const body = JSON.stringify(event);
   const sent = await sendWebhook(webhook.url, signWebhook(webhook.secrets, id, new Date(attemptAt), body), body, {
