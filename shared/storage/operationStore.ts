@@ -1,7 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseOperationRecord, type OperationRecord } from '../privacy/operation';
 import { readJsonBlob, updateJsonBlob, writeJsonBlob } from './blobJson';
-import { deleteBlobAndSnapshots } from './deletions';
 
 /**
  * Operation records (privacy/operation.ts) as JSON blobs `{id}.json`, changed only under their ETag (as
@@ -12,9 +11,8 @@ export interface OperationStore {
   get(id: string): Promise<OperationRecord | undefined>;
   /** Applies `change` under the ETag; undefined from `change` leaves it; returns the record as stored, or undefined when absent. */
   update(id: string, change: (operation: OperationRecord) => OperationRecord | undefined): Promise<OperationRecord | undefined>;
-  /** Every operation from the listing alone (id, status, last change), for the sweep and retention. */
+  /** Every operation from the listing alone (id, status, last change), for the sweep. (Old ones go by the lifecycle rule delete-old-operations.) */
   list(): AsyncIterable<{ readonly id: string; readonly status?: string; readonly lastModified: Date }>;
-  delete(id: string): Promise<void>;
   createIfNotExists(): Promise<void>;
 }
 
@@ -43,9 +41,6 @@ export function createOperationStore(container: ContainerClient): OperationStore
         const status = blob.metadata?.['status'];
         yield { id: blob.name.replace(/\.json$/, ''), lastModified: blob.properties.lastModified, ...(status ? { status } : {}) };
       }
-    },
-    async delete(id) {
-      await deleteBlobAndSnapshots(blobFor(id));
     },
     async createIfNotExists() {
       await container.createIfNotExists();

@@ -143,9 +143,6 @@ const compiledIPv4 = compile(ipv4Ranges, 'ipv4');
 const compiledIPv6 = compile(ipv6Ranges, 'ipv6');
 const nat64 = compile([nat64WellKnownPrefix], 'ipv6')[0];
 
-/** Every refused range, for the tests. */
-export const refusedRanges = { ipv4: ipv4Ranges, ipv6: ipv6Ranges } as const;
-
 export interface Refusal {
   readonly range: AddressRange;
   /** For a NAT64 address (64:ff9b::/96): the IPv4 address it carries, whose range refused it. */
