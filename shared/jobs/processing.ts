@@ -352,8 +352,9 @@ async function runJob(services: WorkerServices, jobId: string, context: ProcessC
       await apply(recordCallSucceeded);
     }
   }
-  // A redelivery finds the pictures saved already: those an earlier delivery did not get to check are checked here.
-  if (!(await checkSavedPictures())) return;
+  // A redelivery with nothing left to make checks what an earlier delivery saved but did not get to check;
+  // otherwise each batch's check above has already covered every saved picture (it lists them all).
+  if (missing.length === 0 && !(await checkSavedPictures())) return;
   await complete(services, started, log, now, outputCheck !== undefined);
 }
 
