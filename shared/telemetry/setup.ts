@@ -4,7 +4,7 @@ import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@op
 import type * as AzureFunctionsOpenTelemetry from '@azure/functions-opentelemetry-instrumentation';
 import type * as AzureIdentity from '@azure/identity';
 import type * as AzureMonitorOpenTelemetry from '@azure/monitor-opentelemetry';
-import { AsyncLocalStorageContextManager } from './asyncContextManager';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createSpanFileExporter } from './spanFile';
 
 /**
@@ -47,7 +47,7 @@ export function startTelemetry(settings: TelemetrySettings): Telemetry {
 /** Spans to an exporter of our choosing (the local file, or a test's in-memory exporter); no meters. */
 export function startLocalTracing(exporter: SpanExporter, file?: string): Telemetry {
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager());
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   return {
     mode: 'local-file',
