@@ -161,34 +161,33 @@ export function createQuotas(counters: CounterStore, pseudonyms: Pseudonyms): Qu
 
   const giveBack = (limit: Limit, amount: QuotaAmount) => counters.tryAdd(limit.counter, -amountIn(limit, amount), Number.MAX_SAFE_INTEGER);
 
+  /** One submit in this minute's counter, or 429 until the next minute; the slot can be given back once. */
+  async function countMinute(counter: string, limit: number, whose: string, now: Date): Promise<Held> {
+    const { added } = await counters.tryAdd(counter, 1, limit);
+    if (!added) {
+      throw new RateLimitError('RateLimited', `Too many submits${whose}: at most ${limit} a minute. Try again shortly.`, {
+        retryAfterInSeconds: secondsUntil(nextMinute(now), now),
+      });
+    }
+    let held = true;
+    return {
+      // Into the minute it was taken from, once, however often it is called.
+      async release() {
+        if (!held) return;
+        held = false;
+        await counters.tryAdd(counter, -1, Number.MAX_SAFE_INTEGER);
+      },
+    };
+  }
+
   return {
     async countSubmit(tenant, now = new Date()) {
-      const counter = `${tenant.id}/submits/${minute(now)}`;
-      const { added } = await counters.tryAdd(counter, 1, tenant.quotas.submitsPerMinute);
-      if (!added) {
-        throw new RateLimitError('RateLimited', `Too many submits: at most ${tenant.quotas.submitsPerMinute} a minute. Try again shortly.`, {
-          retryAfterInSeconds: secondsUntil(nextMinute(now), now),
-        });
-      }
-      let held = true;
-      return {
-        // Into the minute it was taken from, once, however often it is called.
-        async release() {
-          if (!held) return;
-          held = false;
-          await counters.tryAdd(counter, -1, Number.MAX_SAFE_INTEGER);
-        },
-      };
+      return countMinute(`${tenant.id}/submits/${minute(now)}`, tenant.quotas.submitsPerMinute, '', now);
     },
 
     async countUserSubmit(tenant, user, now = new Date()) {
-      const limit = tenant.quotas.submitsPerUserPerMinute;
-      const { added } = await counters.tryAdd(`${userKey(tenant, user)}/submits/${minute(now)}`, 1, limit);
-      if (!added) {
-        throw new RateLimitError('RateLimited', `Too many submits for this student: at most ${limit} a minute. Try again shortly.`, {
-          retryAfterInSeconds: secondsUntil(nextMinute(now), now),
-        });
-      }
+      // Never given back: a student's refused prompts count against the student, whoever else is held up.
+      await countMinute(`${userKey(tenant, user)}/submits/${minute(now)}`, tenant.quotas.submitsPerUserPerMinute, ' for this student', now);
     },
 
     async reserve(tenant, user, amount, now = new Date()) {
