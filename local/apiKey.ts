@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { hashApiKey } from '../shared/access/tenants';
+import { hashApiKey, newApiKey } from '../shared/access/tenants';
 
 /**
  * `npm run api-key [key]`: makes a new random API key for a tenant (or hashes the one given) and prints
  * the hash for the TENANTS setting. Give the key to the school's LMS once; store only the hash.
  */
-const key = process.argv[2] ?? `e4a_${randomBytes(32).toString('base64url')}`;
+const key = process.argv[2] ?? newApiKey();
 console.log(`key:  ${key}`);
 console.log(`hash: ${hashApiKey(key)}`);

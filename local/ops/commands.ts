@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { odata } from '@azure/data-tables';
 import { createPseudonyms } from '../../shared/access/pseudonyms';
 import { createQuotas } from '../../shared/access/quotas';
-import { hashApiKey, keysOf, parseTenants, type Tenant } from '../../shared/access/tenants';
+import { hashApiKey, keysOf, newApiKey, parseTenants, type Tenant } from '../../shared/access/tenants';
 import { isJobId, isTerminal } from '../../shared/jobs/job';
 import { parseJobMessage } from '../../shared/jobs/jobMessage';
 import { failPoisonedJob } from '../../shared/jobs/processing';
-import { createImageStore } from '../../shared/storage/imageStore';
 import { storageNames } from '../../shared/storage/storageNames';
 import { readSpanFile } from '../../shared/telemetry/spanFile';
 import { parseDeliveryMessage } from '../../shared/webhooks/deliveryMessage';
@@ -126,7 +124,7 @@ export async function stuck(context: CommandContext, options: { olderThanMinutes
   let found = 0;
   for await (const listing of storage.jobs.list()) {
     if (listing.lastModified.getTime() > cutoff) continue;
-    if (listing.status && ['Succeeded', 'Failed', 'Canceled'].includes(listing.status)) continue;
+    if (listing.status && isTerminal(listing.status)) continue;
     const record = await storage.jobs.get(listing.id);
     if (!record || isTerminal(record.status)) continue;
     found++;
@@ -211,8 +209,7 @@ export async function poison(context: CommandContext, args: readonly string[], o
       if (action === 'requeue') {
         await storage.clients.queueService.getQueueClient(main).sendMessage(item.messageText);
       } else if (kind === 'jobs') {
-        const images = createImageStore(storage.clients.blobService.getContainerClient(storageNames.imagesContainer));
-        await failPoisonedJob({ jobs: storage.jobs, images }, json, { log: context.print, warn: context.print, error: context.print });
+        await failPoisonedJob({ jobs: storage.jobs, images: storage.images }, json, { log: context.print, warn: context.print, error: context.print });
       } else {
         await failPoisonedDelivery({ jobs: storage.jobs, safetyEvents: storage.safetyEvents, webhookQueue: storage.webhookQueue }, json, { log: context.print, warn: context.print, error: context.print });
       }
@@ -237,7 +234,7 @@ function tenantsOf(context: CommandContext): Tenant[] {
 
 /** A new key, printed once: only its hash goes into TENANTS. */
 function newKey(): { key: string; hash: string } {
-  const key = `e4a_${randomBytes(32).toString('base64url')}`;
+  const key = newApiKey();
   return { key, hash: hashApiKey(key) };
 }
 

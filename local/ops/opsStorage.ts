@@ -3,7 +3,7 @@ import { createStorageClients, type StorageClients } from '../../shared/storage/
 import { createJobStore, type JobStore } from '../../shared/storage/jobStore';
 import { storageNames } from '../../shared/storage/storageNames';
 import { createSafetyEventStore, type SafetyEventStore } from '../../shared/storage/safetyEventStore';
-import { createQueueStats, type QueueStats } from '../../shared/storage/queueStats';
+import { createImageStore, type ImageStore } from '../../shared/storage/imageStore';
 import { createCounterStore, type CounterStore } from '../../shared/storage/counterStore';
 import { createWebhookQueue, type WebhookQueue } from '../../shared/storage/webhookQueue';
 
@@ -17,7 +17,7 @@ export interface OpsStorage {
   readonly clients: StorageClients;
   readonly jobs: JobStore;
   readonly safetyEvents: SafetyEventStore;
-  readonly queueStats: QueueStats;
+  readonly images: ImageStore;
   readonly counters: CounterStore;
   readonly webhookQueue: WebhookQueue;
   readonly where: string;
@@ -30,7 +30,7 @@ export function openStorage(settings: OpsSettings): OpsStorage {
     clients,
     jobs: createJobStore(clients.blobService.getContainerClient(storageNames.jobsContainer)),
     safetyEvents: createSafetyEventStore(clients.tableClient(storageNames.safetyEventsTable)),
-    queueStats: createQueueStats(clients.queueService),
+    images: createImageStore(clients.blobService.getContainerClient(storageNames.imagesContainer)),
     counters: createCounterStore(clients.blobService.getContainerClient(storageNames.usageContainer)),
     webhookQueue: createWebhookQueue(clients.queueService.getQueueClient(storageNames.webhookQueue)),
     where: storage.kind === 'identity' ? storage.blobServiceUri : 'the local stack (AzureWebJobsStorage)',

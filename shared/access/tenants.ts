@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -202,6 +202,11 @@ export function safetyOf(tenant: Pick<Tenant, 'safety'>): TenantSafety {
 export type Tenant = z.infer<typeof tenantSchema>;
 
 export const defaultQuotas: TenantQuotas = tenantQuotasSchema.parse({});
+
+/** A new random API key for a school (`npm run api-key`, `npm run ops -- school …`); only its hash is stored. */
+export function newApiKey(): string {
+  return `e4a_${randomBytes(32).toString('base64url')}`;
+}
 
 export function hashApiKey(key: string): string {
   return `sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;

@@ -13,10 +13,11 @@ import { jobRequestSchema } from './jobRequest';
 
 export const jobStatuses = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
-const terminalStatuses: readonly JobStatus[] = ['Succeeded', 'Failed', 'Canceled'];
+const terminalStatuses: ReadonlySet<string> = new Set<JobStatus>(['Succeeded', 'Failed', 'Canceled']);
 
-export function isTerminal(status: JobStatus): boolean {
-  return terminalStatuses.includes(status);
+/** Any status string (a record's, or the listing index's copy of it). */
+export function isTerminal(status: string): boolean {
+  return terminalStatuses.has(status);
 }
 
 export const jobErrorSchema = z.object({
