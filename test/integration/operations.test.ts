@@ -33,8 +33,10 @@ describe('operations on the local stack', () => {
       request.on('end', () => response.writeHead(receiverStatus).end());
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    // The first host answers HTTP but runs no worker; a second one, started below, does.
-    stack = await startStack({ env: { LOCAL_TRACES_FILE: traceFile, 'AzureWebJobs.processJob.Disabled': 'true' } });
+    // The first host answers HTTP but runs no worker; a second one, started below, does. Neither runs the job
+    // poison handler: the poison commands are tested on messages left in that queue, which the handler would
+    // otherwise take (and did, now and then, between the test's send and the command's peek).
+    stack = await startStack({ env: { LOCAL_TRACES_FILE: traceFile, 'AzureWebJobs.processJob.Disabled': 'true', 'AzureWebJobs.failPoisonedJob.Disabled': 'true' } });
     const workerEnv: Record<string, string> = { ...stack.env };
     delete workerEnv['AzureWebJobs.processJob.Disabled'];
     worker = await startHostProcess(workerEnv);
