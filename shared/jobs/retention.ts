@@ -19,15 +19,16 @@ const dayInMs = 24 * 60 * 60_000;
  * than its TENANTS `retentionDays` (RETENTION_DAYS when it sets none), counted from the last change as the
  * Azure lifecycle rule counts. Blob names are not prefixed by school (`{jobId}/…`, `{jobId}.json`), so a
  * lifecycle rule cannot tell schools apart: in Azure the rule is the backstop at the longest retention of
- * any school (infra/main.bicep), and the sweepJobs timer runs this for the per-school part, as `npm start`
- * does hourly locally. A job record names its school in blob metadata (storage/jobStore.ts), so only the
+ * any school (infra/main.bicep), and the sweepJobs timer runs this for the per-school part, locally as in
+ * Azure. A job record names its school in blob metadata (storage/jobStore.ts), so only the
  * records of jobs old enough for the shortest retention and written before that metadata are read.
  */
 export async function deleteExpiredJobs(services: Pick<Services, 'ensureStorage' | 'config' | 'jobs' | 'images' | 'idempotency' | 'uploads' | 'safetyEvents'>, log: Logger, now: Date = new Date()): Promise<RetentionReport> {
   await services.ensureStorage();
   const { config } = services;
-  const daysOf = (tenantId: string | undefined) => retentionDaysOf(config, config.tenants.find((tenant) => tenant.id === tenantId));
-  const shortest = Math.min(config.retentionDays, ...config.tenants.map((tenant) => daysOf(tenant.id)));
+  const days = new Map(config.tenants.map((tenant) => [tenant.id, retentionDaysOf(config, tenant)]));
+  const daysOf = (tenantId: string | undefined) => (tenantId === undefined ? undefined : days.get(tenantId)) ?? config.retentionDays;
+  const shortest = Math.min(config.retentionDays, ...days.values());
   let jobs = 0;
   const failures: DeletionFailure[] = [];
   for await (const listed of services.jobs.list()) {
@@ -74,6 +75,6 @@ export async function deleteExpiredSafetyEvents(services: Pick<Services, 'ensure
 }
 
 /** The longest any school keeps its data: where the Azure lifecycle rule must sit (it cannot tell schools apart). */
-export function longestRetentionDays(config: Pick<Services['config'], 'retentionDays' | 'tenants'>): number {
+function longestRetentionDays(config: Pick<Services['config'], 'retentionDays' | 'tenants'>): number {
   return Math.max(config.retentionDays, ...config.tenants.map((tenant) => retentionDaysOf(config, tenant)));
 }
