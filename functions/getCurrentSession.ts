@@ -6,9 +6,9 @@ import { json, respond } from './lib/http';
 /** GET /api/sessions/current: what the studio page needs to know about its session (language, limits, placeholders). */
 export function getCurrentSessionHandler(services: Pick<Services, 'config' | 'sessionTokens' | 'sessionReads' | 'promptMaxChars'>): HttpHandler {
   return respond((request) => {
-    const { session } = sessionFromAuthorization(services, request.headers.get('authorization'));
+    const { session, tenant } = sessionFromAuthorization(services, request.headers.get('authorization'));
     services.sessionReads.take(session.id);
-    return json(200, sessionInfo(services, session));
+    return json(200, sessionInfo(services, session, tenant));
   });
 }
 

@@ -211,8 +211,8 @@ export function usesPlaceholderPictures(config: Pick<AppConfig, 'imageProvider'>
   return endpoint !== undefined && URL.canParse(endpoint) && loopbackHosts.has(new URL(endpoint).hostname);
 }
 
-export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'>, session: Session): SessionInfo {
-  const safeguarding = services.config.tenants.find((tenant) => tenant.id === session.tenantId)?.safeguarding;
+export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'>, session: Session, tenant: Pick<Tenant, 'safeguarding'>): SessionInfo {
+  const { safeguarding } = tenant;
   return {
     id: session.id,
     expiresDateTime: session.expiresOn.toISOString(),
