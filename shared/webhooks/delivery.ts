@@ -50,7 +50,12 @@ export type DeliveryServices = ViewServices & Pick<Services, 'config' | 'jobs' |
 export async function queueSafetyWebhookFor(services: Pick<Services, 'config' | 'webhookQueue'>, event: SafetyEvent): Promise<void> {
   const webhook = services.config.tenants.find((tenant) => tenant.id === event.tenantId)?.webhook;
   if (!webhook?.url) return;
-  await services.webhookQueue.enqueue({ tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
+  await queueSafetyRefused(services, { tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime });
+}
+
+/** The first attempt of an event's safety.refused: at a refusal, or once its safety.urgent has ended (delivered, given up, poisoned). */
+export function queueSafetyRefused(services: Pick<Services, 'webhookQueue'>, event: Pick<SafetyDeliveryMessage, 'tenantId' | 'safetyEventId' | 'createdDateTime'>): Promise<void> {
+  return services.webhookQueue.enqueue({ tenantId: event.tenantId, safetyEventId: event.safetyEventId, createdDateTime: event.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
 }
 
 /**
@@ -190,7 +195,7 @@ async function deliverSafetyWebhook(services: SafetyDeliveryServices, message: S
   } else if (urgent) {
     // The event's safety.refused follows its urgent one, never overtakes it. Queued before the attempt is
     // recorded: a crash in between repeats the urgent attempt (same webhook-id), never loses the refused one.
-    await services.webhookQueue.enqueue({ tenantId: message.tenantId, safetyEventId: message.safetyEventId, createdDateTime: message.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
+    await queueSafetyRefused(services, message);
   }
   await services.safetyEvents.recordWebhookAttempt(
     message.tenantId,

@@ -4,7 +4,8 @@ import type { Services } from '../services';
 import { jobMetrics } from '../telemetry/metrics';
 import { SpanKind, withSpan } from '../telemetry/spans';
 import { parseDeliveryMessage } from './deliveryMessage';
-import { safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor } from './events';
+import { safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor } from './events';
+import { queueSafetyRefused } from './delivery';
 
 /**
  * Handles a message of `webhook-deliveries-poison`: a delivery whose function failed maxDequeueCount times
@@ -30,9 +31,7 @@ export async function failPoisonedDelivery(services: Pick<Services, 'jobs' | 'sa
         const urgent = message.type === safetyUrgentEventType;
         const id = safetyWebhookIdFor(message.safetyEventId, message.type);
         await services.safetyEvents.recordWebhookAttempt(message.tenantId, message.safetyEventId, message.createdDateTime, { attemptCount: message.attempt, state: 'Failed' }, { urgent });
-        if (urgent) {
-          await services.webhookQueue.enqueue({ tenantId: message.tenantId, safetyEventId: message.safetyEventId, createdDateTime: message.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
-        }
+        if (urgent) await queueSafetyRefused(services, message);
         log.error(`Webhook ${id}: its delivery message was poisoned at attempt ${message.attempt}; marked Failed.`);
         return;
       }
