@@ -1,0 +1,120 @@
+import { afterCall, breakerAdmits, closedBreaker, defaultBreakerOptions, describeBreaker, probeStarted, type BreakerOptions, type BreakerState, type CallOutcome } from './circuitBreaker';
+import type { ProviderPacer } from './pacer';
+
+/**
+ * One or more deployments of the same image model (IMAGE_DEPLOYMENTS), each with its own pacer, since Azure's
+ * quota is per deployment's region, and its own circuit breaker. A call goes to the most preferred group
+ * (lowest `priority`, as Azure API Management's backend pools order theirs) that has a slot now, round robin
+ * within the group; a group whose deployments are all out or all busy spills over to the next. Breakers are
+ * per instance: each instance learns of a failing deployment from its own calls, within a few of them.
+ */
+
+export interface PoolDeployment<Provider> {
+  /** Unique in the pool; in logs, health and the job's record of where its call went. */
+  readonly name: string;
+  readonly region?: string;
+  /** 1 is tried first. */
+  readonly priority: number;
+  readonly pacer: ProviderPacer;
+  readonly provider: Provider;
+}
+
+export type PoolSlot<Provider> =
+  | { readonly granted: true; readonly deployment: PoolDeployment<Provider>; readonly startAt: Date }
+  | { readonly granted: false; readonly retryAt: Date };
+
+export interface DeploymentHealth {
+  readonly name: string;
+  readonly region?: string;
+  readonly priority: number;
+  readonly state: 'available' | 'coolingDown' | 'probing';
+  readonly until?: string;
+}
+
+export interface DeploymentPool<Provider> {
+  readonly deployments: readonly PoolDeployment<Provider>[];
+  /** A slot on the best deployment that has one, or when to ask again. */
+  acquire(now?: Date): Promise<PoolSlot<Provider>>;
+  /** What a call on `name` ended as; feeds its breaker. */
+  report(name: string, outcome: CallOutcome, now?: Date): void;
+  /** Whether a deployment other than `name` takes calls now (busy or not): a job failed by one deployment tries another. */
+  hasOtherThan(name: string, now?: Date): boolean;
+  /** The average spacing of calls over the deployments that take calls, for estimates. */
+  secondsPerCall(now?: Date): number;
+  health(): DeploymentHealth[];
+}
+
+export interface DeploymentPoolOptions {
+  readonly breaker?: BreakerOptions;
+  /** Told when a deployment is taken out or comes back. */
+  readonly onStateChange?: (deployment: string, health: DeploymentHealth) => void;
+}
+
+export function createDeploymentPool<Provider>(deployments: readonly PoolDeployment<Provider>[], options: DeploymentPoolOptions = {}): DeploymentPool<Provider> {
+  if (deployments.length === 0) throw new Error('A deployment pool needs at least one deployment.');
+  const breakerOptions = options.breaker ?? defaultBreakerOptions;
+  const breakers = new Map<string, BreakerState>(deployments.map((deployment) => [deployment.name, closedBreaker]));
+  const priorities = [...new Set(deployments.map((deployment) => deployment.priority))].sort((a, b) => a - b);
+  let turn = 0;
+
+  const breakerOf = (name: string) => breakers.get(name) ?? closedBreaker;
+  const healthOf = (deployment: PoolDeployment<Provider>): DeploymentHealth => ({
+    name: deployment.name,
+    ...(deployment.region ? { region: deployment.region } : {}),
+    priority: deployment.priority,
+    ...describeBreaker(breakerOf(deployment.name)),
+  });
+  const setBreaker = (deployment: PoolDeployment<Provider>, next: BreakerState) => {
+    const before = breakerOf(deployment.name);
+    breakers.set(deployment.name, next);
+    if (before.kind !== next.kind) options.onStateChange?.(deployment.name, healthOf(deployment));
+  };
+  /** When a deployment that takes no calls now will take its probe. */
+  const reopensAt = (state: BreakerState) => (state.kind === 'open' ? state.until : state.kind === 'probing' ? state.since + breakerOptions.probeTimeoutMs : 0);
+  const admitting = (now: number) => deployments.filter((deployment) => breakerAdmits(breakerOf(deployment.name), now, breakerOptions) !== 'no');
+
+  return {
+    deployments,
+    async acquire(at = new Date()) {
+      const now = at.getTime();
+      let retryAt = Number.POSITIVE_INFINITY;
+      turn++;
+      for (const priority of priorities) {
+        const group = deployments.filter((deployment) => deployment.priority === priority);
+        for (let offset = 0; offset < group.length; offset++) {
+          const deployment = group[(turn + offset) % group.length];
+          if (!deployment) continue;
+          const admits = breakerAdmits(breakerOf(deployment.name), now, breakerOptions);
+          if (admits === 'no') {
+            retryAt = Math.min(retryAt, reopensAt(breakerOf(deployment.name)));
+            continue;
+          }
+          const slot = await deployment.pacer.tryAcquire(at);
+          if (!slot.granted) {
+            retryAt = Math.min(retryAt, slot.retryAt.getTime());
+            continue;
+          }
+          if (admits === 'probe') setBreaker(deployment, probeStarted(breakerOf(deployment.name), now));
+          return { granted: true, deployment, startAt: slot.startAt };
+        }
+      }
+      return { granted: false, retryAt: new Date(Number.isFinite(retryAt) ? retryAt : now + 1000) };
+    },
+    report(name, outcome, at = new Date()) {
+      const deployment = deployments.find((candidate) => candidate.name === name);
+      if (deployment) setBreaker(deployment, afterCall(breakerOf(name), outcome, at.getTime(), breakerOptions));
+    },
+    hasOtherThan(name, at = new Date()) {
+      return admitting(at.getTime()).some((deployment) => deployment.name !== name);
+    },
+    secondsPerCall(at = new Date()) {
+      const open = admitting(at.getTime());
+      // With every deployment out, estimates assume they come back as they were.
+      const counted = open.length > 0 ? open : deployments;
+      return 1 / counted.reduce((callsPerSecond, deployment) => callsPerSecond + 1 / deployment.pacer.secondsPerCall, 0);
+    },
+    health() {
+      return deployments.map(healthOf);
+    },
+  };
+}
