@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   try {
     rules = JSON.parse(env['LOCAL_IMAGE_RULES'] ?? '[]') as FaultRule[];
   } catch {
-    throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/imageService.ts).');
+    throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/faults.ts).');
   }
   const useAzurite = env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true';
   const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
