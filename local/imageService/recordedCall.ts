@@ -8,7 +8,7 @@ export interface RecordedCall {
   readonly receivedAt: string;
   /**
    * How long the whole answer took, a stream's events included: the provider's share of a job's time,
-   * which the benchmark subtracts (bench/overhead.ts). Set once the answer has been sent.
+   * which the benchmark subtracts (bench/sections/overhead.ts). Set once the answer has been sent.
    */
   answeredInMs?: number;
   readonly path: string;
