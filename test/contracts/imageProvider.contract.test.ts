@@ -7,10 +7,8 @@ import { loadConfig } from '../../shared/config/config';
 import { createImageProvider, type ImageProvider } from '../../shared/provider/imageProvider';
 import { clouds, maxPartialImages, modelCatalogue, formatsFor, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
 import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
-import {
-  Contract, findContract, missingContract, multipartFields, serverSentEvents, startRecordingProxy,
-  type Exchange, type RecordingProxy, type ValidationProblem,
-} from './contracts';
+import { Contract, findContract, missingContract, type ValidationProblem } from './contracts';
+import { multipartFields, serverSentEvents, startRecordingProxy, type Exchange, type RecordingProxy } from './recordingProxy';
 
 /**
  * What our image provider sends is what each cloud's published contract accepts, and what the local image
