@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
+import { findModel, formatsFor, getModel, parseSize, sizeProblem, describeSizeRule, type Cloud, type ModelEntry } from '../../shared/models/modelCatalogue';
 import sharp from 'sharp';
 import { imageFormatOf } from '../../shared/provider/imageProvider';
 import { renderPlaceholder, studentText } from './placeholderImage';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CounterStore } from '../storage/counterStore';
 import type { Pseudonyms } from './pseudonyms';
 import { RateLimitError } from '../errors';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../config/tenants';
 
 /**
  * What a tenant may spend, counted in images: per student per UTC day, per tenant per UTC day and month;

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../errors';
-import { defaultModelName, getModel, modelNames, type Cloud } from '../provider/modelCatalogue';
-import { lifecycleVerdict } from '../provider/modelLifecycle';
-import { literalTargetRefusal } from '../webhooks/targetGuard';
+import { defaultModelName, getModel, modelNames, type Cloud } from '../models/modelCatalogue';
+import { lifecycleVerdict } from '../models/modelLifecycle';
+import { literalTargetRefusal } from '../addresses/targetGuard';
 import type { TelemetrySettings } from '../telemetry/setup';
-import { hashApiKey, keysOf, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from '../access/tenants';
+import { hashApiKey, keysOf, localDevelopmentKey, localDevelopmentWebhookSecret, parseTenants, type Tenant } from './tenants';
 
 /** The status-token secret in local.settings.example.json; start-up refuses it in Azure. */
 export const localDevelopmentStatusSecret = 'local-development-status-token-secret-not-for-azure';
