@@ -11,7 +11,7 @@ import { jobMetrics } from '../shared/telemetry/metrics';
  * 5 minutes): enqueue jobs that a crash left stored but never queued, repair the listing index (and
  * webhooks) where a crash left it behind the records, queue again a student's erasure whose message was
  * lost, and apply retention per school: jobs, pictures and safety events past their school's retentionDays
- * (the lifecycle rule cannot tell schools apart: shared/jobs/retention.ts), and the access log past
+ * (the lifecycle rule cannot tell schools apart: shared/upkeep/retention.ts), and the access log past
  * ACCESS_LOG_RETENTION_DAYS. A binding expression, so tests can run it every second without a code change.
  */
 export function sweepJobsHandler(

@@ -7,7 +7,7 @@ import { activeSpanEvent, annotateActiveSpan } from '../../shared/telemetry/span
  * The job store, with every saved change of status measured: the first start gives the queue wait, and the
  * end (from the worker, a cancel or the poison handler alike) counts the job by outcome and error code, with
  * its pictures and estimated cost, and writes the outcome on the active span (the worker's, in its trace).
- * Watching the store, like jobs/jobEvents.ts does, means no path that ends a job can forget to count it.
+ * Watching the store, like storage/jobEvents.ts does, means no path that ends a job can forget to count it.
  */
 export function measureJobStore(store: JobStore, now: () => number = Date.now): JobStore {
   return {

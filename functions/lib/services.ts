@@ -65,7 +65,7 @@ export interface Services {
   readonly requestParser: JobRequestParser;
   /** The longest student prompt: PROMPT_MAX_CHARS, or less where the metaprompt leaves less room. */
   readonly promptMaxChars: number;
-  /** Job records; every change of status is followed by the index and webhooks (jobs/jobEvents.ts). */
+  /** Job records; every change of status is followed by the index and webhooks (storage/jobEvents.ts). */
   readonly jobs: JobStore;
   /** The listing index (Table storage), beside the records. */
   readonly jobIndex: JobIndex;
@@ -169,7 +169,7 @@ export function createServices(config: AppConfig): Services {
     promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
     bullyingGuard: createDefaultBullyingGuard(),
     promptMaxChars,
-    // Spans and meters wrap the clients here (telemetry/traced.ts); no-ops while telemetry is off.
+    // Spans and meters wrap the clients here (functions/lib/traced.ts); no-ops while telemetry is off.
     contentSafety: config.contentSafety ? traceContentSafety(createContentSafety(config.contentSafety)) : undefined,
     safetyEvents,
     refusalReports,

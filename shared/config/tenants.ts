@@ -48,7 +48,7 @@ const tenantQuotasSchema = z
       .max(10_000_000, 'submitsPerUserPerMinute must be a whole number from 1 to 10000000')
       .optional(),
     /**
-     * Money budgets, from each job's estimated cost (provider/pricing.ts) reserved at submit, as images are:
+     * Money budgets, from each job's estimated cost (models/pricing.ts) reserved at submit, as images are:
      * per student per UTC day, per school per UTC day and month. Off unless set, because the count quotas
      * above already bound a school that keeps to the studio's default pictures.
      */
@@ -170,7 +170,7 @@ const tenantSchema = z
     safeguarding: tenantSafeguardingSchema.optional(),
     /**
      * How long this school's jobs, pictures and safety events are kept, in days after their last change;
-     * absent means the RETENTION_DAYS setting. The sweep applies it (jobs/retention.ts).
+     * absent means the RETENTION_DAYS setting. The sweep applies it (upkeep/retention.ts).
      */
     retentionDays: z.int({ error: 'retentionDays must be a whole number of days from 1 to 365' }).min(1, 'retentionDays must be a whole number of days from 1 to 365').max(365, 'retentionDays must be a whole number of days from 1 to 365').optional(),
   })

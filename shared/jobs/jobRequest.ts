@@ -94,8 +94,8 @@ export function reservedMetadataKey(metadata: unknown): string | undefined {
 
 /**
  * A webhook target: an absolute http(s) URL without credentials. Whether http and which addresses are
- * allowed needs the configuration: an IP literal is judged at submit (jobs/submission.ts), a name when
- * delivering, where it is resolved (webhooks/targetGuard.ts).
+ * allowed needs the configuration: an IP literal is judged at submit (submission/submission.ts), a name when
+ * delivering, where it is resolved (addresses/targetGuard.ts).
  */
 export const callbackUrlSchema = z
   .string({ error: 'callbackUrl must be a string' })

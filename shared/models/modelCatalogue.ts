@@ -117,7 +117,7 @@ const modelEntrySchema = z.strictObject({
     /**
      * With perMillionTokens: the image output tokens of one 1024x1024 picture by quality (the gpt-image
      * models' published counts), scaled by area. The usage comes only after the call, and a budget must be
-     * checked before it (provider/pricing.ts estimateJobCostUsd).
+     * checked before it (models/pricing.ts estimateJobCostUsd).
      */
     outputTokensPer1024Square: z.record(z.string(), z.int().positive()).optional(),
     source: z.string().min(10),
@@ -146,7 +146,7 @@ export function parseCatalogue(value: unknown): ModelEntry[] {
       const problem = sizeProblem(model, size);
       if (problem) throw new Error(`model catalogue: ${model.name} shape ${ratio} is ${size}, which breaks its rule: ${problem}`);
     }
-    // Money budgets need a price before the call (provider/pricing.ts estimateJobCostUsd) for whatever a job may ask.
+    // Money budgets need a price before the call (models/pricing.ts estimateJobCostUsd) for whatever a job may ask.
     for (const quality of model.qualities) {
       const perImage = model.prices.perImage?.[quality];
       const listed = model.sizes.kind === 'list' && perImage !== undefined && model.sizes.sizes.every((size) => perImage[size] !== undefined);

@@ -32,7 +32,7 @@ import { isOperationTerminal, noErasures, type ErasureCounts, type OperationReco
  * Then it looks again, and runs again while anything is found (a worker or submit that raced the first pass).
  *
  * Late writers cannot bring data back: a job record is never re-created by an update (storage/jobStore.ts),
- * so a running worker finds its job gone and deletes what it saved (jobs/processing.ts, also after a crash);
+ * so a running worker finds its job gone and deletes what it saved (worker/processing.ts, also after a crash);
  * webhooks of a gone job or event are not sent and their logs are not re-created (webhooks/delivery.ts).
  * Queue messages carry ids only (a job's, an event's), never the student: each is dropped when it comes up.
  */
@@ -135,7 +135,7 @@ async function eraseOnce(services: ErasureDeps, operation: OperationRecord, user
     if (job) {
       for (const uploadId of job.sources?.uploadIds ?? []) await services.uploads.delete(tenantId, uploadId);
       await services.safetyEvents.deleteForJob(tenantId, jobId);
-      // Removes its listing entry first (jobs/jobEvents.ts), then the record with its webhook log.
+      // Removes its listing entry first (storage/jobEvents.ts), then the record with its webhook log.
       await services.jobs.delete(jobId);
       erasedJobs++;
       // Counted as it goes, so the operation shows progress and a resumed run does not count a job twice.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { settingNames } from '../../shared/config/config';
+import { settingNames } from '../../shared/config/settings';
 import { defaultModelName, getModel, modelCatalogue } from '../../shared/models/modelCatalogue';
 import { lifecycleVerdict } from '../../shared/models/modelLifecycle';
 import { storageNames } from '../../shared/storage/storageNames';
