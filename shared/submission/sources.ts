@@ -23,8 +23,8 @@ import type { ImageRef, ParsedJobRequest } from '../jobs/jobRequest';
 export interface SourceDeps {
   readonly config: Pick<AppConfig, 'maxEditInputBytes'>;
   readonly jobs: Pick<JobStore, 'get'>;
-  readonly uploads: UploadStore;
-  readonly images: ImageStore;
+  readonly uploads: Pick<UploadStore, 'containerName' | 'blobName' | 'describe' | 'claim' | 'read'>;
+  readonly images: Pick<ImageStore, 'sizeOf' | 'read'>;
 }
 type Sources = NonNullable<JobBase['sources']>;
 
@@ -115,7 +115,10 @@ const maxSide = 4096;
  * size and dimension limits; a mask must be a PNG with an alpha channel, the size of the first image.
  * Returns the pictures, or the error that ends the job (a bad upload never reaches the provider).
  */
-export async function loadSourcePictures(services: Pick<SourceDeps, 'uploads' | 'images' | 'config'>, sources: Sources): Promise<SourcePictures | JobError> {
+export async function loadSourcePictures(
+  services: { readonly uploads: Pick<UploadStore, 'containerName' | 'read'>; readonly images: Pick<ImageStore, 'read'>; readonly config: SourceDeps['config'] },
+  sources: Sources,
+): Promise<SourcePictures | JobError> {
   const read = (ref: { container: string; blobName: string }) =>
     ref.container === services.uploads.containerName ? services.uploads.read(ref.blobName) : services.images.read(ref.blobName);
   const images: SourcePictures['images'][number][] = [];

@@ -28,9 +28,9 @@ import { annotateActiveSpan, SpanKind, withSpan } from '../telemetry/spans';
 /** What delivering reads and writes: the job (rendered as a status read shows it) or the safety event, and the queue for the next attempt. */
 export interface DeliveryDeps extends ViewDeps {
   readonly config: ViewDeps['config'] & Pick<AppConfig, 'tenants' | 'webhooks' | 'publicBaseUrl'>;
-  readonly jobs: JobStore;
-  readonly webhookQueue: WebhookQueue;
-  readonly safetyEvents: SafetyEventStore;
+  readonly jobs: Pick<JobStore, 'get' | 'update'>;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
+  readonly safetyEvents: Pick<SafetyEventStore, 'get' | 'recordWebhookAttempt'>;
 }
 
 /**
@@ -140,7 +140,7 @@ async function deliverJobWebhook(services: DeliveryDeps, message: JobDeliveryMes
 /** A safety event's delivery: no job to render. */
 export interface SafetyDeliveryDeps {
   readonly config: Pick<AppConfig, 'tenants' | 'webhooks'>;
-  readonly webhookQueue: WebhookQueue;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
   readonly safetyEvents: Pick<SafetyEventStore, 'get' | 'recordWebhookAttempt'>;
 }
 

@@ -20,7 +20,7 @@ const reason = 'given up: the delivery kept failing on our side and went to the 
 export interface PoisonedDeliveryDeps {
   readonly jobs: Pick<JobStore, 'update'>;
   readonly safetyEvents: Pick<SafetyEventStore, 'recordWebhookAttempt'>;
-  readonly webhookQueue: WebhookQueue;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
 }
 
 export async function failPoisonedDelivery(services: PoisonedDeliveryDeps, input: unknown, log: Logger, now: () => number = Date.now): Promise<void> {

@@ -25,7 +25,7 @@ export interface WorkerDeps extends RefusalDeps {
   readonly profile: ModelEntry;
   readonly jobs: JobStore;
   readonly images: ImageStore;
-  readonly uploads: UploadStore;
+  readonly uploads: Pick<UploadStore, 'containerName' | 'read'>;
   readonly jobQueue: Pick<JobQueue, 'enqueue'>;
   readonly pacer: Pick<ProviderPacer, 'tryAcquire'>;
   readonly waitingLine: Pick<WaitingLine, 'markStarted'>;

@@ -14,7 +14,7 @@ import type { WebhookQueue } from './webhookQueue';
  */
 export interface OutboxDeps {
   readonly config: Pick<AppConfig, 'tenants'>;
-  readonly webhookQueue: WebhookQueue;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
 }
 
 export interface WebhookTarget {
