@@ -27,7 +27,7 @@ import { createStorageClients } from '../../shared/storage/clients';
 import { storageNames } from '../../shared/storage/storageNames';
 import { createJobIndex, type JobIndex } from '../../shared/storage/jobIndex';
 import { createWebhookQueue, type WebhookQueue } from '../../shared/webhooks/outbox/webhookQueue';
-import { createJobEvents, observeJobStore, type JobEvents } from '../../shared/storage/jobEvents';
+import { createJobEvents, followStatusChanges, type JobEvents } from '../../shared/storage/jobEvents';
 import { queueSafetyWebhookFor, queueWebhookFor } from '../../shared/webhooks/outbox/outbox';
 import { sendUrgentSafetyWebhook } from '../../shared/webhooks/delivery';
 import type { RefusalReports } from '../../shared/safety/refusals';
@@ -174,7 +174,7 @@ export function createServices(config: AppConfig): Services {
     safetyEvents,
     refusalReports,
     requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
-    jobs: observeJobStore(
+    jobs: followStatusChanges(
       measureJobStore(createJobStore(jobsContainer, { studentKeyOf: (job) => (job.request.user === undefined ? undefined : pseudonyms.studentKey(job.tenantId, job.request.user)) })),
       jobEvents,
       consoleLogger,

@@ -5,7 +5,8 @@ import type { JobRecord } from '../jobs/job';
 
 /**
  * What follows a job's status change, outside its record: the listing index is brought up to date, and a job
- * that has ended gets its webhook queued. `observeJobStore` runs it after every saved change of status, so
+ * that has ended gets its webhook queued (`queueWebhook`: webhooks/outbox/outbox.ts `queueWebhookFor`, wired in
+ * functions/lib/services.ts). `followStatusChanges` runs it after every saved change of status, so
  * the worker, cancel and the poison handler need not know; the sweep runs the same `statusChanged` to repair
  * what a crash in between left undone. The webhook is queued before the index is updated, so an index that
  * shows the new status means the webhook was queued (the sweep compares the index with the records).
@@ -33,7 +34,7 @@ export function createJobEvents(parts: { readonly index: JobIndex; readonly queu
  * does not undo or fail the change: it is logged, and the sweep repairs it within minutes. Deleting runs
  * `erasing` first, and fails if it fails, so an erased job does not linger in the index.
  */
-export function observeJobStore(store: JobStore, events: JobEvents, log: Logger): JobStore {
+export function followStatusChanges(store: JobStore, events: JobEvents, log: Logger): JobStore {
   const followUp = (job: JobRecord) =>
     events.statusChanged(job).catch((error: unknown) => {
       log.warn(`Job ${job.id}: the index or webhook could not follow its status ${job.status} (the sweep will repair it): ${String(error)}`);
