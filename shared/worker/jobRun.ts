@@ -1,8 +1,8 @@
 import type { Pseudonyms } from '../access/pseudonyms';
 import type { Quotas } from '../access/quotas';
 import type { AppConfig } from '../config/config';
-import type { JobError, JobRecord } from '../jobs/job';
-import { finish, handOver, type Worker } from '../jobs/transitions';
+import { isTerminal, type JobError, type JobRecord } from '../jobs/job';
+import { finish, handOver, liveClaimOfAnother, start, type Worker } from '../jobs/transitions';
 import type { Logger } from '../logger';
 import type { ModelEntry } from '../models/modelCatalogue';
 import type { ImageProvider } from '../provider/imageProvider';
@@ -16,6 +16,7 @@ import type { JobQueue } from '../storage/jobQueue';
 import type { JobStore } from '../storage/jobStore';
 import type { UploadStore } from '../storage/uploadStore';
 import type { WaitingLine } from '../storage/waitingLine';
+import { annotateActiveSpan } from '../telemetry/spans';
 import type { RetryPolicyOptions } from './retryPolicy';
 
 /** What the worker uses: the job and image stores, the queue, the shared pace, the provider, the classifier and where refusals go. */
@@ -111,6 +112,42 @@ export function createJobRun(services: WorkerDeps, job: JobRecord, context: Proc
     worker: workerFor(context.messageId, clock),
     apply: (change) => services.jobs.update(job.id, change),
   };
+}
+
+/**
+ * Starts this delivery's work on the job: the job moves to Running under this message's claim. Undefined when
+ * there is nothing to do: the job is gone (what an earlier delivery saved is removed), it has ended (a
+ * duplicate message), or another message's worker holds a live claim (looked at again when it runs out).
+ */
+export async function beginRun(services: WorkerDeps, jobId: string, context: ProcessContext, defaults: Omit<RetryPolicyOptions, 'deadlineMs'>): Promise<JobRun | undefined> {
+  const { log, messageId } = context;
+  const clock = runClock(services, context, defaults);
+  const { now } = clock;
+  const worker = workerFor(messageId, clock);
+  const started = await services.jobs.update(jobId, (job) => start(job, worker()));
+  if (!started) {
+    // Erased (its student's erasure, or DELETE) while an earlier delivery was saving pictures and crashed before
+    // it could remove them: remove them now, so a redelivery is what finishes the erasure, not what undoes it.
+    await services.images.deleteAll(jobId);
+    log.warn(`Job ${jobId}: no such job; message dropped.`);
+    return undefined;
+  }
+  annotateActiveSpan({ schoolId: started.tenantId, attempt: started.attempts });
+  if (isTerminal(started.status)) {
+    // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
+    await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
+    log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
+    return undefined;
+  }
+  const busyUntil = liveClaimOfAnother(started, messageId, now());
+  if (busyUntil) {
+    // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
+    // out, with a new delayed message, so the duplicate spends none of the job's dequeue attempts.
+    await services.jobQueue.enqueue(jobId, { delayInSeconds: Math.min(600, Math.max(1, (Date.parse(busyUntil) - now()) / 1000)) });
+    log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
+    return undefined;
+  }
+  return createJobRun(services, started, context, clock);
 }
 
 /**

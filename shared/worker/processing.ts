@@ -1,15 +1,14 @@
 import { cloudOf } from '../config/config';
 import { safetyOf } from '../config/tenants';
-import { isTerminal } from '../jobs/job';
 import { partialImagesFor } from '../jobs/previews';
-import { finish, liveClaimOfAnother, start } from '../jobs/transitions';
+import { finish } from '../jobs/transitions';
 import { parseSize } from '../models/modelCatalogue';
-import { picturesWithheld } from '../safety/outputCheck';
+import type { ImageGenerationRequest } from '../provider/imageProvider';
 import { parseJobMessage } from '../storage/jobMessage';
 import { loadSourcePictures } from '../submission/sources';
-import { annotateActiveSpan, SpanKind, withSpan } from '../telemetry/spans';
+import { SpanKind, withSpan } from '../telemetry/spans';
 import { complete, saveGenerated } from './completion';
-import { createJobRun, runClock, workerFor, type ProcessContext, type WorkerDeps } from './jobRun';
+import { beginRun, type JobRun, type ProcessContext, type WorkerDeps } from './jobRun';
 import { checkSavedPictures, previewPasses, recordSuccessAfterFailures, type OutputCheck } from './outputChecks';
 import { callProvider } from './providerCall';
 import { defaultRetryPolicy } from './retryPolicy';
@@ -54,33 +53,9 @@ export async function processJob(services: WorkerDeps, input: unknown, context: 
 }
 
 async function runJob(services: WorkerDeps, jobId: string, context: ProcessContext): Promise<void> {
-  const { log, messageId } = context;
-  const clock = runClock(services, context, defaultRetryPolicy);
-  const { now } = clock;
-  const worker = workerFor(messageId, clock);
-
-  const started = await services.jobs.update(jobId, (job) => start(job, worker()));
-  if (!started) {
-    // Erased (its student's erasure, or DELETE) while an earlier delivery was saving pictures and crashed before
-    // it could remove them: remove them now, so a redelivery is what finishes the erasure, not what undoes it.
-    await services.images.deleteAll(jobId);
-    return log.warn(`Job ${jobId}: no such job; message dropped.`);
-  }
-  annotateActiveSpan({ schoolId: started.tenantId, attempt: started.attempts });
-  if (isTerminal(started.status)) {
-    // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
-    await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
-    return log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
-  }
-  const busyUntil = liveClaimOfAnother(started, messageId, now());
-  if (busyUntil) {
-    // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
-    // out, with a new delayed message, so the duplicate spends none of the job's dequeue attempts.
-    await services.jobQueue.enqueue(jobId, { delayInSeconds: Math.min(600, Math.max(1, (Date.parse(busyUntil) - now()) / 1000)) });
-    return log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
-  }
-  const run = createJobRun(services, started, context, clock);
-
+  const run = await beginRun(services, jobId, context, defaultRetryPolicy);
+  if (!run) return;
+  const { job: started, log, now } = run;
   const { request } = started;
   const prompt = services.metapromptFor(started.metapromptVersion).compose(request.prompt, request.orientation);
   const size = parseSize(request.size);
@@ -100,35 +75,7 @@ async function runJob(services: WorkerDeps, jobId: string, context: ProcessConte
   const outputCheck: OutputCheck | undefined = services.config.outputCheck && services.contentSafety ? { client: services.contentSafety, ...services.config.outputCheck, safety } : undefined;
 
   for (const batch of chunk(missing, services.profile.maxImagesPerCall)) {
-    // Live previews: a one-picture call streams, and each partial replaces the picture's preview blob.
-    const partialImages = partialImagesFor(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), batch.length);
-    const previewIndex = batch[0] ?? 0;
-    const previews =
-      partialImages > 0
-        ? {
-            partialImages,
-            onPartialImage: async (partial: { bytes: Buffer }) => {
-              // The stream waits while a preview is checked (OUTPUT_CHECK_TIMEOUT_MS at most), within the call's timeout.
-              if (!(await previewPasses(run, outputCheck, partial.bytes))) return;
-              // A preview is a nicety: failing to store one must not fail or repeat the (paid) call.
-              await services.images.savePreview(jobId, previewIndex, partial.bytes, request.outputFormat).catch((error: unknown) => {
-                log.warn(`Job ${jobId}: a preview could not be stored: ${String(error)}`);
-              });
-            },
-          }
-        : {};
-    const call = {
-      prompt,
-      n: batch.length,
-      size: request.size,
-      ...(request.quality ? { quality: request.quality } : {}),
-      ...(request.style ? { style: request.style } : {}),
-      outputFormat: request.outputFormat,
-      ...(request.outputCompression !== undefined ? { outputCompression: request.outputCompression } : {}),
-      safetyIdentifier: services.pseudonyms.safetyIdentifier(started.tenantId, request.user),
-      ...previews,
-    };
-    const generated = await callProvider(run, call, pictures);
+    const generated = await callProvider(run, requestFor(run, prompt, batch, outputCheck), pictures);
     if (!generated) return;
     const made = await saveGenerated(services.images, started, batch, generated, size);
     // Before thumbnails: a refused picture gets none, and the rest of a multi-call job is not paid for.
@@ -140,6 +87,43 @@ async function runJob(services: WorkerDeps, jobId: string, context: ProcessConte
   // otherwise each batch's check above has already covered every saved picture (it lists them all).
   if (missing.length === 0 && !(await checkSavedPictures(run, outputCheck))) return;
   await complete(services, started, log, now, outputCheck !== undefined);
+}
+
+/**
+ * The provider request of one batch: the job's parameters, its safety identifier, and for a call of one
+ * picture live previews, each checked (outputChecks.ts) before it replaces the picture's preview blob.
+ */
+function requestFor(run: JobRun, prompt: string, batch: readonly number[], outputCheck: OutputCheck | undefined): ImageGenerationRequest {
+  const { services, jobId, log } = run;
+  const { request } = run.job;
+  // Live previews: a one-picture call streams, and each partial replaces the picture's preview blob.
+  const partialImages = partialImagesFor(services.config.partialImages, services.profile, cloudOf(services.config.imageProvider), batch.length);
+  const previewIndex = batch[0] ?? 0;
+  const previews =
+    partialImages > 0
+      ? {
+          partialImages,
+          onPartialImage: async (partial: { bytes: Buffer }) => {
+            // The stream waits while a preview is checked (OUTPUT_CHECK_TIMEOUT_MS at most), within the call's timeout.
+            if (!(await previewPasses(run, outputCheck, partial.bytes))) return;
+            // A preview is a nicety: failing to store one must not fail or repeat the (paid) call.
+            await services.images.savePreview(jobId, previewIndex, partial.bytes, request.outputFormat).catch((error: unknown) => {
+              log.warn(`Job ${jobId}: a preview could not be stored: ${String(error)}`);
+            });
+          },
+        }
+      : {};
+  return {
+    prompt,
+    n: batch.length,
+    size: request.size,
+    ...(request.quality ? { quality: request.quality } : {}),
+    ...(request.style ? { style: request.style } : {}),
+    outputFormat: request.outputFormat,
+    ...(request.outputCompression !== undefined ? { outputCompression: request.outputCompression } : {}),
+    safetyIdentifier: services.pseudonyms.safetyIdentifier(run.job.tenantId, request.user),
+    ...previews,
+  };
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
