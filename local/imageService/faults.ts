@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Cloud } from '../../shared/provider/modelCatalogue';
+import type { Cloud } from '../../shared/models/modelCatalogue';
 import { sendJson as send } from '../standIn';
 import { contentFilterAnswer, serviceError } from './providerErrors';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import { findModel, getModel, parseSize, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
+import { findModel, getModel, parseSize, type Cloud, type ModelEntry } from '../../shared/models/modelCatalogue';
 import { sendJson as send, type StandInState } from '../standIn';
 import { answerFault, ruleMatches, type Fault, type FaultRule } from './faults';
 import { renderPlaceholder, studentText } from './placeholderImage';

@@ -1,4 +1,4 @@
-import type { Cloud } from '../../shared/provider/modelCatalogue';
+import type { Cloud } from '../../shared/models/modelCatalogue';
 
 /** An answer the stand-in sends instead of pictures: its HTTP status and JSON body. */
 export interface ErrorAnswer {

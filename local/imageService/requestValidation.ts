@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { describeSizeRule, formatsFor, sizeProblem, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
+import { describeSizeRule, formatsFor, sizeProblem, type Cloud, type ModelEntry } from '../../shared/models/modelCatalogue';
 import { imageFormatOf } from '../../shared/provider/imageProvider';
 import { openAiError, type ErrorAnswer } from './providerErrors';
 import type { EditPictures } from './requestBody';

@@ -1,4 +1,4 @@
-import { parseSize } from '../../shared/provider/modelCatalogue';
+import { parseSize } from '../../shared/models/modelCatalogue';
 
 /** Output tokens per 1024x1024 image by quality (the gpt-image models' published token counts), scaled by area. */
 const outputTokensPerMegapixel: Readonly<Record<string, number>> = { low: 272, medium: 1056, high: 4160 };

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { usageSchema } from '../access/quotas';
 import { errorBodySchema } from '../errors';
-import { healthResponseSchema } from '../health';
-import { jobListSchema, jobSummarySchema } from '../jobs/jobListing';
-import type { JobRequestParser } from '../jobs/jobRequest';
-import { imageResourceSchema, jobResourceSchema } from '../jobs/jobView';
+import { healthResponseSchema } from '../health/health';
+import { jobListSchema, jobSummarySchema } from '../views/jobListing';
+import type { JobRequestParser } from '../jobs/jobRequestParser';
+import { imageResourceSchema, jobResourceSchema } from '../views/jobView';
 import { accessLogEntrySchema, accessLogListSchema } from '../privacy/accessLog';
 import { operationResourceSchema } from '../privacy/operation';
 import { studentExportSchema } from '../privacy/studentExport';

@@ -1,4 +1,4 @@
-import { listJobsQuerySchema } from '../jobs/jobListing';
+import { listJobsQuerySchema } from '../views/jobListing';
 import { exampleJob, exampleJobId } from './exampleJob';
 import { errorResponse, jsonResponse, listQueryParameters, ref, retryAfterHeader, unauthorized, unavailable, type Json } from './responses';
 

@@ -1,4 +1,4 @@
-import type { JobRequestParser } from '../jobs/jobRequest';
+import type { JobRequestParser } from '../jobs/jobRequestParser';
 import { components } from './components';
 import { jobPaths } from './jobPaths';
 import { privacyPaths } from './privacyPaths';

@@ -1,4 +1,4 @@
-import { safetyRefusedEventType, safetyUrgentEventType, webhookEventTypes } from '../webhooks/events';
+import { safetyRefusedEventType, safetyUrgentEventType, webhookEventTypes } from '../webhooks/outbox/eventTypes';
 import { exampleJob } from './exampleJob';
 import { ref, type Json } from './responses';
 

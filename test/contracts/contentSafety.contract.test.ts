@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startContentSafetyService, type ContentSafetyRule, type ContentSafetyService } from '../../local/contentSafety/contentSafetyService';
-import { defaultSafety } from '../../shared/access/tenants';
+import { defaultSafety } from '../../shared/config/tenants';
 import { contentSafetyApiVersion, createContentSafety, type ContentSafety } from '../../shared/safety/contentSafety';
 import { Contract, findContract, missingContract } from './contracts';
 import { startRecordingProxy, type Exchange, type RecordingProxy } from './recordingProxy';
