@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 /** Small measuring tools the benchmark sections share: percentiles, a load generator, a figure row. */
@@ -74,3 +75,10 @@ export function formatFigure(figure: Figure): string {
 export const ms = (value: number) => `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`;
 export const perSecond = (value: number) => `${value.toFixed(1)}/s`;
 export const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** The highest resident memory a process has had (Linux's VmHWM), in MB. */
+export function peakRssInMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}

@@ -1,8 +1,8 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { findJob, requireTenant } from '../shared/access/callers';
-import { renderJob } from '../shared/jobs/jobView';
-import { cancelJob } from '../shared/jobs/submission';
-import { getServices, type Services } from '../shared/services';
+import { renderJob } from '../shared/views/jobView';
+import { cancelJob } from '../shared/submission/cancelJob';
+import { getServices, type Services } from './lib/services';
 import { json, jobUrl, respond } from './lib/http';
 
 /** POST /api/jobs/{id}:cancel (Azure REST guidelines' action form): cancels a job that has not finished. */

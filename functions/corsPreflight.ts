@@ -1,6 +1,6 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { ForbiddenError } from '../shared/errors';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { respond } from './lib/http';
 
 /**

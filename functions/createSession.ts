@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { createSession, parseCreateSessionRequest } from '../shared/sessions/sessions';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { apiUrl, json, readJsonBody, respond } from './lib/http';
 
 /**

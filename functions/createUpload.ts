@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { ServiceUnavailableError } from '../shared/errors';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import type { UploadResource } from '../shared/storage/uploadStore';
 import { json, respond } from './lib/http';
 

@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { findJob, requireTenant } from '../shared/access/callers';
-import { deleteJob } from '../shared/jobs/submission';
-import { getServices, type Services } from '../shared/services';
+import { deleteJob } from '../shared/submission/deleteJob';
+import { getServices, type Services } from './lib/services';
 import { respond } from './lib/http';
 
 /** DELETE /api/jobs/{id}: the owning tenant erases a job and its images at once (right to erasure). */

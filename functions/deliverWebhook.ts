@@ -1,10 +1,10 @@
 import { app, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
-import { deliverWebhook, type DeliveryServices } from '../shared/webhooks/delivery';
-import { getServices } from '../shared/services';
+import { deliverWebhook, type DeliveryDeps } from '../shared/webhooks/delivery';
+import { getServices } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 
 /** One webhook attempt per message on `webhook-deliveries`; a retry is a new, delayed message (not a thrown error). */
-export function deliverWebhookHandler(services: DeliveryServices): StorageQueueHandler {
+export function deliverWebhookHandler(services: DeliveryDeps): StorageQueueHandler {
   return (message: unknown, context: InvocationContext) => deliverWebhook(services, message, { log: context });
 }
 

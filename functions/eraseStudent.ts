@@ -4,7 +4,7 @@ import { withAccessRecord } from '../shared/privacy/accessLog';
 import { erasureMessageFor, renderOperation } from '../shared/privacy/operation';
 import { createStudentErasure } from '../shared/privacy/studentErasure';
 import { parseStudentParam } from '../shared/privacy/studentParam';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 import { accessEntryFor } from './lib/access';
 import { apiUrl, json, respond } from './lib/http';

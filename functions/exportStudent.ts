@@ -3,7 +3,7 @@ import { requireTenantKey } from '../shared/access/callers';
 import { withAccessRecord } from '../shared/privacy/accessLog';
 import { exportStudent, parseStudentExportQuery } from '../shared/privacy/studentExport';
 import { parseStudentParam } from '../shared/privacy/studentParam';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { accessEntryFor } from './lib/access';
 import { apiUrl, jobUrl, json, respond } from './lib/http';
 

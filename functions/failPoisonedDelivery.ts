@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 import { failPoisonedDelivery } from '../shared/webhooks/poisonedDelivery';
 

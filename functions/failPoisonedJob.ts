@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type StorageQueueHandler } from '@azure/functions';
-import { failPoisonedJob } from '../shared/jobs/processing';
-import { getServices, type Services } from '../shared/services';
+import { failPoisonedJob } from '../shared/worker/completion';
+import { getServices, type Services } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 
 /** Messages the host gave up on (after maxDequeueCount) end their job as Failed, so nobody polls forever. */

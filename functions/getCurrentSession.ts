@@ -1,6 +1,6 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { sessionFromAuthorization, sessionInfo } from '../shared/sessions/sessions';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { json, respond } from './lib/http';
 
 /** GET /api/sessions/current: what the studio page needs to know about its session (language, limits, placeholders). */

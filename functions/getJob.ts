@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { callerForJob, findJob } from '../shared/access/callers';
-import { previewsComing, renderJob, retryAfterSeconds } from '../shared/jobs/jobView';
-import { getServices, type Services } from '../shared/services';
+import { previewsComing, renderJob, retryAfterSeconds } from '../shared/views/jobView';
+import { getServices, type Services } from './lib/services';
 import { withAccessRecord } from '../shared/privacy/accessLog';
 import { accessEntryFor } from './lib/access';
 import { json, jobUrl, respond } from './lib/http';

@@ -1,8 +1,8 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { buildOpenApiDocument } from '../shared/api/openapi';
 import { cloudOf } from '../shared/config/config';
-import { describeSizeRule, formatsFor } from '../shared/provider/modelCatalogue';
-import { getServices, type Services } from '../shared/services';
+import { describeSizeRule, formatsFor } from '../shared/models/modelCatalogue';
+import { getServices, type Services } from './lib/services';
 import { json, respond } from './lib/http';
 
 /** The document depends only on the configuration, so it is built once per process. */

@@ -2,7 +2,7 @@ import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { NotFoundError } from '../shared/errors';
 import { isOperationTerminal, renderOperation } from '../shared/privacy/operation';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { json, respond } from './lib/http';
 
 const operationIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -2,7 +2,7 @@ import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { BadRequestError } from '../shared/errors';
 import { userIdSchema } from '../shared/jobs/jobRequest';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { json, respond } from './lib/http';
 
 /** GET /api/usage[?user=<student id>]: the tenant's images used and left today and this month, and the estimated spend. */

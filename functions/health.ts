@@ -1,6 +1,6 @@
 import { app, type HttpHandler } from '@azure/functions';
-import { checkHealth, type HealthResponse } from '../shared/health';
-import { getServices, type Services } from '../shared/services';
+import { checkHealth, type HealthResponse } from '../shared/health/health';
+import { getServices, type Services } from './lib/services';
 import { json, respond } from './lib/http';
 
 /** GET /api/health: 200 when storage answers, the image provider's credentials work and the model is not retired; else 503 with why. */

@@ -1,7 +1,7 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { listAccessLog, parseListAccessLogQuery } from '../shared/privacy/accessLog';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { apiUrl, json, respond } from './lib/http';
 
 /** GET /api/access-log?since=&keyLabel=&action=&top=&continuationToken=: who read the school's children's data, newest first. */

@@ -1,8 +1,8 @@
 import { app, type HttpHandler } from '@azure/functions';
 import { requireTenantKey } from '../shared/access/callers';
 import { withAccessRecord } from '../shared/privacy/accessLog';
-import { listJobs, parseListJobsQuery } from '../shared/jobs/jobListing';
-import { getServices, type Services } from '../shared/services';
+import { listJobs, parseListJobsQuery } from '../shared/views/jobListing';
+import { getServices, type Services } from './lib/services';
 import { accessEntryFor } from './lib/access';
 import { json, jobUrl, respond } from './lib/http';
 

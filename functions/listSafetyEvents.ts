@@ -2,7 +2,7 @@ import { app, type HttpHandler } from '@azure/functions';
 import { requireTenantKey } from '../shared/access/callers';
 import { withAccessRecord } from '../shared/privacy/accessLog';
 import { listSafetyEvents, parseListSafetyEventsQuery } from '../shared/safety/safetyEventListing';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { accessEntryFor } from './lib/access';
 import { json, jobUrl, respond } from './lib/http';
 

@@ -1,8 +1,8 @@
 import { app, type HttpHandler } from '@azure/functions';
-import { renderJob } from '../shared/jobs/jobView';
-import { parseListQuery } from '../shared/jobs/jobListing';
+import { renderJob } from '../shared/views/jobView';
+import { parseListQuery } from '../shared/listing/listingQuery';
 import { listSessionJobs, sessionFromAuthorization, sessionJobsQuerySchema } from '../shared/sessions/sessions';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { apiUrl, json, respond } from './lib/http';
 
 /**

@@ -1,6 +1,6 @@
 import { app, type HttpHandler, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { NotFoundError } from '../shared/errors';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { loadStudioAssets, studioHeaders, type StudioAsset } from '../shared/studio/studioAssets';
 import { respond } from './lib/http';
 

@@ -1,10 +1,10 @@
 import { app, output, type HttpHandler } from '@azure/functions';
 import { requireTenant } from '../shared/access/callers';
 import { parseIdempotencyKey } from '../shared/access/idempotency';
-import { renderJob } from '../shared/jobs/jobView';
-import { submitJob } from '../shared/jobs/submission';
+import { renderJob } from '../shared/views/jobView';
+import { submitJob } from '../shared/submission/submission';
 import { bearerToken, sessionFromAuthorization, sessionJobBody } from '../shared/sessions/sessions';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 import { json, jobUrl, readJsonBody, respond } from './lib/http';
 

@@ -1,9 +1,9 @@
 import { app, type InvocationContext, type TimerHandler } from '@azure/functions';
-import { repairJobIndex, repairStrandedJobs, type RecoveryServices } from '../shared/jobs/recovery';
-import { deleteExpiredJobs } from '../shared/jobs/retention';
+import { repairJobIndex, repairStrandedJobs, type RecoveryDeps } from '../shared/upkeep/recovery';
+import { deleteExpiredJobs } from '../shared/upkeep/retention';
 import { deleteExpiredAccessLog } from '../shared/privacy/accessLog';
 import { resumeStrandedErasures } from '../shared/privacy/studentErasure';
-import { getServices, type Services } from '../shared/services';
+import { getServices, type Services } from './lib/services';
 import { jobMetrics } from '../shared/telemetry/metrics';
 
 /**
@@ -11,11 +11,11 @@ import { jobMetrics } from '../shared/telemetry/metrics';
  * 5 minutes): enqueue jobs that a crash left stored but never queued, repair the listing index (and
  * webhooks) where a crash left it behind the records, queue again a student's erasure whose message was
  * lost, and apply retention per school: jobs, pictures and safety events past their school's retentionDays
- * (the lifecycle rule cannot tell schools apart: shared/jobs/retention.ts), and the access log past
+ * (the lifecycle rule cannot tell schools apart: shared/upkeep/retention.ts), and the access log past
  * ACCESS_LOG_RETENTION_DAYS. A binding expression, so tests can run it every second without a code change.
  */
 export function sweepJobsHandler(
-  services: RecoveryServices & Pick<Services, 'config' | 'safetyEvents' | 'images' | 'idempotency' | 'uploads' | 'operations' | 'erasureQueue' | 'accessLog' | 'queueStats' | 'quotas'>,
+  services: RecoveryDeps & Pick<Services, 'config' | 'safetyEvents' | 'images' | 'idempotency' | 'uploads' | 'operations' | 'erasureQueue' | 'accessLog' | 'queueStats' | 'quotas'>,
 ): TimerHandler {
   return async (_timer: unknown, context: InvocationContext) => {
     // Queue depth and the oldest message's age, once a run: the alerts on a stuck queue and on poison read them.

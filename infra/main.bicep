@@ -103,7 +103,7 @@ var accessLogTableName = 'accesslog'
 // Blob names are not prefixed by school ({jobId}.json, {jobId}/0.png), and a lifecycle rule filters by prefix only,
 // so one rule covers every school: it is the backstop at the longest retention any school has (TENANTS
 // retentionDays, else retentionDays), and the sweepJobs timer deletes each school's data at its own
-// (shared/jobs/retention.ts).
+// (shared/upkeep/retention.ts).
 var schoolRetentionDays = map(json(tenants), tenant => contains(tenant, 'retentionDays') ? tenant.retentionDays : retentionDays)
 var longestRetentionDays = max(concat([retentionDays], schoolRetentionDays))
 var openAiApiVersion = '2025-04-01-preview'

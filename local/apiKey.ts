@@ -1,4 +1,4 @@
-import { hashApiKey, newApiKey } from '../shared/access/tenants';
+import { hashApiKey, newApiKey } from '../shared/config/tenants';
 
 /**
  * `npm run api-key [key]`: makes a new random API key for a tenant (or hashes the one given) and prints

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { loadConfig } from '../shared/config/config';
 import { consoleLogger } from '../shared/logger';
-import { deleteExpiredJobs } from '../shared/jobs/retention';
-import { createServices } from '../shared/services';
+import { deleteExpiredJobs } from '../shared/upkeep/retention';
+import { createServices } from '../functions/lib/services';
 import { applyLocalSettings } from './settings';
 
 /** `npm run cleanup`: deletes jobs and images older than RETENTION_DAYS, as the Azure lifecycle rule does. */

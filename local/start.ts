@@ -3,9 +3,9 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../shared/config/config';
-import { defaultModelName } from '../shared/provider/modelCatalogue';
-import { createServices, type Services } from '../shared/services';
-import { authenticateTenant, localDevelopmentKey } from '../shared/access/tenants';
+import { defaultModelName } from '../shared/models/modelCatalogue';
+import { createServices, type Services } from '../functions/lib/services';
+import { authenticateTenant, localDevelopmentKey } from '../shared/config/tenants';
 import { createSession, sessionLifetime } from '../shared/sessions/sessions';
 import { startAzurite, type Azurite } from './azurite/azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   try {
     rules = JSON.parse(env['LOCAL_IMAGE_RULES'] ?? '[]') as FaultRule[];
   } catch {
-    throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/imageService.ts).');
+    throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/faults.ts).');
   }
   const useAzurite = env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true';
   const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);

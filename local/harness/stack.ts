@@ -5,7 +5,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { startAzurite, type Azurite } from '../azurite/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
 import { startContentSafetyService, type ContentSafetyService, type ContentSafetyServiceOptions } from '../contentSafety/contentSafetyService';
-import { hashApiKey, type TenantQuotasSetting } from '../../shared/access/tenants';
+import { hashApiKey, type TenantQuotasSetting } from '../../shared/config/tenants';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };

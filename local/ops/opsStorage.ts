@@ -5,7 +5,7 @@ import { storageNames } from '../../shared/storage/storageNames';
 import { createSafetyEventStore, type SafetyEventStore } from '../../shared/storage/safetyEventStore';
 import { createImageStore, type ImageStore } from '../../shared/storage/imageStore';
 import { createCounterStore, type CounterStore } from '../../shared/storage/counterStore';
-import { createWebhookQueue, type WebhookQueue } from '../../shared/storage/webhookQueue';
+import { createWebhookQueue, type WebhookQueue } from '../../shared/webhooks/outbox/webhookQueue';
 
 /**
  * What the ops commands read and change, straight from storage: the local stack's Azurite (its connection

@@ -1,9 +1,11 @@
 import { NotFoundError, UnauthorizedError } from '../errors';
 import { isJobId, type JobRecord } from '../jobs/job';
-import type { Services } from '../services';
-import { bearerToken, requireSession } from '../sessions/sessions';
+import type { AppConfig } from '../config/config';
+import type { JobStore } from '../storage/jobStore';
+import { bearerToken, requireSession, type SessionDeps } from '../sessions/sessions';
+import type { StatusTokens } from './statusTokens';
 import type { Session } from '../sessions/sessionTokens';
-import { authenticateKey, type Tenant } from './tenants';
+import { authenticateKey, type Tenant } from '../config/tenants';
 
 /**
  * Who is asking: a tenant (an LMS, with its API key), a browser holding one job's status token, or a
@@ -16,15 +18,20 @@ export type Caller =
   | { readonly kind: 'statusToken'; readonly jobId: string }
   | { readonly kind: 'session'; readonly session: Session };
 
+/** What telling callers apart needs: the tenants' keys, and the status and session token keys. */
+export interface CallerDeps extends SessionDeps {
+  readonly statusTokens: Pick<StatusTokens, 'check'>;
+}
+
 const unauthorized = () =>
   new UnauthorizedError('Unauthorized', "A valid API key is required in the 'api-key' header (or a status token in a status URL).");
 
-export function requireTenant(services: Pick<Services, 'config'>, apiKey: string | null): Tenant {
+export function requireTenant(services: { readonly config: Pick<AppConfig, 'tenants'> }, apiKey: string | null): Tenant {
   return requireTenantKey(services, apiKey).tenant;
 }
 
 /** The tenant and the label of the key it presented (the access log names the key, never the key itself). */
-export function requireTenantKey(services: Pick<Services, 'config'>, apiKey: string | null): { tenant: Tenant; keyLabel: string } {
+export function requireTenantKey(services: { readonly config: Pick<AppConfig, 'tenants'> }, apiKey: string | null): { tenant: Tenant; keyLabel: string } {
   const found = authenticateKey(services.config.tenants, apiKey);
   if (!found) throw unauthorized();
   return found;
@@ -32,7 +39,7 @@ export function requireTenantKey(services: Pick<Services, 'config'>, apiKey: str
 
 /** The caller of a job route: the API key if one is sent, else a session token (Authorization: Bearer), else the status token. */
 export function callerForJob(
-  services: Pick<Services, 'config' | 'statusTokens' | 'sessionTokens'>,
+  services: CallerDeps,
   jobId: string,
   apiKey: string | null,
   token: string | null,
@@ -55,7 +62,7 @@ export function notFound(jobId: string): NotFoundError {
 }
 
 /** The job if this caller may see it; otherwise the same 404 as for a job that does not exist. */
-export async function findJob(services: Pick<Services, 'jobs'>, jobId: string, caller: Caller): Promise<JobRecord> {
+export async function findJob(services: { readonly jobs: Pick<JobStore, 'get'> }, jobId: string, caller: Caller): Promise<JobRecord> {
   const job = isJobId(jobId) ? await services.jobs.get(jobId) : undefined;
   const visible = job !== undefined && isVisibleTo(job, caller);
   if (!visible) throw notFound(jobId);

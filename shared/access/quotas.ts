@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { CounterStore } from '../storage/counterStore';
 import type { Pseudonyms } from './pseudonyms';
 import { RateLimitError } from '../errors';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../config/tenants';
 
 /**
  * What a tenant may spend, counted in images: per student per UTC day, per tenant per UTC day and month;
- * optionally in money too (the job's estimated cost, provider/pricing.ts), over the same periods; and how
+ * optionally in money too (the job's estimated cost, models/pricing.ts), over the same periods; and how
  * fast it may submit, per student and per school (per minute). Images and cost are reserved before a job is
  * stored, so an over-quota request costs nothing; a reservation is given back if the job cannot be stored
  * or queued, or is canceled before any provider call.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CorruptRecordError } from '../errors';
-import { outputFormats } from '../provider/modelCatalogue';
+import { outputFormats } from '../models/modelCatalogue';
 import { jobRequestSchema } from './jobRequest';
 
 /**

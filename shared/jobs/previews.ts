@@ -1,5 +1,5 @@
-import type { Cloud, ModelEntry } from '../provider/modelCatalogue';
-import { maxPartialImages } from '../provider/modelCatalogue';
+import type { Cloud, ModelEntry } from '../models/modelCatalogue';
+import { maxPartialImages } from '../models/modelCatalogue';
 import type { JobRecord } from './job';
 
 /**

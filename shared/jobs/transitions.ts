@@ -11,6 +11,9 @@ import { isTerminal, jobBaseSchema, type JobBase, type JobError, type JobRecord,
  *        └──── cancel ─────┴──▶ Canceled          failPoisoned ─▶ Failed (from either)
  *
  * recordWebhookAttempt adds to a job's webhook delivery log, in any state (webhooks follow the job's end).
+ *
+ * Side effects of a change of status (the listing index entry, an ended job's webhook) follow the save, in
+ * one place: storage/jobEvents.ts `followStatusChanges`, wired around the job store in functions/lib/services.ts.
  */
 
 /** What a worker needs to say who it is and how long its claim lasts. */

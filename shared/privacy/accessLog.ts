@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { errorMessage } from '../errors';
-import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery, sinceQuery, topQuery } from '../jobs/jobListing';
+import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery, sinceQuery, topQuery } from '../listing/listingQuery';
 import { userIdSchema } from '../jobs/jobRequest';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
-import type { AccessEntry } from '../storage/accessLogStore';
-import type { Tenant } from '../access/tenants';
+import type { AppConfig } from '../config/config';
+import type { Pseudonyms } from '../access/pseudonyms';
+import type { AccessEntry, AccessLogStore } from '../storage/accessLogStore';
+import type { Tenant } from '../config/tenants';
 
 /**
  * The record of access: every read of children's data through the API with a school's key (the job
@@ -23,7 +24,14 @@ import type { Tenant } from '../access/tenants';
  * (a student's own pictures, one job) are not recorded: they are the student looking at their own work.
  */
 
-export async function withAccessRecord<T>(services: Pick<Services, 'accessLog'>, entry: AccessEntry, log: Logger, read: () => Promise<T>): Promise<T> {
+export interface AccessLogDeps {
+  readonly accessLog: AccessLogStore;
+  readonly pseudonyms: Pseudonyms;
+  readonly config: Pick<AppConfig, 'accessLogRetentionDays'>;
+  ensureStorage(): Promise<void>;
+}
+
+export async function withAccessRecord<T>(services: Pick<AccessLogDeps, 'accessLog'>, entry: AccessEntry, log: Logger, read: () => Promise<T>): Promise<T> {
   const recorded = services.accessLog.append(entry).catch((error: unknown) => {
     log.error(`Access log: a ${entry.action} by tenant ${entry.tenantId} (key ${entry.keyLabel}) could not be recorded: ${errorMessage(error)}`);
   });
@@ -70,7 +78,7 @@ export function parseListAccessLogQuery(query: Record<string, string>): ListAcce
   return parseListQuery(listAccessLogQuerySchema, query);
 }
 
-export async function listAccessLog(services: Pick<Services, 'accessLog' | 'ensureStorage' | 'pseudonyms'>, tenant: Tenant, query: ListAccessLogQuery, collectionUrl: string): Promise<AccessLogList> {
+export async function listAccessLog(services: Pick<AccessLogDeps, 'accessLog' | 'ensureStorage' | 'pseudonyms'>, tenant: Tenant, query: ListAccessLogQuery, collectionUrl: string): Promise<AccessLogList> {
   await services.ensureStorage();
   const { top = 25, continuationToken, since, keyLabel, action, user } = query;
   let page;
@@ -94,7 +102,7 @@ export async function listAccessLog(services: Pick<Services, 'accessLog' | 'ensu
 }
 
 /** Deletes entries past ACCESS_LOG_RETENTION_DAYS (the sweep and the local retention run). */
-export async function deleteExpiredAccessLog(services: Pick<Services, 'accessLog' | 'config' | 'ensureStorage'>, log: Logger, now: Date = new Date()): Promise<number> {
+export async function deleteExpiredAccessLog(services: Pick<AccessLogDeps, 'accessLog' | 'config' | 'ensureStorage'>, log: Logger, now: Date = new Date()): Promise<number> {
   await services.ensureStorage();
   const deleted = await services.accessLog.deleteOlderThan(new Date(now.getTime() - services.config.accessLogRetentionDays * 24 * 60 * 60_000));
   if (deleted > 0) log.log(`Retention: deleted ${deleted} access-log entries older than ${services.config.accessLogRetentionDays} days.`);

@@ -1,8 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Tenant } from '../access/tenants';
+import type { Tenant } from '../config/tenants';
 import type { JobIndexEntry } from '../storage/jobIndex';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
+import type { IdempotencyStore } from '../access/idempotency';
+import type { Pseudonyms } from '../access/pseudonyms';
+import type { Quotas } from '../access/quotas';
+import type { ImageStore } from '../storage/imageStore';
+import type { JobIndex } from '../storage/jobIndex';
+import type { JobStore } from '../storage/jobStore';
+import type { SafetyEventStore } from '../storage/safetyEventStore';
+import type { UploadStore } from '../storage/uploadStore';
+import type { ErasureQueue } from './erasureQueue';
+import type { OperationStore } from './operationStore';
 import { isOperationTerminal, noErasures, type ErasureCounts, type OperationRecord } from './operation';
 
 /**
@@ -23,18 +32,31 @@ import { isOperationTerminal, noErasures, type ErasureCounts, type OperationReco
  * Then it looks again, and runs again while anything is found (a worker or submit that raced the first pass).
  *
  * Late writers cannot bring data back: a job record is never re-created by an update (storage/jobStore.ts),
- * so a running worker finds its job gone and deletes what it saved (jobs/processing.ts, also after a crash);
+ * so a running worker finds its job gone and deletes what it saved (worker/processing.ts, also after a crash);
  * webhooks of a gone job or event are not sent and their logs are not re-created (webhooks/delivery.ts).
  * Queue messages carry ids only (a job's, an event's), never the student: each is dropped when it comes up.
  */
 
-export type ErasureServices = Pick<Services, 'operations' | 'erasureQueue' | 'pseudonyms' | 'jobs' | 'jobIndex' | 'images' | 'uploads' | 'safetyEvents' | 'idempotency' | 'quotas' | 'ensureStorage'>;
+/** What an erasure touches: its own operation record, and every store that holds the student's data. */
+export interface ErasureDeps {
+  readonly operations: OperationStore;
+  readonly erasureQueue: ErasureQueue;
+  readonly pseudonyms: Pseudonyms;
+  readonly jobs: JobStore;
+  readonly jobIndex: JobIndex;
+  readonly images: ImageStore;
+  readonly uploads: UploadStore;
+  readonly safetyEvents: SafetyEventStore;
+  readonly idempotency: IdempotencyStore;
+  readonly quotas: Quotas;
+  ensureStorage(): Promise<void>;
+}
 
 /** More passes than this means something keeps writing the student's data: the host retries the message. */
 const maxPasses = 5;
 
 /** Stores a new erasure operation (NotStarted) for the student; the caller sends its queue message. */
-export async function createStudentErasure(services: Pick<ErasureServices, 'operations' | 'pseudonyms' | 'ensureStorage'>, tenant: Tenant, user: string, now: Date = new Date()): Promise<OperationRecord> {
+export async function createStudentErasure(services: Pick<ErasureDeps, 'operations' | 'pseudonyms' | 'ensureStorage'>, tenant: Tenant, user: string, now: Date = new Date()): Promise<OperationRecord> {
   await services.ensureStorage();
   const at = now.toISOString();
   const operation: OperationRecord = {
@@ -54,7 +76,7 @@ export async function createStudentErasure(services: Pick<ErasureServices, 'oper
 }
 
 /** Runs (or resumes) an erasure; a thrown error leaves it Running for the host to retry the message. */
-export async function runStudentErasure(services: ErasureServices, operationId: string, log: Logger): Promise<OperationRecord | undefined> {
+export async function runStudentErasure(services: ErasureDeps, operationId: string, log: Logger): Promise<OperationRecord | undefined> {
   await services.ensureStorage();
   const started = await services.operations.update(operationId, (operation) =>
     isOperationTerminal(operation.status) ? undefined : { ...operation, status: 'Running', attempts: operation.attempts + 1, lastUpdatedDateTime: new Date().toISOString() },
@@ -85,7 +107,7 @@ export async function runStudentErasure(services: ErasureServices, operationId: 
 }
 
 /** One pass over everything of the student; true when it found (and erased) anything. */
-async function eraseOnce(services: ErasureServices, operation: OperationRecord, user: string, until: Date, log: Logger): Promise<boolean> {
+async function eraseOnce(services: ErasureDeps, operation: OperationRecord, user: string, until: Date, log: Logger): Promise<boolean> {
   const { tenantId, studentKey, id } = operation;
   const jobs = await studentJobs(services, tenantId, user, studentKey, until);
   const add = (counts: Partial<ErasureCounts>) =>
@@ -113,7 +135,7 @@ async function eraseOnce(services: ErasureServices, operation: OperationRecord, 
     if (job) {
       for (const uploadId of job.sources?.uploadIds ?? []) await services.uploads.delete(tenantId, uploadId);
       await services.safetyEvents.deleteForJob(tenantId, jobId);
-      // Removes its listing entry first (jobs/jobEvents.ts), then the record with its webhook log.
+      // Removes its listing entry first (storage/jobEvents.ts), then the record with its webhook log.
       await services.jobs.delete(jobId);
       erasedJobs++;
       // Counted as it goes, so the operation shows progress and a resumed run does not count a job twice.
@@ -140,7 +162,7 @@ async function eraseOnce(services: ErasureServices, operation: OperationRecord, 
  * blob metadata by pseudonym (records whose index entry a crash left out). The value is the index entry
  * where there is one (to remove an entry whose record is already gone).
  */
-async function studentJobs(services: ErasureServices, tenantId: string, user: string, studentKey: string, until: Date): Promise<Map<string, JobIndexEntry | undefined>> {
+async function studentJobs(services: ErasureDeps, tenantId: string, user: string, studentKey: string, until: Date): Promise<Map<string, JobIndexEntry | undefined>> {
   const found = new Map<string, JobIndexEntry | undefined>();
   let continuationToken: string | undefined;
   do {
@@ -158,7 +180,7 @@ async function studentJobs(services: ErasureServices, tenantId: string, user: st
 }
 
 /** Ends the operation: Succeeded, or Failed with `error`; the student id goes, the pseudonym and counts stay. */
-async function finish(services: Pick<ErasureServices, 'operations'>, operationId: string, error?: { code: string; message: string }): Promise<OperationRecord | undefined> {
+async function finish(services: Pick<ErasureDeps, 'operations'>, operationId: string, error?: { code: string; message: string }): Promise<OperationRecord | undefined> {
   return services.operations.update(operationId, (current) => {
     const { user: _user, ...rest } = current;
     return { ...rest, status: error ? 'Failed' : 'Succeeded', lastUpdatedDateTime: new Date().toISOString(), ...(error ? { error } : {}) };
@@ -166,7 +188,7 @@ async function finish(services: Pick<ErasureServices, 'operations'>, operationId
 }
 
 /** Ends an erasure the host gave up on (its poison message): Failed, without the student id. The school may ask again. */
-export async function failPoisonedErasure(services: Pick<ErasureServices, 'operations'>, operationId: string, log: Logger): Promise<void> {
+export async function failPoisonedErasure(services: Pick<ErasureDeps, 'operations'>, operationId: string, log: Logger): Promise<void> {
   const ended = await services.operations.update(operationId, (current) => {
     if (isOperationTerminal(current.status)) return undefined;
     const { user: _user, ...rest } = current;
@@ -182,7 +204,7 @@ export async function failPoisonedErasure(services: Pick<ErasureServices, 'opera
  */
 const strandedAfterInMs = 2 * 60_000;
 
-export async function resumeStrandedErasures(services: Pick<ErasureServices, 'operations' | 'erasureQueue' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
+export async function resumeStrandedErasures(services: Pick<ErasureDeps, 'operations' | 'erasureQueue' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
   await services.ensureStorage();
   let resumed = 0;
   for await (const listed of services.operations.list()) {

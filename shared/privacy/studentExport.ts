@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import type { Tenant } from '../access/tenants';
-import { retentionDaysOf } from '../config/config';
-import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery } from '../jobs/jobListing';
-import { jobResourceSchema, renderJob } from '../jobs/jobView';
-import type { Services } from '../services';
+import type { Tenant } from '../config/tenants';
+import { retentionDaysOf, type AppConfig } from '../config/config';
+import { badQuery, continuationTokenQuery, failedOnToken, parseListQuery } from '../listing/listingQuery';
+import { jobResourceSchema, renderJob, type ViewDeps } from '../views/jobView';
+import type { Quotas } from '../access/quotas';
+import type { JobIndex } from '../storage/jobIndex';
+import type { JobStore } from '../storage/jobStore';
+import type { SafetyEventStore } from '../storage/safetyEventStore';
 import { renderSafetyEvent, safetyEventSchema } from '../safety/safetyEventListing';
 import { usageSchema } from '../access/quotas';
 
@@ -65,10 +68,18 @@ export function parseStudentExportQuery(query: Record<string, string>): z.infer<
   return parseListQuery(studentExportQuerySchema, query);
 }
 
-export type ExportServices = Pick<Services, 'ensureStorage' | 'jobIndex' | 'jobs' | 'safetyEvents' | 'quotas' | 'statusTokens' | 'waitingLine' | 'pacer' | 'config' | 'profile' | 'links' | 'images'>;
+/** What a student's export reads: the index and records of their jobs (rendered as their school sees them), their safety events and usage. */
+export interface ExportDeps extends ViewDeps {
+  readonly config: ViewDeps['config'] & Pick<AppConfig, 'retentionDays' | 'tenants'>;
+  readonly jobIndex: JobIndex;
+  readonly jobs: JobStore;
+  readonly safetyEvents: SafetyEventStore;
+  readonly quotas: Quotas;
+  ensureStorage(): Promise<void>;
+}
 
 /** One page of the student's export; `exportUrl` is this route's absolute URL (nextLink is built from it), `jobUrlFor` a job's. */
-export async function exportStudent(services: ExportServices, tenant: Tenant, user: string, continuationToken: string | undefined, urls: { exportUrl: string; jobUrlFor: (id: string) => string }, now: Date = new Date()): Promise<StudentExport> {
+export async function exportStudent(services: ExportDeps, tenant: Tenant, user: string, continuationToken: string | undefined, urls: { exportUrl: string; jobUrlFor: (id: string) => string }, now: Date = new Date()): Promise<StudentExport> {
   await services.ensureStorage();
   const cursor = decodeCursor(continuationToken);
   const base = {

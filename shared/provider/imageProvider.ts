@@ -1,11 +1,12 @@
 import { getBearerTokenProvider, type TokenCredential } from '@azure/identity';
 import OpenAI, { APIConnectionTimeoutError, AzureOpenAI, BadRequestError, toFile } from 'openai';
 import type { ImageEditParamsNonStreaming, ImageGenerateParamsNonStreaming } from 'openai/resources/images';
-import { contentTypes, fileExtensions } from './modelCatalogue';
+import { contentTypes, fileExtensions } from '../models/modelCatalogue';
 import { readImageStream, type ImageStreamEvent, type PartialImage } from './imageStream';
 import type { ImageProviderConfig } from '../config/config';
 import { createCredential } from '../storage/clients';
-import type { Cloud, ModelEntry, OutputFormat } from './modelCatalogue';
+import type { Cloud, ModelEntry, OutputFormat } from '../models/modelCatalogue';
+import type { TokenUsage } from '../models/pricing';
 
 /**
  * The image model behind one small interface, through the official `openai` client. Azure OpenAI is keyless
@@ -35,13 +36,6 @@ export interface ImageGenerationRequest {
 export interface GeneratedImage {
   readonly bytes: Buffer;
   readonly revisedPrompt?: string;
-}
-
-/** Tokens one call used, as the gpt-image models report them; the cost is computed from these. */
-export interface TokenUsage {
-  readonly textInputTokens: number;
-  readonly imageInputTokens: number;
-  readonly outputTokens: number;
 }
 
 export interface GenerationResult {

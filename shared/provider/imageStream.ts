@@ -1,5 +1,5 @@
 import type { ImageEditStreamEvent, ImageGenCompletedEvent, ImageGenStreamEvent } from 'openai/resources/images';
-import type { OutputFormat } from './modelCatalogue';
+import type { OutputFormat } from '../models/modelCatalogue';
 
 /**
  * Reading a streamed image call (`stream: true`, `partial_images`): the provider sends server-sent events

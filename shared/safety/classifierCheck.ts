@@ -1,16 +1,15 @@
-import { safetyOf, type Tenant } from '../access/tenants';
+import { safetyOf, type Tenant } from '../config/tenants';
 import { ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
 import { decideClassifierFault } from './classifierPolicy';
-import { ClassifierUnavailableError, type ClassifierResult } from './contentSafety';
+import { ClassifierUnavailableError, type ClassifierResult, type ContentSafety } from './contentSafety';
 
 /**
  * The classifier layer at submit: the school's verdict on a prompt the screen let through, or, when the
  * service gives none, the fault policy (classifierPolicy.ts): fail closed with 503 SafetyCheckUnavailable
  * and Retry-After, before anything is stored or spent. Undefined when the layer is off (local only).
  */
-export async function checkWithClassifier(services: Pick<Services, 'contentSafety'>, tenant: Tenant, prompt: string, log: Logger): Promise<ClassifierResult | undefined> {
+export async function checkWithClassifier(services: { readonly contentSafety: ContentSafety | undefined }, tenant: Tenant, prompt: string, log: Logger): Promise<ClassifierResult | undefined> {
   if (!services.contentSafety) return undefined;
   try {
     return await services.contentSafety.check(prompt, safetyOf(tenant));

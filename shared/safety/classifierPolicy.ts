@@ -1,4 +1,4 @@
-import type { TenantSafety } from '../access/tenants';
+import type { TenantSafety } from '../config/tenants';
 
 /**
  * The classifier layer's two pure decisions: whether a prompt is refused, from Azure AI Content Safety's

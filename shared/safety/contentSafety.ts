@@ -1,6 +1,6 @@
 import createContentSafetyClient, { isUnexpected, type ContentSafetyClient } from '@azure-rest/ai-content-safety';
 import type { TokenCredential } from '@azure/identity';
-import type { TenantSafety } from '../access/tenants';
+import type { TenantSafety } from '../config/tenants';
 import { createCredential } from '../storage/clients';
 import { judgeClassifierAnswers, serviceCategories, type ClassifierAnswers, type ClassifierFault, type ClassifierVerdict } from './classifierPolicy';
 import { imageForAnalysis } from './imageForAnalysis';

@@ -1,5 +1,6 @@
 import { readResource } from '../resources';
-import type { Orientation } from '../provider/modelCatalogue';
+import type { Orientation } from '../models/modelCatalogue';
+import { characterCount } from '../text/textHygiene';
 
 /**
  * The child-safety metaprompt that wraps every student prompt. The template is a versioned text resource
@@ -43,9 +44,4 @@ export function loadMetaprompt(version: string = currentMetapromptVersion): Meta
     ...Object.keys(orientationWording).map((o) => characterCount(compose('', o as Orientation))),
   );
   return { version, compose, overheadChars };
-}
-
-/** Characters as the provider counts them (Unicode code points, not UTF-16 units). */
-export function characterCount(text: string): number {
-  return [...text].length;
 }

@@ -5,12 +5,12 @@ import { decideClassifierFault, type ClassifierFault, type SafetyCategory } from
 /**
  * The output check's pure decisions (docs/safety.md, layer 6). Every finished picture, and every live
  * preview, is scored by Azure AI Content Safety's `image:analyze` against the school's thresholds before any
- * link can point at it (safety/contentSafety.ts `checkImage`; the worker's steps are in jobs/processing.ts).
+ * link can point at it (safety/contentSafety.ts `checkImage`; the worker's steps are in worker/processing.ts).
  *
  * - A picture at or above a threshold is withheld: the job ends Failed/ContentFiltered with source "output",
  *   as the provider's own output filter ends it, and every blob of the job is deleted.
  * - A check that gives no verdict is never a pass (fail closed). A timeout, a 5xx, a 408, a 429, a reset or an
- *   answer we cannot read is transient: the worker's retry policy (jobs/retryPolicy.ts) tries again, without
+ *   answer we cannot read is transient: the worker's retry policy (worker/retryPolicy.ts) tries again, without
  *   making the picture again, until JOB_RETRY_DEADLINE_SECONDS, then the job ends Failed/SafetyCheckUnavailable.
  *   Any other answer (400 for a picture the service will not take, 401/403/404 for a wrong endpoint or role)
  *   will not change by waiting: the job ends at once, the same way.

@@ -1,9 +1,8 @@
-import type { Tenant } from '../access/tenants';
+import type { Tenant } from '../config/tenants';
 import { BadRequestError } from '../errors';
 import type { JobRequest } from '../jobs/jobRequest';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
-import { recordRefusal } from './refusals';
+import { recordRefusal, type RefusalDeps } from './refusals';
 import { safeguardingDetector } from './safeguarding';
 
 /**
@@ -29,7 +28,7 @@ export const selfHarmSignalMessage =
  * alert that is often wrong stops being read. Returns when there is no signal.
  */
 export async function refuseSelfHarmSignal(
-  services: Pick<Services, 'safetyEvents' | 'config' | 'webhookQueue'>,
+  services: RefusalDeps,
   tenant: Pick<Tenant, 'id'>,
   request: Pick<JobRequest, 'prompt' | 'user' | 'metadata'>,
   log: Logger,

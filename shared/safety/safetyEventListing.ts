@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Tenant } from '../access/tenants';
-import { badQuery, failedOnToken, listJobsQuerySchema, parseListQuery } from '../jobs/jobListing';
-import type { Services } from '../services';
-import { repeatedAfter, repeatedWindowInMs, safetyLayers, type SafetyEvent } from '../storage/safetyEventStore';
+import type { Tenant } from '../config/tenants';
+import { badQuery, failedOnToken, parseListQuery } from '../listing/listingQuery';
+import { listJobsQuerySchema } from '../views/jobListing';
+import { repeatedAfter, repeatedWindowInMs, safetyLayers, type SafetyEvent, type SafetyEventStore } from '../storage/safetyEventStore';
 
 /**
  * GET /api/safety-events: the school's refused prompts, for its teachers, newest first, filtered and paged
@@ -69,7 +69,7 @@ export function parseListSafetyEventsQuery(query: Record<string, string>): ListS
 }
 
 export async function listSafetyEvents(
-  services: Pick<Services, 'safetyEvents' | 'ensureStorage'>,
+  services: { readonly safetyEvents: Pick<SafetyEventStore, 'list'>; ensureStorage(): Promise<void> },
   tenant: Tenant,
   query: ListSafetyEventsQuery,
   collectionUrl: string,

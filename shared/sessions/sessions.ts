@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { Tenant } from '../access/tenants';
+import type { Tenant } from '../config/tenants';
 import type { AppConfig } from '../config/config';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../errors';
 import type { JobRecord } from '../jobs/job';
-import { continuationTokenQuery, failedOnToken, topQuery } from '../jobs/jobListing';
+import { continuationTokenQuery, failedOnToken, topQuery } from '../listing/listingQuery';
 import { jobMetadataSchema, reservedMetadataKey, userIdSchema } from '../jobs/jobRequest';
-import { orientations } from '../provider/modelCatalogue';
+import { orientations } from '../models/modelCatalogue';
 import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTokens';
-import type { Services } from '../services';
+import type { JobIndex } from '../storage/jobIndex';
+import type { JobStore } from '../storage/jobStore';
+import type { SessionTokens } from './sessionTokens';
 
 /**
  * Studio sessions: the LMS (with its API key) opens a session for one student, and the studio page works
@@ -87,9 +89,15 @@ export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
   throw new BadRequestError('InvalidField', issue?.message ?? `${field} is not valid`, { target: issue?.path.map(String).join('.') || field });
 }
 
+/** What reading a session token needs: the token keys, and the tenants (a tenant removed takes its sessions with it). */
+export interface SessionDeps {
+  readonly config: Pick<AppConfig, 'tenants'>;
+  readonly sessionTokens: SessionTokens;
+}
+
 /** Opens a session for one student of this tenant; `studioUrlFor` makes the page's URL with the token in its fragment. */
 export function createSession(
-  services: Pick<Services, 'sessionTokens'>,
+  services: Pick<SessionDeps, 'sessionTokens'>,
   tenant: Tenant,
   request: CreateSessionRequest,
   studioUrlFor: (token: string) => string,
@@ -121,7 +129,7 @@ export function bearerToken(authorization: string | null): string | undefined {
 }
 
 /** The session whose token this is, and its tenant; 401 with a code the page can explain otherwise. */
-export function requireSession(services: Pick<Services, 'sessionTokens' | 'config'>, token: string, now: Date = new Date()): { session: Session; tenant: Tenant } {
+export function requireSession(services: SessionDeps, token: string, now: Date = new Date()): { session: Session; tenant: Tenant } {
   const checked = services.sessionTokens.check(token, now);
   if (checked.verdict === 'expired') {
     throw new UnauthorizedError('SessionExpired', 'This studio link has expired. Open the studio again from the learning platform for a new one.');
@@ -140,7 +148,7 @@ export function requireSession(services: Pick<Services, 'sessionTokens' | 'confi
 }
 
 /** The session of a studio request (`Authorization: Bearer <token>`), or 401. */
-export function sessionFromAuthorization(services: Pick<Services, 'sessionTokens' | 'config'>, authorization: string | null): { session: Session; tenant: Tenant } {
+export function sessionFromAuthorization(services: SessionDeps, authorization: string | null): { session: Session; tenant: Tenant } {
   const token = bearerToken(authorization);
   if (token === undefined) throw new UnauthorizedError('SessionInvalid', "A studio session token is required in the 'Authorization: Bearer' header.");
   return requireSession(services, token);
@@ -211,7 +219,7 @@ export function usesPlaceholderPictures(config: Pick<AppConfig, 'imageProvider'>
   return endpoint !== undefined && URL.canParse(endpoint) && loopbackHosts.has(new URL(endpoint).hostname);
 }
 
-export function sessionInfo(services: Pick<Services, 'config' | 'promptMaxChars'>, session: Session, tenant: Pick<Tenant, 'safeguarding'>): SessionInfo {
+export function sessionInfo(services: { readonly config: Pick<AppConfig, 'imageProvider' | 'maxImagesPerJob'>; readonly promptMaxChars: number }, session: Session, tenant: Pick<Tenant, 'safeguarding'>): SessionInfo {
   const { safeguarding } = tenant;
   return {
     id: session.id,
@@ -239,7 +247,7 @@ export type SessionJobsQuery = z.infer<typeof sessionJobsQuerySchema>;
 
 /** One page of this session's jobs, newest first (from the listing index, then each job's own record). */
 export async function listSessionJobs(
-  services: Pick<Services, 'jobIndex' | 'jobs' | 'ensureStorage'>,
+  services: { readonly jobIndex: Pick<JobIndex, 'list'>; readonly jobs: Pick<JobStore, 'get'>; ensureStorage(): Promise<void> },
   session: Session,
   query: SessionJobsQuery = {},
   /** Called with the number of jobs found, before their records are read (the session's read budget). */
@@ -252,7 +260,7 @@ export async function listSessionJobs(
   // Jobs of a session are made after it was opened; a few minutes' margin for clocks between instances.
   const since = new Date(session.issuedOn.getTime() - 5 * 60_000);
   for (let page = 0; page < maxIndexPages && ids.length < top; page++) {
-    let found: Awaited<ReturnType<Services['jobIndex']['list']>>;
+    let found: Awaited<ReturnType<JobIndex['list']>>;
     try {
       found = await services.jobIndex.list(session.tenantId, { user: session.user, sessionId: session.id, since }, { top: top - ids.length, ...(continuationToken ? { continuationToken } : {}) });
     } catch (error) {

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createIfAbsent, downloadIfExists, isStatus } from './blobJson';
 import { deleteBlobAndSnapshots } from './deletions';
-import type { TokenUsage } from '../provider/imageProvider';
+import type { TokenUsage } from '../models/pricing';
 import type { StoredImage } from '../jobs/job';
-import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../provider/modelCatalogue';
+import { contentTypes, fileExtensions, outputFormats, type OutputFormat } from '../models/modelCatalogue';
 
 /**
  * The images of a job, as blobs `{jobId}/{index}.{png|jpg|webp}` in the images container. Writes are

@@ -11,7 +11,7 @@ import { jobStatuses, type JobRecord, type JobStatus } from '../jobs/job';
  * creation time (13 digits) and the job id, so the table's natural order is newest first and ids break
  * ties. The index is eventually consistent with the records: it is written after a job's record and
  * before its message is enqueued, updated when the status changes, removed before a job is erased, and
- * the sweep (jobs/recovery.ts) repairs whatever a crash left out of step. Its `status` may lag the record.
+ * the sweep (upkeep/recovery.ts) repairs whatever a crash left out of step. Its `status` may lag the record.
  */
 
 export interface JobIndexEntry {

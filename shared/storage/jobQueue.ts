@@ -1,6 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { sendMessage } from './queueMessage';
-import { encodeJobMessage, jobMessageFor } from '../jobs/jobMessage';
+import { encodeJobMessage, jobMessageFor } from './jobMessage';
 
 /**
  * The `image-jobs` queue, as the rest of the code sees it: put a job on it, now or later. Nothing outside

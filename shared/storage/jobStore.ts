@@ -14,6 +14,9 @@ import { LastVersions } from './lastVersions';
  * claim, finish), and each read was a storage round trip before the model call or before the student sees
  * the pictures. A version changed elsewhere fails the ETag (412) and the change is made again on a fresh
  * read, so the remembered copy can never overwrite anything.
+ *
+ * What follows a saved change of status (the listing index, an ended job's webhook) is not here: the
+ * composition root (functions/lib/services.ts) wraps this store in `followStatusChanges` (jobEvents.ts).
  */
 export interface JobStore {
   /** Stores a new job; fails if the id exists. */

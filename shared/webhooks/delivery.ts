@@ -1,13 +1,17 @@
-import type { Tenant } from '../access/tenants';
+import type { Tenant } from '../config/tenants';
 import type { JobRecord } from '../jobs/job';
-import { renderJob, type ViewServices } from '../jobs/jobView';
+import { renderJob, type ViewDeps } from '../views/jobView';
 import { recordWebhookAttempt } from '../jobs/transitions';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
+import type { AppConfig } from '../config/config';
+import type { JobStore } from '../storage/jobStore';
+import type { SafetyEvent, SafetyEventStore } from '../storage/safetyEventStore';
+import type { WebhookQueue } from './outbox/webhookQueue';
+import { queueSafetyRefused, webhookTargetFor } from './outbox/outbox';
 import { decideDelivery, defaultDeliveryPolicy, type AttemptOutcome, type DeliveryDecision, type DeliveryPolicyOptions } from './deliveryPolicy';
-import { parseDeliveryMessage, type DeliveryMessage, type JobDeliveryMessage, type SafetyDeliveryMessage } from './deliveryMessage';
-import { eventTypeFor, safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor, type SafetyWebhookEvent, type WebhookEvent, type WebhookEventType } from './events';
-import type { SafetyEvent } from '../storage/safetyEventStore';
+import { parseDeliveryMessage, type DeliveryMessage, type JobDeliveryMessage, type SafetyDeliveryMessage } from './outbox/deliveryMessage';
+import { safetyRefusedEventType, safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor, type WebhookEventType } from './outbox/eventTypes';
+import type { SafetyWebhookEvent, WebhookEvent } from './events';
 import { renderSafetyEvent } from '../safety/safetyEventListing';
 import { sendWebhook, type SendResult } from './sender';
 import { signWebhook } from './signing';
@@ -15,47 +19,18 @@ import { jobMetrics } from '../telemetry/metrics';
 import { annotateActiveSpan, SpanKind, withSpan } from '../telemetry/spans';
 
 /**
- * Webhook delivery: queued when a job ends (jobs/jobEvents.ts), sent by the deliverWebhook queue function,
+ * Webhook delivery: queued when a job ends (outbox/outbox.ts, from storage/jobEvents.ts), sent by the deliverWebhook queue function,
  * one attempt per message. Each attempt is recorded in the job's delivery log; a retry is a new message with
  * a delay from the pure policy (deliveryPolicy.ts). The body is the job as a status read shows it to the
  * tenant (fresh image links), in the Standard Webhooks envelope `{ type, timestamp, data }`.
  */
 
-export interface WebhookTarget {
-  readonly url: string;
-  readonly secrets: readonly string[];
-}
-
-/** Where a job's webhooks go: its callbackUrl, else its tenant's default; none without a signing secret. */
-export function webhookTargetFor(tenants: readonly Tenant[], job: Pick<JobRecord, 'tenantId' | 'request'>): WebhookTarget | undefined {
-  const webhook = tenants.find((tenant) => tenant.id === job.tenantId)?.webhook;
-  const url = job.request.callbackUrl ?? webhook?.url;
-  return url && webhook ? { url, secrets: webhook.secrets } : undefined;
-}
-
-/** Queues the webhook of a job that has ended, unless it has none or it was queued before (its log has it). */
-export async function queueWebhookFor(services: Pick<Services, 'config' | 'webhookQueue'>, job: JobRecord): Promise<void> {
-  const type = eventTypeFor(job);
-  if (!type || !webhookTargetFor(services.config.tenants, job)) return;
-  if (job.webhooks?.some((delivery) => delivery.id === webhookIdFor(job.id, type))) return;
-  await services.webhookQueue.enqueue({ jobId: job.id, type, attempt: 1 });
-}
-
-export type DeliveryServices = ViewServices & Pick<Services, 'config' | 'jobs' | 'webhookQueue' | 'safetyEvents'>;
-
-/**
- * Queues the safety.refused webhook of a refusal, when its school has a webhook.url and a secret. Only the
- * school's own receiver gets it: a job's callbackUrl is for that job's events.
- */
-export async function queueSafetyWebhookFor(services: Pick<Services, 'config' | 'webhookQueue'>, event: SafetyEvent): Promise<void> {
-  const webhook = services.config.tenants.find((tenant) => tenant.id === event.tenantId)?.webhook;
-  if (!webhook?.url) return;
-  await queueSafetyRefused(services, { tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime });
-}
-
-/** The first attempt of an event's safety.refused: at a refusal, or once its safety.urgent has ended (delivered, given up, poisoned). */
-export function queueSafetyRefused(services: Pick<Services, 'webhookQueue'>, event: Pick<SafetyDeliveryMessage, 'tenantId' | 'safetyEventId' | 'createdDateTime'>): Promise<void> {
-  return services.webhookQueue.enqueue({ tenantId: event.tenantId, safetyEventId: event.safetyEventId, createdDateTime: event.createdDateTime, type: safetyRefusedEventType, attempt: 1 });
+/** What delivering reads and writes: the job (rendered as a status read shows it) or the safety event, and the queue for the next attempt. */
+export interface DeliveryDeps extends ViewDeps {
+  readonly config: ViewDeps['config'] & Pick<AppConfig, 'tenants' | 'webhooks' | 'publicBaseUrl'>;
+  readonly jobs: Pick<JobStore, 'get' | 'update'>;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
+  readonly safetyEvents: Pick<SafetyEventStore, 'get' | 'recordWebhookAttempt'>;
 }
 
 /**
@@ -74,7 +49,7 @@ const urgentInlineTimeoutInMs = 5_000;
  * urgent one first. At least once: the backup message is queued before the attempt. Nothing when the school
  * has no webhook.url (the event is still listed with urgent: true).
  */
-export async function sendUrgentSafetyWebhook(services: SafetyDeliveryServices, event: SafetyEvent, context: DeliveryContext): Promise<void> {
+export async function sendUrgentSafetyWebhook(services: SafetyDeliveryDeps, event: SafetyEvent, context: DeliveryContext): Promise<void> {
   const webhook = services.config.tenants.find((tenant) => tenant.id === event.tenantId)?.webhook;
   if (!webhook?.url) return;
   const message: SafetyDeliveryMessage = { tenantId: event.tenantId, safetyEventId: event.id, createdDateTime: event.createdDateTime, type: safetyUrgentEventType, attempt: 1 };
@@ -92,7 +67,7 @@ export interface DeliveryContext {
 }
 
 /** The webhook body: the Standard Webhooks envelope around the job as its tenant sees it. */
-export async function webhookBody(services: ViewServices, tenant: Tenant, job: JobRecord, type: WebhookEventType, at: Date): Promise<string> {
+export async function webhookBody(services: ViewDeps & { readonly config: Pick<AppConfig, 'publicBaseUrl'> }, tenant: Tenant, job: JobRecord, type: WebhookEventType, at: Date): Promise<string> {
   const jobUrl = job.location ?? `${services.config.publicBaseUrl ?? ''}/api/jobs/${job.id}`;
   const data = await renderJob(services, job, { caller: { kind: 'tenant', tenant }, jobUrl, now: at });
   const event: WebhookEvent = { type, timestamp: at.toISOString(), data };
@@ -103,7 +78,7 @@ export async function webhookBody(services: ViewServices, tenant: Tenant, job: J
  * Handles one message of the `webhook-deliveries` queue: one attempt, recorded, and the next one queued if
  * due; in a span of the job's trace (the message's traceparent), so every attempt shows under the job.
  */
-export async function deliverWebhook(services: DeliveryServices, input: unknown, context: DeliveryContext): Promise<void> {
+export async function deliverWebhook(services: DeliveryDeps, input: unknown, context: DeliveryContext): Promise<void> {
   const message = parseDeliveryMessage(input);
   if (!message) {
     context.log.error('Dropped a webhook queue message that is not a delivery message.');
@@ -118,7 +93,7 @@ export async function deliverWebhook(services: DeliveryServices, input: unknown,
   );
 }
 
-async function deliverJobWebhook(services: DeliveryServices, message: JobDeliveryMessage, context: DeliveryContext): Promise<void> {
+async function deliverJobWebhook(services: DeliveryDeps, message: JobDeliveryMessage, context: DeliveryContext): Promise<void> {
   const { log } = context;
   const now = context.now ?? Date.now;
   const job = await services.jobs.get(message.jobId);
@@ -162,10 +137,15 @@ async function deliverJobWebhook(services: DeliveryServices, message: JobDeliver
   reportAttempt(id, message, sent, decision, log);
 }
 
-type SafetyDeliveryServices = Pick<Services, 'config' | 'webhookQueue' | 'safetyEvents'>;
+/** A safety event's delivery: no job to render. */
+export interface SafetyDeliveryDeps {
+  readonly config: Pick<AppConfig, 'tenants' | 'webhooks'>;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
+  readonly safetyEvents: Pick<SafetyEventStore, 'get' | 'recordWebhookAttempt'>;
+}
 
 /** One attempt of a safety.refused or safety.urgent webhook: the same sender, signature and retry policy as a job's. */
-async function deliverSafetyWebhook(services: SafetyDeliveryServices, message: SafetyDeliveryMessage, context: DeliveryContext): Promise<void> {
+async function deliverSafetyWebhook(services: SafetyDeliveryDeps, message: SafetyDeliveryMessage, context: DeliveryContext): Promise<void> {
   const { log } = context;
   const now = context.now ?? Date.now;
   const urgent = message.type === safetyUrgentEventType;

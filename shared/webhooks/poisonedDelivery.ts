@@ -1,11 +1,13 @@
 import { failWebhookDelivery } from '../jobs/transitions';
 import type { Logger } from '../logger';
-import type { Services } from '../services';
+import type { JobStore } from '../storage/jobStore';
+import type { SafetyEventStore } from '../storage/safetyEventStore';
+import type { WebhookQueue } from './outbox/webhookQueue';
 import { jobMetrics } from '../telemetry/metrics';
 import { SpanKind, withSpan } from '../telemetry/spans';
-import { parseDeliveryMessage } from './deliveryMessage';
-import { safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor } from './events';
-import { queueSafetyRefused } from './delivery';
+import { parseDeliveryMessage } from './outbox/deliveryMessage';
+import { safetyUrgentEventType, safetyWebhookIdFor, webhookIdFor } from './outbox/eventTypes';
+import { queueSafetyRefused } from './outbox/outbox';
 
 /**
  * Handles a message of `webhook-deliveries-poison`: a delivery whose function failed maxDequeueCount times
@@ -15,7 +17,13 @@ import { queueSafetyRefused } from './delivery';
  */
 const reason = 'given up: the delivery kept failing on our side and went to the poison queue';
 
-export async function failPoisonedDelivery(services: Pick<Services, 'jobs' | 'safetyEvents' | 'webhookQueue'>, input: unknown, log: Logger, now: () => number = Date.now): Promise<void> {
+export interface PoisonedDeliveryDeps {
+  readonly jobs: Pick<JobStore, 'update'>;
+  readonly safetyEvents: Pick<SafetyEventStore, 'recordWebhookAttempt'>;
+  readonly webhookQueue: Pick<WebhookQueue, 'enqueue'>;
+}
+
+export async function failPoisonedDelivery(services: PoisonedDeliveryDeps, input: unknown, log: Logger, now: () => number = Date.now): Promise<void> {
   const message = parseDeliveryMessage(input);
   if (!message) {
     log.error('Dropped a webhook poison message that is not a delivery message.');

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { AttemptOutcome } from './deliveryPolicy';
-import { checkWebhookTarget, type TargetGuardOptions } from './targetGuard';
+import { checkWebhookTarget, type TargetGuardOptions } from '../addresses/targetGuard';
 
 /**
  * Sends one webhook request, carefully: the target is checked and pinned to the address checked

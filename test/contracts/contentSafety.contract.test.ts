@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startContentSafetyService, type ContentSafetyRule, type ContentSafetyService } from '../../local/contentSafety/contentSafetyService';
-import { defaultSafety } from '../../shared/access/tenants';
+import { defaultSafety } from '../../shared/config/tenants';
 import { contentSafetyApiVersion, createContentSafety, type ContentSafety } from '../../shared/safety/contentSafety';
-import { Contract, findContract, missingContract, startRecordingProxy, type Exchange, type RecordingProxy } from './contracts';
+import { Contract, findContract, missingContract } from './contracts';
+import { startRecordingProxy, type Exchange, type RecordingProxy } from './recordingProxy';
 
 /**
  * Our Content Safety calls (shared/safety/contentSafety.ts through @azure-rest/ai-content-safety) and the

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { avmModuleCalls, readInfraBicep } from '../infra/bicepModules';
+import { avmModuleCalls, readInfraBicep } from './bicepModules';
 
 /**
  * Makes the vendor contracts the contract tests read (test/contracts/contracts.ts): from a vendor's full

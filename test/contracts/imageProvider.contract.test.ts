@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startImageService, type FaultRule, type ImageService } from '../../local/imageService/imageService';
-import { hashApiKey } from '../../shared/access/tenants';
+import { hashApiKey } from '../../shared/config/tenants';
 import { loadConfig } from '../../shared/config/config';
 import { createImageProvider, type ImageProvider } from '../../shared/provider/imageProvider';
-import { clouds, maxPartialImages, modelCatalogue, formatsFor, type Cloud, type ModelEntry } from '../../shared/provider/modelCatalogue';
-import { lifecycleVerdict } from '../../shared/provider/modelLifecycle';
-import {
-  Contract, findContract, missingContract, multipartFields, serverSentEvents, startRecordingProxy,
-  type Exchange, type RecordingProxy, type ValidationProblem,
-} from './contracts';
+import { clouds, maxPartialImages, modelCatalogue, formatsFor, type Cloud, type ModelEntry } from '../../shared/models/modelCatalogue';
+import { lifecycleVerdict } from '../../shared/models/modelLifecycle';
+import { Contract, findContract, missingContract, type ValidationProblem } from './contracts';
+import { multipartFields, serverSentEvents, startRecordingProxy, type Exchange, type RecordingProxy } from './recordingProxy';
 
 /**
  * What our image provider sends is what each cloud's published contract accepts, and what the local image

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { settingNames } from '../../shared/config/config';
+import { settingNames } from '../../shared/config/settings';
 import { bindingExpressionSettings, documentedSettings, settingsPage } from './settingsTable';
 
 /**

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { findContract, missingContract, readJsonFile } from '../contracts/contracts';
 import { z } from 'zod';
 import type { AvmParameter } from '../contracts/extract';
-import { avmModuleCalls, readInfraBicep, resourceTypeReferences, type BicepValue } from './bicepModules';
+import { avmModuleCalls, readInfraBicep, resourceTypeReferences, type BicepValue } from '../contracts/bicepModules';
 import { publishedResourceApiVersions } from './resourceApiVersions';
 
 /**

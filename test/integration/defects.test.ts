@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config/config';
-import { createServices } from '../../shared/services';
+import { createServices } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, type Stack } from '../../local/harness/stack';
 

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 import { loadConfig } from '../../shared/config/config';
-import { deleteExpiredJobs } from '../../shared/jobs/retention';
+import { deleteExpiredJobs } from '../../shared/upkeep/retention';
 import type { Logger } from '../../shared/logger';
-import { createServices } from '../../shared/services';
+import { createServices } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
 
 /** Edits and variations through SAS uploads: each check of an upload, and what its link may and may not do. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hashApiKey } from '../../shared/access/tenants';
+import { hashApiKey } from '../../shared/config/tenants';
 import { createJobStore } from '../../shared/storage/jobStore';
 import { storageNames } from '../../shared/storage/storageNames';
 import { readSpanFile } from '../../shared/telemetry/spanFile';

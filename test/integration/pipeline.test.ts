@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadConfig } from '../../shared/config/config';
-import { createServices } from '../../shared/services';
+import { createServices } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, type JsonObject, type Stack } from '../../local/harness/stack';
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config/config';
-import { parseJobMessage } from '../../shared/jobs/jobMessage';
+import { parseJobMessage } from '../../shared/storage/jobMessage';
 import type { JobRecord } from '../../shared/jobs/job';
-import { repairStrandedJobs } from '../../shared/jobs/recovery';
+import { repairStrandedJobs } from '../../shared/upkeep/recovery';
 import { consoleLogger } from '../../shared/logger';
-import { createServices, type Services } from '../../shared/services';
+import { createServices, type Services } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, type Stack } from '../../local/harness/stack';
 

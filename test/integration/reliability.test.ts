@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config/config';
 import type { JobRecord } from '../../shared/jobs/job';
-import { createServices } from '../../shared/services';
+import { createServices } from '../../functions/lib/services';
 import { consoleLogger } from '../../shared/logger';
-import { repairStrandedJobs } from '../../shared/jobs/recovery';
+import { repairStrandedJobs } from '../../shared/upkeep/recovery';
 import { startHostProcess, startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /** Every accepted job ends once: faults at the image service's HTTP boundary, crashes, duplicates, cancels. */

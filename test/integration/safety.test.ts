@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../shared/config/config';
-import { deleteExpiredSafetyEvents } from '../../shared/jobs/retention';
+import { deleteExpiredSafetyEvents } from '../../shared/upkeep/retention';
 import { consoleLogger } from '../../shared/logger';
-import { createServices } from '../../shared/services';
+import { createServices } from '../../functions/lib/services';
 import { startStack, tenantA, tenantB, tenantsSetting, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
 
 /**

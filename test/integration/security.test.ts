@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../shared/config/config';
 import { consoleLogger } from '../../shared/logger';
-import { deleteExpiredJobs } from '../../shared/jobs/retention';
-import { createServices } from '../../shared/services';
+import { deleteExpiredJobs } from '../../shared/upkeep/retention';
+import { createServices } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
 import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 

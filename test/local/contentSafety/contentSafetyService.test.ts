@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startContentSafetyService, type ContentSafetyService } from '../../../local/contentSafety/contentSafetyService';
-import { defaultSafety } from '../../../shared/access/tenants';
+import { defaultSafety } from '../../../shared/config/tenants';
 import { ClassifierUnavailableError, contentSafetyApiVersion, createContentSafety } from '../../../shared/safety/contentSafety';
 
 /** The stand-in speaks Content Safety's REST API, checked by hand and through the official SDK (our client). */

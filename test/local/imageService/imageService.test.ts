@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { startImageService, type ImageService } from '../../../local/imageService/imageService';
 import { APIError } from 'openai';
 import { createImageProvider, type ImageProvider } from '../../../shared/provider/imageProvider';
-import { getModel } from '../../../shared/provider/modelCatalogue';
+import { getModel } from '../../../shared/models/modelCatalogue';
 import { classifyProviderFailure, requestedRetryDelayInMs } from '../../../shared/provider/providerFailure';
 
 /**

@@ -4,7 +4,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { startAzurite, type Azurite } from '../../../local/azurite/azurite';
 import { createPseudonyms } from '../../../shared/access/pseudonyms';
 import { createQuotas, type Quotas } from '../../../shared/access/quotas';
-import { hashApiKey, parseTenants, type Tenant } from '../../../shared/access/tenants';
+import { hashApiKey, parseTenants, type Tenant } from '../../../shared/config/tenants';
 import { RateLimitError } from '../../../shared/errors';
 import { createCounterStore } from '../../../shared/storage/counterStore';
 

@@ -5,7 +5,7 @@ import { installFunctionsCore } from '../../../local/host/functionsCore';
 import { createHttpRoute } from '../../../local/host/httpTrigger';
 import { triggerBindingOf } from '../../../local/host/triggerBinding';
 import { hostSettings, projectDir } from '../../../local/harness/stack';
-import { jobResourceSchema } from '../../../shared/jobs/jobView';
+import { jobResourceSchema } from '../../../shared/views/jobView';
 
 /**
  * The OpenAPI document is valid OpenAPI 3.1 (checked by a real validator), and its paths and methods are
@@ -42,7 +42,7 @@ describe('GET /api/openapi.json', () => {
     routes = servedRoutes();
     // Imported after the entry points, so these are the module instances the functions registered with.
     const { openApiDocumentFor } = await import('../../../functions/getOpenApi.js');
-    const { getServices } = await import('../../../shared/services.js');
+    const { getServices } = await import('../../../functions/lib/services.js');
     document = openApiDocumentFor(getServices());
   });
 

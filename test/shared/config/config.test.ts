@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig, localDevelopmentStatusSecret } from '../../../shared/config/config';
 import { ConfigurationError } from '../../../shared/errors';
-import { defaultQuotas, hashApiKey, localDevelopmentKey } from '../../../shared/access/tenants';
+import { defaultQuotas, hashApiKey, localDevelopmentKey } from '../../../shared/config/tenants';
 
 const secret = 'a-status-token-secret-of-32-characters+';
 const tenants = JSON.stringify([{ id: 'school-a', apiKeyHashes: [hashApiKey('key-a')], quotas: { imagesPerDay: 100 } }]);

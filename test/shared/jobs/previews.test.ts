@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partialImagesFor, previewsExpected } from '../../../shared/jobs/previews';
-import { retryAfterSeconds, type JobResource } from '../../../shared/jobs/jobView';
-import { getModel } from '../../../shared/provider/modelCatalogue';
+import { retryAfterSeconds, type JobResource } from '../../../shared/views/jobView';
+import { getModel } from '../../../shared/models/modelCatalogue';
 
 describe('live previews policy', () => {
   const gptImage2 = getModel('gpt-image-2');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSafety, parseTenants, safetyOf } from '../../../shared/access/tenants';
+import { defaultSafety, parseTenants, safetyOf } from '../../../shared/config/tenants';
 import { decideClassifierFault, judgeClassifierAnswers } from '../../../shared/safety/classifierPolicy';
 
 const analysis = (hate: number, selfHarm: number, sexual: number, violence: number) => [

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startContentSafetyService, type ContentSafetyService } from '../../../local/contentSafety/contentSafetyService';
 import { projectDir } from '../../../local/harness/stack';
-import { defaultSafety } from '../../../shared/access/tenants';
+import { defaultSafety } from '../../../shared/config/tenants';
 import { createContentSafety } from '../../../shared/safety/contentSafety';
 import { createPromptScreen, loadDefaultTerms } from '../../../shared/safety/promptScreen';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createJobRequestParser } from '../../../shared/jobs/jobRequest';
-import { characterCount, currentMetapromptVersion, loadMetaprompt } from '../../../shared/safety/metaprompt';
-import { getModel, modelNames } from '../../../shared/provider/modelCatalogue';
+import { createJobRequestParser } from '../../../shared/jobs/jobRequestParser';
+import { currentMetapromptVersion, loadMetaprompt } from '../../../shared/safety/metaprompt';
+import { characterCount } from '../../../shared/text/textHygiene';
+import { getModel, modelNames } from '../../../shared/models/modelCatalogue';
 
 const metaprompt = loadMetaprompt();
 

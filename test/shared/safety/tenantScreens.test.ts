@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hashApiKey, parseTenants } from '../../../shared/access/tenants';
+import { hashApiKey, parseTenants } from '../../../shared/config/tenants';
 import { loadDefaultTerms } from '../../../shared/safety/promptScreen';
 import { createTenantScreens } from '../../../shared/safety/tenantScreens';
 

@@ -14,7 +14,7 @@ import { startImageService, type ImageService } from '../../../local/imageServic
 import { startContentSafetyService, type ContentSafetyService } from '../../../local/contentSafety/contentSafetyService';
 import { hostSettings, tenantA } from '../../../local/harness/stack';
 import { loadConfig } from '../../../shared/config/config';
-import { createServices, type Services } from '../../../shared/services';
+import { createServices, type Services } from '../../../functions/lib/services';
 import { storageNames } from '../../../shared/storage/storageNames';
 import { startLocalTracing, type Telemetry } from '../../../shared/telemetry/setup';
 import { spanAttributeNames } from '../../../shared/telemetry/spans';

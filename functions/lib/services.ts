@@ -1,0 +1,231 @@
+import { cloudOf, loadConfig, type AppConfig } from '../../shared/config/config';
+import { createImageProvider, type ImageProvider } from '../../shared/provider/imageProvider';
+import { createImageStore, type ImageStore } from '../../shared/storage/imageStore';
+import { createJobRequestParser, type JobRequestParser } from '../../shared/jobs/jobRequestParser';
+import { createJobStore, type JobStore } from '../../shared/storage/jobStore';
+import { loadMetaprompt, type Metaprompt } from '../../shared/safety/metaprompt';
+import { getModel, type ModelEntry } from '../../shared/models/modelCatalogue';
+import { lifecycleVerdict } from '../../shared/models/modelLifecycle';
+import { createPseudonyms, type Pseudonyms } from '../../shared/access/pseudonyms';
+import { loadDefaultTerms, type PromptScreen } from '../../shared/safety/promptScreen';
+import { createTenantScreens } from '../../shared/safety/tenantScreens';
+import { createDefaultBullyingGuard, type BullyingGuard } from '../../shared/safety/bullyingGuard';
+import type { Tenant } from '../../shared/config/tenants';
+import { ConfigurationError } from '../../shared/errors';
+import { createCounterStore } from '../../shared/storage/counterStore';
+import { createIdempotencyStore, type IdempotencyStore } from '../../shared/access/idempotency';
+import { createProviderPacer, type ProviderPacer } from '../../shared/provider/pacer';
+import { createWaitingLine, type WaitingLine } from '../../shared/storage/waitingLine';
+import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
+import { createUploadStore, type UploadStore } from '../../shared/storage/uploadStore';
+import { createQuotas, type Quotas } from '../../shared/access/quotas';
+import { createSasLinkSigner, type SasLinkSigner } from '../../shared/storage/sasLinks';
+import { createStatusTokens, type StatusTokens } from '../../shared/access/statusTokens';
+import { createSessionTokens, type SessionTokens } from '../../shared/sessions/sessionTokens';
+import { createSessionReads, type SessionReads } from '../../shared/sessions/sessionReads';
+import { createStorageClients } from '../../shared/storage/clients';
+import { storageNames } from '../../shared/storage/storageNames';
+import { createJobIndex, type JobIndex } from '../../shared/storage/jobIndex';
+import { createWebhookQueue, type WebhookQueue } from '../../shared/webhooks/outbox/webhookQueue';
+import { createJobEvents, followStatusChanges, type JobEvents } from '../../shared/storage/jobEvents';
+import { queueSafetyWebhookFor, queueWebhookFor } from '../../shared/webhooks/outbox/outbox';
+import { sendUrgentSafetyWebhook } from '../../shared/webhooks/delivery';
+import type { RefusalReports } from '../../shared/safety/refusals';
+import { consoleLogger } from '../../shared/logger';
+import { createContentSafety, type ContentSafety } from '../../shared/safety/contentSafety';
+import { createSafetyEventStore, type SafetyEventStore } from '../../shared/storage/safetyEventStore';
+import { createOperationStore, type OperationStore } from '../../shared/privacy/operationStore';
+import { createErasureQueue, type ErasureQueue } from '../../shared/privacy/erasureQueue';
+import { createAccessLogStore, type AccessLogStore } from '../../shared/storage/accessLogStore';
+import { measureJobStore } from './jobOutcomes';
+import { createQueueStats, type QueueStats } from '../../shared/storage/queueStats';
+import { measurePacer, traceContentSafety, traceImageProvider, traceImageStore } from './traced';
+
+/**
+ * The composition root: every long-lived object the functions use, built once per process from the
+ * validated configuration. Nothing here talks to the network until it is used.
+ */
+export interface Services {
+  readonly config: AppConfig;
+  /** The configured model's catalogue entry. */
+  readonly profile: ModelEntry;
+  readonly metaprompt: Metaprompt;
+  /** The default screen: the disallow list and PROMPT_BLOCKED_TERMS_EXTRA. */
+  readonly promptScreen: PromptScreen;
+  /** The screen for one school: the default one with the tenant's safety.terms added and removed. */
+  promptScreenFor(tenant: Tenant): PromptScreen;
+  /** Refuses pictures that make fun of a real, identifiable person (safety/bullyingGuard.ts). */
+  readonly bullyingGuard: BullyingGuard;
+  /** The classifier layer (Azure AI Content Safety); undefined when CONTENT_SAFETY_ENDPOINT is empty (local only). */
+  readonly contentSafety: ContentSafety | undefined;
+  /** Refused prompts, for the school's teachers (Table storage, partition per tenant). */
+  readonly safetyEvents: SafetyEventStore;
+  /** Where a recorded refusal goes: the school's safety.refused (or, urgent, safety.urgent) webhook. */
+  readonly refusalReports: RefusalReports;
+  readonly requestParser: JobRequestParser;
+  /** The longest student prompt: PROMPT_MAX_CHARS, or less where the metaprompt leaves less room. */
+  readonly promptMaxChars: number;
+  /** Job records; every change of status is followed by the index and webhooks (storage/jobEvents.ts). */
+  readonly jobs: JobStore;
+  /** The listing index (Table storage), beside the records. */
+  readonly jobIndex: JobIndex;
+  readonly jobEvents: JobEvents;
+  readonly webhookQueue: WebhookQueue;
+  readonly images: ImageStore;
+  readonly uploads: UploadStore;
+  readonly links: SasLinkSigner;
+  readonly jobQueue: JobQueue;
+  /** Depth and oldest message of every queue, for the sweep's metrics. */
+  readonly queueStats: QueueStats;
+  readonly imageProvider: ImageProvider;
+  readonly quotas: Quotas;
+  readonly idempotency: IdempotencyStore;
+  readonly pacer: ProviderPacer;
+  readonly waitingLine: WaitingLine;
+  readonly statusTokens: StatusTokens;
+  /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
+  readonly sessionTokens: SessionTokens;
+  /** How much each studio session may read from this instance (a loop of gallery reads took a core). */
+  readonly sessionReads: SessionReads;
+  readonly pseudonyms: Pseudonyms;
+  /** Long-running operations other than jobs: a student's erasure (privacy/studentErasure.ts). */
+  readonly operations: OperationStore;
+  readonly erasureQueue: ErasureQueue;
+  /** The record of access to children's data (privacy/accessLog.ts). */
+  readonly accessLog: AccessLogStore;
+  /** Creates the containers and queue the service writes to, once per process; cheap after the first call. */
+  ensureStorage(): Promise<void>;
+  metapromptFor(version: string): Metaprompt;
+}
+
+export function createServices(config: AppConfig): Services {
+  const profile = getModel(config.model);
+  const metaprompt = loadMetaprompt();
+  const storage = createStorageClients(config.storage);
+  const jobsContainer = storage.blobService.getContainerClient(storageNames.jobsContainer);
+  const imagesContainer = storage.blobService.getContainerClient(storageNames.imagesContainer);
+  const usageContainer = storage.blobService.getContainerClient(storageNames.usageContainer);
+  const idempotencyContainer = storage.blobService.getContainerClient(storageNames.idempotencyContainer);
+  const uploadsContainer = storage.blobService.getContainerClient(storageNames.uploadsContainer);
+  const jobQueue = createJobQueue(storage.queueService.getQueueClient(storageNames.jobQueue));
+  const webhookQueue = createWebhookQueue(storage.queueService.getQueueClient(storageNames.webhookQueue));
+  const jobIndex = createJobIndex(storage.tableClient(storageNames.jobIndexTable));
+  const safetyEvents = createSafetyEventStore(storage.tableClient(storageNames.safetyEventsTable));
+  const operations = createOperationStore(storage.blobService.getContainerClient(storageNames.operationsContainer));
+  const erasureQueue = createErasureQueue(storage.queueService.getQueueClient(storageNames.erasureQueue));
+  const accessLog = createAccessLogStore(storage.tableClient(storageNames.accessLogTable));
+  const refusalReports: RefusalReports = {
+    refused: (event) => queueSafetyWebhookFor({ config, webhookQueue }, event),
+    urgent: (event, log) => sendUrgentSafetyWebhook({ config, webhookQueue, safetyEvents }, event, { log }),
+  };
+  const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
+  // The student prompt gets whatever room the metaprompt leaves within the model's limit.
+  const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
+  const metaprompts = new Map([[metaprompt.version, metaprompt]]);
+  const counters = createCounterStore(usageContainer);
+  // Keyed with the first status-token secret: the same secret family signs links and names students.
+  const pseudonyms = createPseudonyms(config.statusTokenSecrets[0] ?? '');
+  // One budget per deployment: every instance calling it shares its quota.
+  const budgetName = config.imageProvider.kind === 'azure-openai' ? config.imageProvider.deployment : profile.name;
+
+  const promptScreens = (() => {
+    try {
+      return createTenantScreens([...loadDefaultTerms(), ...config.extraBlockedTerms], config.tenants);
+    } catch (error) {
+      throw new ConfigurationError(error instanceof Error ? error.message : String(error));
+    }
+  })();
+
+  let storageReady: Promise<void> | undefined;
+  function ensureStorage(): Promise<void> {
+    storageReady ??= Promise.all([
+      jobsContainer.createIfNotExists(),
+      imagesContainer.createIfNotExists(),
+      usageContainer.createIfNotExists(),
+      idempotencyContainer.createIfNotExists(),
+      uploadsContainer.createIfNotExists(),
+      jobQueue.createIfNotExists(),
+      webhookQueue.createIfNotExists(),
+      jobIndex.createIfNotExists(),
+      safetyEvents.createIfNotExists(),
+      operations.createIfNotExists(),
+      erasureQueue.createIfNotExists(),
+      accessLog.createIfNotExists(),
+    ]).then(
+      () => undefined,
+      (error: unknown) => {
+        storageReady = undefined;
+        throw error;
+      },
+    );
+    return storageReady;
+  }
+
+  return {
+    config,
+    profile,
+    metaprompt,
+    promptScreen: promptScreens.standard,
+    promptScreenFor: (tenant) => promptScreens.forTenant(tenant),
+    bullyingGuard: createDefaultBullyingGuard(),
+    promptMaxChars,
+    // Spans and meters wrap the clients here (functions/lib/traced.ts); no-ops while telemetry is off.
+    contentSafety: config.contentSafety ? traceContentSafety(createContentSafety(config.contentSafety)) : undefined,
+    safetyEvents,
+    refusalReports,
+    requestParser: createJobRequestParser(profile, cloudOf(config.imageProvider), { promptMaxChars, maxImagesPerJob: config.maxImagesPerJob, maxEditImages: config.maxEditImages }),
+    jobs: followStatusChanges(
+      measureJobStore(createJobStore(jobsContainer, { studentKeyOf: (job) => (job.request.user === undefined ? undefined : pseudonyms.studentKey(job.tenantId, job.request.user)) })),
+      jobEvents,
+      consoleLogger,
+    ),
+    jobIndex,
+    jobEvents,
+    webhookQueue,
+    images: traceImageStore(createImageStore(imagesContainer)),
+    uploads: createUploadStore(uploadsContainer),
+    links: createSasLinkSigner(storage.blobService),
+    jobQueue,
+    queueStats: createQueueStats(storage.queueService),
+    imageProvider: traceImageProvider(
+      createImageProvider(config.imageProvider, profile, {
+        timeoutInSeconds: config.imageRequestTimeoutInSeconds,
+        // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
+        maxRetries: 0,
+      }),
+      { model: profile.name, deployment: budgetName },
+    ),
+    quotas: createQuotas(counters, pseudonyms),
+    idempotency: createIdempotencyStore(idempotencyContainer),
+    pacer: measurePacer(createProviderPacer(counters, budgetName, config.imageRequestsPerMinute), budgetName),
+    waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
+    statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
+    sessionTokens: createSessionTokens(config.statusTokenSecrets),
+    sessionReads: createSessionReads(),
+    pseudonyms,
+    operations,
+    erasureQueue,
+    accessLog,
+    ensureStorage,
+    metapromptFor(version) {
+      let found = metaprompts.get(version);
+      if (!found) {
+        found = loadMetaprompt(version);
+        metaprompts.set(version, found);
+      }
+      return found;
+    },
+  };
+}
+
+let processServices: Services | undefined;
+
+/** The services of this process, built on first use from process.env; a bad setting throws here. */
+export function getServices(): Services {
+  if (!processServices) {
+    processServices = createServices(loadConfig());
+    const lifecycle = lifecycleVerdict(processServices.profile, cloudOf(processServices.config.imageProvider), new Date());
+    if (lifecycle.state === 'retiring') console.warn(`Warning: ${lifecycle.message}`);
+  }
+  return processServices;
+}
