@@ -11,6 +11,7 @@ export function healthHandler(services: Services): HttpHandler {
       status: report.healthy ? 'Healthy' : 'Unhealthy',
       checks: report.checks,
       ...(report.warnings.length > 0 ? { warnings: [...report.warnings] } : {}),
+      deployments: [...report.deployments],
     };
     return json(report.healthy ? 200 : 503, body);
   });

@@ -17,6 +17,10 @@ param location string
 @description('Region for Azure OpenAI: one where the image model is offered as GlobalStandard. gpt-image-2: eastus2, polandcentral, swedencentral, uaenorth, westus3 (Microsoft Learn model matrix, read 2026-11-25).')
 param openAiLocation string = 'swedencentral'
 
+@description('Regions to deploy the image model in, one keyless Azure OpenAI account each, the first preferred for Content Safety. Quota is per subscription, region and model, so each region adds its own (gpt-image-2: about 9 requests a minute by default), and the app keeps going when one region is down (IMAGE_DEPLOYMENTS, docs/deploy.md). EU data zone: list only EU regions (swedencentral, polandcentral).')
+@minLength(1)
+param openAiLocations array = [openAiLocation]
+
 @description('Object id of the deploying user; gets the same data roles so the app can run locally against these resources. Empty to skip.')
 param principalId string = ''
 
@@ -231,34 +235,52 @@ module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
   }
 }
 
-module openAi 'br/public:avm/res/cognitive-services/account:0.10.2' = {
-  name: 'openai'
-  scope: rg
-  params: {
-    name: 'oai-${resourceToken}'
-    location: openAiLocation
-    tags: tags
-    kind: 'AIServices'
-    sku: 'S0'
-    customSubDomainName: 'oai-${resourceToken}'
-    disableLocalAuth: true // keyless: Microsoft Entra ID only
-    publicNetworkAccess: 'Enabled'
-    deployments: [
-      {
-        name: imageModelName
-        model: {
-          format: 'OpenAI'
-          name: imageModelName
-          version: imageModelVersion
-        }
-        sku: {
-          name: imageDeploymentSkuName
-          capacity: imageDeploymentCapacity
-        }
-      }
-    ]
+// One account per region; the first keeps the name it always had, so a redeploy with more regions adds
+// accounts and replaces none. Names and endpoints are known before deployment, so the app's
+// IMAGE_DEPLOYMENTS can be a variable (a loop over module outputs could not be).
+var openAiAccountNames = [for (region, i) in openAiLocations: i == 0 ? 'oai-${resourceToken}' : 'oai-${resourceToken}-${region}']
+var imageDeployments = [
+  for (region, i) in openAiLocations: {
+    name: '${region}-${imageModelName}'
+    // The endpoint the AVM module outputs for a custom subdomain (properties.endpoint of kind AIServices).
+    endpoint: 'https://${openAiAccountNames[i]}.cognitiveservices.azure.com/'
+    deployment: imageModelName
+    region: region
+    // Image deployments allow about 3 requests a minute per capacity unit.
+    requestsPerMinute: imageDeploymentCapacity * 3
   }
-}
+]
+
+module openAi 'br/public:avm/res/cognitive-services/account:0.10.2' = [
+  for (region, i) in openAiLocations: {
+    name: 'openai-${i}'
+    scope: rg
+    params: {
+      name: openAiAccountNames[i]
+      location: region
+      tags: tags
+      kind: 'AIServices'
+      sku: 'S0'
+      customSubDomainName: openAiAccountNames[i]
+      disableLocalAuth: true // keyless: Microsoft Entra ID only
+      publicNetworkAccess: 'Enabled'
+      deployments: [
+        {
+          name: imageModelName
+          model: {
+            format: 'OpenAI'
+            name: imageModelName
+            version: imageModelVersion
+          }
+          sku: {
+            name: imageDeploymentSkuName
+            capacity: imageDeploymentCapacity
+          }
+        }
+      ]
+    }
+  }
+]
 
 module contentSafety 'app/content-safety.bicep' = {
   name: 'contentSafety'
@@ -266,7 +288,7 @@ module contentSafety 'app/content-safety.bicep' = {
   params: {
     name: 'cs-${resourceToken}'
     // Prompt Shields and text moderation are both offered there (the service's region table).
-    location: openAiLocation
+    location: openAiLocations[0]
     tags: tags
   }
 }
@@ -292,8 +314,10 @@ module api 'app/api.bicep' = {
     appSettings: {
       IMAGE_PROVIDER: 'azure-openai'
       IMAGE_MODEL: imageModelName
-      AZURE_OPENAI_ENDPOINT: openAi.outputs.endpoint
+      AZURE_OPENAI_ENDPOINT: openAi[0].outputs.endpoint
       AZURE_OPENAI_DEPLOYMENT: imageModelName
+      // Every region's deployment, each paced to its own quota, failing over between them (provider/deploymentPool.ts).
+      IMAGE_DEPLOYMENTS: string(imageDeployments)
       AZURE_OPENAI_API_VERSION: openAiApiVersion
       // The classifier layer, called keylessly with the app's identity (Cognitive Services User).
       CONTENT_SAFETY_ENDPOINT: contentSafety.outputs.endpoint
@@ -336,10 +360,12 @@ module operations 'app/monitoring.bicep' = {
 module rbac 'app/rbac.bicep' = {
   name: 'rbacAssignments'
   scope: rg
+  dependsOn: [openAi]
   params: {
     storageAccountName: storage.outputs.name
     appInsightsName: monitoring.outputs.name
-    openAiAccountName: openAi.outputs.name
+    // By name, known before deployment; dependsOn above makes the assignments wait for the accounts.
+    openAiAccountNames: openAiAccountNames
     contentSafetyAccountName: contentSafety.outputs.name
     keyVaultName: keyVault.outputs.name
     managedIdentityPrincipalId: apiIdentity.outputs.principalId
@@ -352,7 +378,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_URL string = api.outputs.SERVICE_API_URL
-output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
+output AZURE_OPENAI_ENDPOINT string = openAi[0].outputs.endpoint
 output AZURE_OPENAI_DEPLOYMENT string = imageModelName
 output CONTENT_SAFETY_ENDPOINT string = contentSafety.outputs.endpoint
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.primaryBlobEndpoint

@@ -11,6 +11,7 @@ import { startAzurite, type Azurite } from './azurite/azurite';
 import { startImageService, type FaultRule, type ImageService } from './imageService/imageService';
 import { startContentSafetyService, type ContentSafetyService } from './contentSafety/contentSafetyService';
 import { applyLocalSettings, exampleSettingsFileName, settingsFileName } from './settings';
+import { localImageDeployments } from './imageDeployments';
 
 /**
  * `npm start`: the whole service on one machine. Starts Azurite when the settings use development storage,
@@ -46,7 +47,7 @@ async function requireFreePort(port: number, what: string): Promise<void> {
 }
 
 /** What npm start started, so every way out stops all of it. */
-const started: { azurite?: Azurite; imageService?: ImageService; contentSafety?: ContentSafetyService; host?: ChildProcess } = {};
+const started: { azurite?: Azurite; imageServices: ImageService[]; contentSafety?: ContentSafetyService; host?: ChildProcess } = { imageServices: [] };
 
 async function stopStarted(): Promise<void> {
   const { host } = started;
@@ -56,7 +57,7 @@ async function stopStarted(): Promise<void> {
       host.kill('SIGTERM');
     });
   }
-  await started.imageService?.close().catch(() => undefined);
+  await Promise.all(started.imageServices.map((service) => service.close().catch(() => undefined)));
   await started.contentSafety?.close().catch(() => undefined);
   await started.azurite?.stop().catch(() => undefined);
 }
@@ -76,6 +77,9 @@ async function main(): Promise<void> {
   const env = process.env;
 
   // Everything is checked before anything starts, so a bad setting or a taken port leaves nothing running.
+  const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
+  const pool = imagePort === undefined ? undefined : localImageDeployments(env, imagePort);
+  if (pool?.setting) env['IMAGE_DEPLOYMENTS'] = pool.setting;
   const config = loadConfig();
   let rules: FaultRule[];
   try {
@@ -84,13 +88,12 @@ async function main(): Promise<void> {
     throw new Error('LOCAL_IMAGE_RULES must be a JSON array of fault rules (see local/imageService/faults.ts).');
   }
   const useAzurite = env['AzureWebJobsStorage'] === 'UseDevelopmentStorage=true';
-  const imagePort = localPort(env['IMAGE_PROVIDER'] === 'openai' ? env['OPENAI_BASE_URL'] : env['AZURE_OPENAI_ENDPOINT']);
   const contentSafetyPort = localPort(env['CONTENT_SAFETY_ENDPOINT']);
   const port = Number(env['FUNCTIONS_PORT'] ?? 7071);
   if (useAzurite) {
     for (const [azuritePort, what] of [[10000, 'Azurite blob'], [10001, 'Azurite queue'], [10002, 'Azurite table']] as const) await requireFreePort(azuritePort, what);
   }
-  if (imagePort !== undefined) await requireFreePort(imagePort, 'the local image service');
+  for (const [index, imageServicePort] of (pool?.ports ?? []).entries()) await requireFreePort(imageServicePort, `local image service ${index + 1}`);
   if (contentSafetyPort !== undefined) await requireFreePort(contentSafetyPort, 'the local Content Safety stand-in');
   await requireFreePort(port, 'the Functions host; set FUNCTIONS_PORT to use another');
 
@@ -98,15 +101,18 @@ async function main(): Promise<void> {
     started.azurite = await startAzurite({ location: path.join(projectDir, '.azurite'), blobPort: 10000, queuePort: 10001, tablePort: 10002, quiet: true });
     console.log(`Azurite: blob ${started.azurite.blobUrl}, queue ${started.azurite.queueUrl} (data in .azurite/)`);
   }
-  if (imagePort !== undefined) {
-    started.imageService = await startImageService({
-      port: imagePort,
+  for (const imageServicePort of pool?.ports ?? []) {
+    const service = await startImageService({
+      port: imageServicePort,
       defaultModel: env['IMAGE_MODEL'] ?? defaultModelName,
       latencyMs: Number(env['LOCAL_IMAGE_LATENCY_MS'] ?? 0),
       rules,
+      ...(pool?.requestsPerMinute ? { requestsPerMinute: pool.requestsPerMinute } : {}),
     });
-    console.log(`Local image service (placeholder pictures): ${started.imageService.url}`);
+    started.imageServices.push(service);
+    console.log(`Local image service (placeholder pictures${pool?.requestsPerMinute ? `, ${pool.requestsPerMinute} requests a minute` : ''}): ${service.url}`);
   }
+  if (pool?.setting) console.log(`A pool of ${pool.ports.length} local deployments (LOCAL_IMAGE_DEPLOYMENTS): GET /api/health shows each one's state.`);
   if (contentSafetyPort !== undefined) {
     started.contentSafety = await startContentSafetyService({ port: contentSafetyPort });
     console.log(`Local Content Safety stand-in (a simple word list, NOT the real classifier): ${started.contentSafety.url}`);

@@ -15,6 +15,8 @@ import { ConfigurationError } from '../../shared/errors';
 import { createCounterStore } from '../../shared/storage/counterStore';
 import { createIdempotencyStore, type IdempotencyStore } from '../../shared/access/idempotency';
 import { createProviderPacer, type ProviderPacer } from '../../shared/provider/pacer';
+import { createDeploymentPool, deploymentStateMessage, type DeploymentPool } from '../../shared/provider/deploymentPool';
+import type { ImageDeployment } from '../../shared/config/imageDeployments';
 import { createWaitingLine, type WaitingLine } from '../../shared/storage/waitingLine';
 import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
 import { createUploadStore, type UploadStore } from '../../shared/storage/uploadStore';
@@ -80,7 +82,10 @@ export interface Services {
   readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
   readonly idempotency: IdempotencyStore;
-  readonly pacer: ProviderPacer;
+  /** The image model's deployments (IMAGE_DEPLOYMENTS, or the one of the short form), each paced, with its circuit breaker. */
+  readonly imagePool: DeploymentPool<ImageProvider>;
+  /** The pool's pace, for estimates. */
+  readonly pacer: Pick<ProviderPacer, 'secondsPerCall'>;
   readonly waitingLine: WaitingLine;
   readonly statusTokens: StatusTokens;
   /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
@@ -126,7 +131,32 @@ export function createServices(config: AppConfig): Services {
   // Keyed with the first status-token secret: the same secret family signs links and names students.
   const pseudonyms = createPseudonyms(config.statusTokenSecrets[0] ?? '');
   // One budget per deployment: every instance calling it shares its quota.
-  const budgetName = config.imageProvider.kind === 'azure-openai' ? config.imageProvider.deployment : profile.name;
+  const budgetName = config.imageDeployments[0]?.name ?? profile.name;
+  /** One deployment's client, through the official `openai` client, with spans and meters. */
+  function imageProviderFor(deployment: ImageDeployment | undefined): ImageProvider {
+    const provider = config.imageProvider.kind === 'azure-openai' && deployment ? { ...config.imageProvider, endpoint: deployment.endpoint, deployment: deployment.deployment } : config.imageProvider;
+    return traceImageProvider(
+      createImageProvider(provider, profile, {
+        timeoutInSeconds: config.imageRequestTimeoutInSeconds,
+        // The worker owns the retry policy (pacing, Retry-After, deadline, failover); the client must not retry on its own.
+        maxRetries: 0,
+      }),
+      { model: profile.name, deployment: deployment?.name ?? budgetName },
+    );
+  }
+  const imagePool = createDeploymentPool(
+    config.imageDeployments.map((deployment) => ({
+      ...deployment,
+      pacer: measurePacer(createProviderPacer(counters, deployment.name, deployment.requestsPerMinute), deployment.name),
+      provider: imageProviderFor(deployment),
+    })),
+    {
+      onStateChange: (_, health) => {
+        const { level, message } = deploymentStateMessage(health);
+        consoleLogger[level](message);
+      },
+    },
+  );
 
   const promptScreens = (() => {
     try {
@@ -187,17 +217,16 @@ export function createServices(config: AppConfig): Services {
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
     queueStats: createQueueStats(storage.queueService),
-    imageProvider: traceImageProvider(
-      createImageProvider(config.imageProvider, profile, {
-        timeoutInSeconds: config.imageRequestTimeoutInSeconds,
-        // The worker owns the retry policy (pacing, Retry-After, deadline); the client must not retry on its own.
-        maxRetries: 0,
-      }),
-      { model: profile.name, deployment: budgetName },
-    ),
+    imageProvider: imagePool.deployments[0]?.provider ?? imageProviderFor(config.imageDeployments[0]),
+    imagePool,
     quotas: createQuotas(counters, pseudonyms),
     idempotency: createIdempotencyStore(idempotencyContainer),
-    pacer: measurePacer(createProviderPacer(counters, budgetName, config.imageRequestsPerMinute), budgetName),
+    // The estimates' pace: the pool's, over the deployments that take calls now.
+    pacer: {
+      get secondsPerCall() {
+        return imagePool.secondsPerCall();
+      },
+    },
     waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
@@ -226,6 +255,7 @@ export function getServices(): Services {
     processServices = createServices(loadConfig());
     const lifecycle = lifecycleVerdict(processServices.profile, cloudOf(processServices.config.imageProvider), new Date());
     if (lifecycle.state === 'retiring') console.warn(`Warning: ${lifecycle.message}`);
+    for (const warning of processServices.config.settingWarnings) console.warn(`Warning: ${warning}`);
   }
   return processServices;
 }

@@ -2,7 +2,8 @@
 // The deploying user gets the same data roles, so `npm start` can run against the cloud resources.
 param storageAccountName string
 param appInsightsName string
-param openAiAccountName string
+@description('One Azure OpenAI account per region of the image model (openAiLocations).')
+param openAiAccountNames array
 param contentSafetyAccountName string
 param keyVaultName string
 param managedIdentityPrincipalId string
@@ -41,9 +42,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: appInsightsName
 }
 
-resource openAiAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
-  name: openAiAccountName
-}
+resource openAiAccounts 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = [
+  for name in openAiAccountNames: {
+    name: name
+  }
+]
 
 resource contentSafetyAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
   name: contentSafetyAccountName
@@ -75,15 +78,17 @@ resource identityStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 ]
 
-resource identityOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(openAiAccount.id, managedIdentityPrincipalId, cognitiveServicesOpenAiUser)
-  scope: openAiAccount
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
-    principalId: managedIdentityPrincipalId
-    principalType: 'ServicePrincipal'
+resource identityOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in openAiAccountNames: {
+    name: guid(openAiAccounts[i].id, managedIdentityPrincipalId, cognitiveServicesOpenAiUser)
+    scope: openAiAccounts[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
+      principalId: managedIdentityPrincipalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource identityContentSafetyUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(contentSafetyAccount.id, managedIdentityPrincipalId, cognitiveServicesUser)
@@ -127,12 +132,14 @@ resource userStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 ]
 
-resource userOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userIdentityPrincipalId)) {
-  name: guid(openAiAccount.id, userIdentityPrincipalId, cognitiveServicesOpenAiUser)
-  scope: openAiAccount
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
-    principalId: userIdentityPrincipalId
-    principalType: 'User'
+resource userOpenAiUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in openAiAccountNames: if (!empty(userIdentityPrincipalId)) {
+    name: guid(openAiAccounts[i].id, userIdentityPrincipalId, cognitiveServicesOpenAiUser)
+    scope: openAiAccounts[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesOpenAiUser)
+      principalId: userIdentityPrincipalId
+      principalType: 'User'
+    }
   }
-}
+]

@@ -40,7 +40,14 @@ export function servicePaths(): Json {
         summary: 'Whether storage, the image provider\'s credentials and the model are fine',
         security: [],
         responses: {
-          '200': jsonResponse('Healthy.', 'Health', { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } } }),
+          '200': jsonResponse('Healthy.', 'Health', {
+            status: 'Healthy',
+            checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } },
+            deployments: [
+              { name: 'swedencentral-gpt-image-2', region: 'swedencentral', priority: 1, state: 'available' },
+              { name: 'polandcentral-gpt-image-2', region: 'polandcentral', priority: 1, state: 'coolingDown', until: '2026-12-01T08:05:00.000Z' },
+            ],
+          }),
           '503': jsonResponse('Unhealthy: the failing check says why.', 'Health'),
         },
       },

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors';
+import { parseImageDeployments, shortFormDeployment, type ImageDeployment } from './imageDeployments';
 import { getModel, type Cloud } from '../models/modelCatalogue';
 import { lifecycleVerdict } from '../models/modelLifecycle';
 import { literalTargetRefusal } from '../addresses/targetGuard';
@@ -136,7 +137,7 @@ function webhooksFrom(settings: Settings) {
   } as const;
 }
 
-function imageProviderFrom(settings: Settings): ImageProviderConfig {
+function imageProviderFrom(settings: Settings, pool: readonly ImageDeployment[] | undefined): ImageProviderConfig {
   if (settings.IMAGE_PROVIDER === 'openai') {
     if (!settings.OPENAI_API_KEY) {
       throw new ConfigurationError('OPENAI_API_KEY is required when IMAGE_PROVIDER is openai.');
@@ -147,21 +148,29 @@ function imageProviderFrom(settings: Settings): ImageProviderConfig {
       ...(settings.OPENAI_BASE_URL ? { baseUrl: settings.OPENAI_BASE_URL } : {}),
     };
   }
-  const missing = (['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT'] as const).filter((name) => !settings[name]);
-  if (missing.length > 0 || !settings.AZURE_OPENAI_ENDPOINT || !settings.AZURE_OPENAI_DEPLOYMENT) {
-    throw new ConfigurationError(
-      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when IMAGE_PROVIDER is azure-openai ` +
-        '(the resource endpoint, e.g. https://my-resource.openai.azure.com, and the image model deployment name).',
-    );
-  }
-  return {
-    kind: 'azure-openai',
-    endpoint: settings.AZURE_OPENAI_ENDPOINT,
-    deployment: settings.AZURE_OPENAI_DEPLOYMENT,
+  const keyless = {
     apiVersion: settings.AZURE_OPENAI_API_VERSION,
     ...(settings.AZURE_OPENAI_API_KEY ? { apiKey: settings.AZURE_OPENAI_API_KEY } : {}),
     ...(settings.AZURE_CLIENT_ID ? { clientId: settings.AZURE_CLIENT_ID } : {}),
   };
+  // With a list, its first deployment stands for the provider where one is named (the health check, logs).
+  const [first] = pool ?? [];
+  if (first) return { kind: 'azure-openai', endpoint: first.endpoint, deployment: first.deployment, ...keyless };
+  const missing = (['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT'] as const).filter((name) => !settings[name]);
+  if (missing.length > 0 || !settings.AZURE_OPENAI_ENDPOINT || !settings.AZURE_OPENAI_DEPLOYMENT) {
+    throw new ConfigurationError(
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when IMAGE_PROVIDER is azure-openai ` +
+        '(the resource endpoint, e.g. https://my-resource.openai.azure.com, and the image model deployment name), unless IMAGE_DEPLOYMENTS lists the deployments.',
+    );
+  }
+  return { kind: 'azure-openai', endpoint: settings.AZURE_OPENAI_ENDPOINT, deployment: settings.AZURE_OPENAI_DEPLOYMENT, ...keyless };
+}
+
+/** IMAGE_DEPLOYMENTS, parsed; undefined when it is not set (the one-deployment short form). */
+function deploymentListFrom(settings: Settings): { deployments: ImageDeployment[]; warnings: string[] } | undefined {
+  if (!settings.IMAGE_DEPLOYMENTS) return undefined;
+  if (settings.IMAGE_PROVIDER === 'openai') throw new ConfigurationError('IMAGE_DEPLOYMENTS is for IMAGE_PROVIDER azure-openai: OpenAI has no deployments.');
+  return parseImageDeployments(settings.IMAGE_DEPLOYMENTS, { model: settings.IMAGE_MODEL, inAzure: settings.WEBSITE_SITE_NAME !== undefined });
 }
 
 function contentSafetyFrom(settings: Settings) {
@@ -189,15 +198,17 @@ function outputCheckFrom(settings: Settings) {
 }
 
 /** The validated settings as the code uses them: typed names, units in the names, lists split. */
-function configFrom(settings: Settings, imageProvider: ImageProviderConfig) {
+function configFrom(settings: Settings, imageProvider: ImageProviderConfig, pool: { deployments: ImageDeployment[]; warnings: string[] } | undefined) {
   return {
     storage: storageFrom(settings),
     imageProvider,
+    /** The deployments the worker calls, each paced to its own quota (provider/deploymentPool.ts): IMAGE_DEPLOYMENTS, or the one of the short form. */
+    imageDeployments: pool?.deployments ?? [shortFormDeployment(imageProvider, settings.IMAGE_MODEL, settings.IMAGE_REQUESTS_PER_MINUTE)],
+    /** What start-up should warn of in the settings that it accepted (an unknown region). */
+    settingWarnings: pool?.warnings ?? [],
     /** A name from the model catalogue, not retired in the configured cloud. */
     model: settings.IMAGE_MODEL,
     imageRequestTimeoutInSeconds: settings.IMAGE_REQUEST_TIMEOUT_SECONDS,
-    /** The image deployment's quota; all instances together pace their calls to it. */
-    imageRequestsPerMinute: settings.IMAGE_REQUESTS_PER_MINUTE,
     /** How long a job may keep failing with transient errors before it ends as ProviderUnavailable. */
     jobRetryDeadlineInSeconds: settings.JOB_RETRY_DEADLINE_SECONDS,
     sasExpiryInMinutes: settings.SAS_EXPIRY_MINUTES,
@@ -270,8 +281,9 @@ export function loadConfig(env: Env = process.env, now: Date = new Date()): AppC
     throw new ConfigurationError(`Invalid settings: ${problems.join('; ')}`);
   }
   const settings = parsed.data;
-  const imageProvider = imageProviderFrom(settings);
+  const pool = deploymentListFrom(settings);
+  const imageProvider = imageProviderFrom(settings, pool?.deployments);
   const lifecycle = lifecycleVerdict(getModel(settings.IMAGE_MODEL), cloudOf(imageProvider), now);
   if (lifecycle.state === 'retired') throw new ConfigurationError(lifecycle.message);
-  return configFrom(settings, imageProvider);
+  return configFrom(settings, imageProvider, pool);
 }

@@ -86,3 +86,17 @@ export function parseImageDeployments(raw: string, context: DeploymentsContext):
   }
   return { deployments, warnings };
 }
+
+/**
+ * The one deployment of the short form (AZURE_OPENAI_ENDPOINT + AZURE_OPENAI_DEPLOYMENT, or OpenAI), named for
+ * its deployment (or model), as its pacing budget always was: instances of an older version pace with it.
+ */
+export function shortFormDeployment(
+  provider: { readonly kind: 'azure-openai'; readonly endpoint: string; readonly deployment: string } | { readonly kind: 'openai'; readonly baseUrl?: string },
+  model: string,
+  requestsPerMinute: number,
+): ImageDeployment {
+  return provider.kind === 'azure-openai'
+    ? { name: provider.deployment, endpoint: provider.endpoint, deployment: provider.deployment, requestsPerMinute, priority: 1 }
+    : { name: model, endpoint: provider.baseUrl ?? 'https://api.openai.com/v1', deployment: model, requestsPerMinute, priority: 1 };
+}

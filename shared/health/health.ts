@@ -4,6 +4,7 @@ import { errorMessage } from '../errors';
 import { lifecycleVerdict } from '../models/modelLifecycle';
 import type { Logger } from '../logger';
 import type { ModelEntry } from '../models/modelCatalogue';
+import type { DeploymentHealth, DeploymentPool } from '../provider/deploymentPool';
 import type { ImageProvider } from '../provider/imageProvider';
 import type { ContentSafety } from '../safety/contentSafety';
 import type { JobQueue } from '../storage/jobQueue';
@@ -13,6 +14,8 @@ export interface HealthReport {
   readonly checks: Readonly<Record<'storage' | 'imageProvider' | 'model', { ok: boolean; message?: string }>>;
   /** Things to act on soon that do not make the service unhealthy yet (a model near its retirement). */
   readonly warnings: readonly string[];
+  /** Each image deployment's state as this instance sees it (its circuit breaker). */
+  readonly deployments: readonly DeploymentHealth[];
 }
 
 const checkSchema = z.object({ ok: z.boolean(), message: z.string().optional() });
@@ -22,6 +25,17 @@ export const healthResponseSchema = z.object({
   status: z.enum(['Healthy', 'Unhealthy']),
   checks: z.object({ storage: checkSchema, imageProvider: checkSchema, model: checkSchema }),
   warnings: z.array(z.string()).optional().meta({ description: 'Things to act on soon, such as a model near its retirement date.' }),
+  deployments: z
+    .array(
+      z.object({
+        name: z.string(),
+        region: z.string().optional(),
+        priority: z.int(),
+        state: z.enum(['available', 'coolingDown', 'probing']),
+        until: z.string().optional().meta({ description: 'While coolingDown: when it gets a probe call.' }),
+      }),
+    )
+    .meta({ description: "The image model's deployments (IMAGE_DEPLOYMENTS) as the instance that answered sees them: coolingDown after it kept failing calls (they go to the others), probing while one call checks whether it is back." }),
 });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
@@ -39,6 +53,7 @@ export interface HealthDeps {
   ensureStorage(): Promise<void>;
   readonly jobQueue: Pick<JobQueue, 'probe'>;
   readonly imageProvider: Pick<ImageProvider, 'checkCredentials'>;
+  readonly imagePool: Pick<DeploymentPool<unknown>, 'health'>;
   readonly contentSafety: ContentSafety | undefined;
 }
 
@@ -53,10 +68,13 @@ export async function checkHealth(services: HealthDeps, log: Logger, now: Date =
     }),
     check('Credentials for the image provider cannot be obtained.', log, () => services.imageProvider.checkCredentials()),
   ]);
+  const deployments = services.imagePool.health();
   return {
     healthy: storage.ok && imageProvider.ok && model.ok,
     checks: { storage, imageProvider, model },
+    deployments,
     warnings: [
+      ...deployments.filter((deployment) => deployment.state !== 'available').map((deployment) => `Image deployment ${deployment.name} is ${deployment.state === 'coolingDown' ? `taken out until ${deployment.until ?? 'its cool-down ends'}` : 'being probed'}; its calls go to the other deployments.`),
       ...(lifecycle.state === 'retiring' ? [lifecycle.message] : []),
       // Only possible outside Azure (start-up requires the setting there), but worth saying wherever it happens.
       ...(services.contentSafety ? [] : ['CONTENT_SAFETY_ENDPOINT is empty: the content safety classifier is off, so only the word screen and the provider\'s own filter check prompts.']),

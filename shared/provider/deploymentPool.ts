@@ -21,7 +21,8 @@ export interface PoolDeployment<Provider> {
 
 export type PoolSlot<Provider> =
   | { readonly granted: true; readonly deployment: PoolDeployment<Provider>; readonly startAt: Date }
-  | { readonly granted: false; readonly retryAt: Date };
+  /** `out`: every deployment it could use is taken out (not merely busy), so waiting is failing. */
+  | { readonly granted: false; readonly retryAt: Date; readonly reason: 'busy' | 'out' };
 
 export interface DeploymentHealth {
   readonly name: string;
@@ -33,12 +34,12 @@ export interface DeploymentHealth {
 
 export interface DeploymentPool<Provider> {
   readonly deployments: readonly PoolDeployment<Provider>[];
-  /** A slot on the best deployment that has one, or when to ask again. */
-  acquire(now?: Date): Promise<PoolSlot<Provider>>;
+  /** A slot on the best deployment that has one (leaving out `excluded`, which failed the job in hand), or when to ask again. */
+  acquire(now?: Date, excluded?: ReadonlySet<string>): Promise<PoolSlot<Provider>>;
   /** What a call on `name` ended as; feeds its breaker. */
   report(name: string, outcome: CallOutcome, now?: Date): void;
-  /** Whether a deployment other than `name` takes calls now (busy or not): a job failed by one deployment tries another. */
-  hasOtherThan(name: string, now?: Date): boolean;
+  /** Whether a deployment not in `excluded` takes calls now (busy or not): a job failed by one deployment tries another. */
+  hasOtherThan(excluded: ReadonlySet<string>, now?: Date): boolean;
   /** The average spacing of calls over the deployments that take calls, for estimates. */
   secondsPerCall(now?: Date): number;
   health(): DeploymentHealth[];
@@ -53,6 +54,8 @@ export interface DeploymentPoolOptions {
 export function createDeploymentPool<Provider>(deployments: readonly PoolDeployment<Provider>[], options: DeploymentPoolOptions = {}): DeploymentPool<Provider> {
   if (deployments.length === 0) throw new Error('A deployment pool needs at least one deployment.');
   const breakerOptions = options.breaker ?? defaultBreakerOptions;
+  // With one deployment there is nowhere to send its calls: the worker's retry policy alone decides.
+  const breakersOn = deployments.length > 1;
   const breakers = new Map<string, BreakerState>(deployments.map((deployment) => [deployment.name, closedBreaker]));
   const priorities = [...new Set(deployments.map((deployment) => deployment.priority))].sort((a, b) => a - b);
   let turn = 0;
@@ -75,12 +78,13 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
 
   return {
     deployments,
-    async acquire(at = new Date()) {
+    async acquire(at = new Date(), excluded = new Set<string>()) {
       const now = at.getTime();
       let retryAt = Number.POSITIVE_INFINITY;
+      let anyAdmitted = false;
       turn++;
       for (const priority of priorities) {
-        const group = deployments.filter((deployment) => deployment.priority === priority);
+        const group = deployments.filter((deployment) => deployment.priority === priority && !excluded.has(deployment.name));
         for (let offset = 0; offset < group.length; offset++) {
           const deployment = group[(turn + offset) % group.length];
           if (!deployment) continue;
@@ -89,6 +93,7 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
             retryAt = Math.min(retryAt, reopensAt(breakerOf(deployment.name)));
             continue;
           }
+          anyAdmitted = true;
           const slot = await deployment.pacer.tryAcquire(at);
           if (!slot.granted) {
             retryAt = Math.min(retryAt, slot.retryAt.getTime());
@@ -98,14 +103,14 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
           return { granted: true, deployment, startAt: slot.startAt };
         }
       }
-      return { granted: false, retryAt: new Date(Number.isFinite(retryAt) ? retryAt : now + 1000) };
+      return { granted: false, retryAt: new Date(Number.isFinite(retryAt) ? retryAt : now + 1000), reason: anyAdmitted ? 'busy' : 'out' };
     },
     report(name, outcome, at = new Date()) {
       const deployment = deployments.find((candidate) => candidate.name === name);
-      if (deployment) setBreaker(deployment, afterCall(breakerOf(name), outcome, at.getTime(), breakerOptions));
+      if (deployment && breakersOn) setBreaker(deployment, afterCall(breakerOf(name), outcome, at.getTime(), breakerOptions));
     },
-    hasOtherThan(name, at = new Date()) {
-      return admitting(at.getTime()).some((deployment) => deployment.name !== name);
+    hasOtherThan(excluded, at = new Date()) {
+      return admitting(at.getTime()).some((deployment) => !excluded.has(deployment.name));
     },
     secondsPerCall(at = new Date()) {
       const open = admitting(at.getTime());
@@ -117,4 +122,17 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
       return deployments.map(healthOf);
     },
   };
+}
+
+/** What the logs say when a deployment is taken out, probed, or back: an operator sees which and until when. */
+export function deploymentStateMessage(health: DeploymentHealth): { readonly level: 'log' | 'warn'; readonly message: string } {
+  const which = `Image deployment ${health.name}${health.region ? ` (${health.region})` : ''}`;
+  switch (health.state) {
+    case 'coolingDown':
+      return { level: 'warn', message: `${which} is taken out until ${health.until ?? 'its cool-down ends'}: it kept failing calls; its calls go to the other deployments.` };
+    case 'probing':
+      return { level: 'log', message: `${which}: one probe call, to see whether it is back.` };
+    case 'available':
+      return { level: 'log', message: `${which} is back: its probe call was answered.` };
+  }
 }

@@ -2,8 +2,10 @@ import {
   APIConnectionError,
   APIError,
   AuthenticationError,
+  NotFoundError,
   PermissionDeniedError,
 } from 'openai';
+import type { CallOutcome } from './circuitBreaker';
 import { InvalidProviderResponseError } from './imageProvider';
 
 /**
@@ -121,6 +123,17 @@ export function classifyProviderFailure(error: unknown): ProviderFailure {
     code: 'ProviderRejected',
     message: `The image service rejected the request: ${body?.message ?? error.message}`,
   };
+}
+
+/**
+ * What a failed call says about the deployment that answered it (its circuit breaker's input): refused
+ * credentials or a deployment not found take it out at once; 5xx, timeouts, resets, broken answers and 429s
+ * (the pool paces each deployment to its quota, so a 429 means it has less than we were told) count towards
+ * taking it out; a content filter or a rejected request is the job's own.
+ */
+export function callOutcomeOf(error: unknown, failure: ProviderFailure = classifyProviderFailure(error)): CallOutcome {
+  if (failure.code === 'ProviderAuthFailed' || error instanceof NotFoundError) return 'deploymentMisconfigured';
+  return failure.retryable ? 'deploymentFault' : 'jobFault';
 }
 
 /** The wait a response asks for, read as the openai client reads it: retry-after-ms, then retry-after. */

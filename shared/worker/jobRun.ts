@@ -5,8 +5,8 @@ import { isTerminal, type JobError, type JobRecord } from '../jobs/job';
 import { finish, handOver, liveClaimOfAnother, start, type Worker } from '../jobs/transitions';
 import type { Logger } from '../logger';
 import type { ModelEntry } from '../models/modelCatalogue';
+import type { DeploymentPool } from '../provider/deploymentPool';
 import type { ImageProvider } from '../provider/imageProvider';
-import type { ProviderPacer } from '../provider/pacer';
 import type { ContentSafety } from '../safety/contentSafety';
 import type { Metaprompt } from '../safety/metaprompt';
 import { picturesWithheld } from '../safety/outputCheck';
@@ -19,7 +19,7 @@ import type { WaitingLine } from '../storage/waitingLine';
 import { annotateActiveSpan } from '../telemetry/spans';
 import type { RetryPolicyOptions } from './retryPolicy';
 
-/** What the worker uses: the job and image stores, the queue, the shared pace, the provider, the classifier and where refusals go. */
+/** What the worker uses: the job and image stores, the queue, the deployments (each paced), the classifier and where refusals go. */
 export interface WorkerDeps extends RefusalDeps {
   readonly config: Pick<AppConfig, 'imageProvider' | 'jobRetryDeadlineInSeconds' | 'imageRequestTimeoutInSeconds' | 'outputCheck' | 'tenants' | 'partialImages' | 'maxEditInputBytes'>;
   /** The configured model's catalogue entry. */
@@ -28,9 +28,9 @@ export interface WorkerDeps extends RefusalDeps {
   readonly images: ImageStore;
   readonly uploads: Pick<UploadStore, 'containerName' | 'read'>;
   readonly jobQueue: Pick<JobQueue, 'enqueue'>;
-  readonly pacer: Pick<ProviderPacer, 'tryAcquire'>;
+  /** The deployments of the image model, each with its pace and circuit breaker. */
+  readonly imagePool: Pick<DeploymentPool<Pick<ImageProvider, 'generate' | 'edit'>>, 'acquire' | 'report' | 'hasOtherThan'>;
   readonly waitingLine: Pick<WaitingLine, 'markStarted'>;
-  readonly imageProvider: Pick<ImageProvider, 'generate' | 'edit'>;
   readonly pseudonyms: Pick<Pseudonyms, 'safetyIdentifier'>;
   readonly quotas: Pick<Quotas, 'recordSpend'>;
   /** The metaprompt a job was accepted with (its metapromptVersion). */

@@ -1,7 +1,7 @@
 import { isTerminal, type JobError } from '../jobs/job';
 import { claimCall, recordWait } from '../jobs/transitions';
 import type { GenerationResult, ImageGenerationRequest } from '../provider/imageProvider';
-import { classifyProviderFailure, type ProviderFailure } from '../provider/providerFailure';
+import { callOutcomeOf, classifyProviderFailure, type ProviderFailure } from '../provider/providerFailure';
 import { recordRefusal } from '../safety/refusals';
 import { activeSpanEvent } from '../telemetry/spans';
 import type { SourcePictures } from '../submission/sources';
@@ -25,41 +25,79 @@ export class RetryableJobError extends Error {
 }
 
 /**
- * One provider call of a batch: a slot in the shared budget first (so the instances together stay within
- * the quota), then the call claimed on the job record under its ETag (no call starts after a cancel), then
- * the call. A failed call goes to the retry policy (afterFailure) and, when it says so, round again. The
+ * One provider call of a batch: a slot on a deployment of the pool first (each deployment is paced to its own
+ * quota, shared by the instances), then the call claimed on the job record under its ETag (no call starts
+ * after a cancel), then the call. A call that fails for the deployment's sake (5xx, timeout, refused
+ * credentials, not found, a 429 beyond its pace) goes at once to another deployment that has not failed this
+ * job yet; when every one has, or the failure is the job's own, the retry policy decides (afterFailure). The
  * result, or undefined when this invocation is done with the job (it ended, or a later message goes on).
  */
 export async function callProvider(run: JobRun, request: ImageGenerationRequest, pictures: SourcePictures | undefined): Promise<GenerationResult | undefined> {
-  const { services, jobId, log, now, sleep } = run;
+  const { services, jobId, log, now } = run;
+  // Deployments that failed this job since its last call that worked: failover skips them.
+  const failedHere = new Set<string>();
   for (;;) {
-    let slot = await services.pacer.tryAcquire(new Date(now()));
-    while (!slot.granted) {
-      const decision = decideSlotWait(slot.retryAt.getTime(), { now: now(), invocationStartedAt: run.invocationStartedAt }, run.policy);
-      if (decision.kind === 'handOver') {
-        await handOverAt(run, decision.at);
-        return undefined;
-      }
-      await sleep(decision.ms);
-      slot = await services.pacer.tryAcquire(new Date(now()));
+    const slot = await slotFor(run, failedHere);
+    if (!slot) return undefined;
+    if (slot === 'out') {
+      // Every deployment is taken out: the job is failing, and its deadline runs, as when its own call fails.
+      const current = await services.jobs.get(jobId);
+      const failure: ProviderFailure = { retryable: true, code: 'ProviderUnavailable', message: 'Every image deployment is out of service for now.' };
+      if (!(await afterFailure(run, failure, now(), current?.status === 'Running' ? (current.failingForMs ?? 0) : 0))) return undefined;
+      continue;
     }
-    const untilSlot = slot.startAt.getTime() - now();
-    if (untilSlot > 0) await sleep(untilSlot);
     const claimed = await run.apply((job) => claimCall(job, run.worker()));
     if (!claimed || isTerminal(claimed.status)) {
       await services.images.deleteAll(jobId).catch(() => undefined);
       log.log(`Job ${jobId}: ${claimed?.status ?? 'deleted'}; no further calls.`);
       return undefined;
     }
+    const { deployment } = slot;
     const callStartedAt = now();
     try {
-      return pictures
-        ? await services.imageProvider.edit({ ...request, images: pictures.images, ...(pictures.mask ? { mask: pictures.mask } : {}) })
-        : await services.imageProvider.generate(request);
+      const result = pictures
+        ? await deployment.provider.edit({ ...request, images: pictures.images, ...(pictures.mask ? { mask: pictures.mask } : {}) })
+        : await deployment.provider.generate(request);
+      services.imagePool.report(deployment.name, 'succeeded', new Date(now()));
+      return result;
     } catch (error) {
-      if (!(await afterFailure(run, classifyProviderFailure(error), callStartedAt, claimed.status === 'Running' ? (claimed.failingForMs ?? 0) : 0))) return undefined;
+      const failure = classifyProviderFailure(error);
+      const outcome = callOutcomeOf(error, failure);
+      services.imagePool.report(deployment.name, outcome, new Date(now()));
+      if (outcome !== 'jobFault') {
+        failedHere.add(deployment.name);
+        if (services.imagePool.hasOtherThan(failedHere, new Date(now()))) {
+          log.warn(`Job ${jobId}: deployment ${deployment.name} failed the call (${failure.code}); trying another deployment.`);
+          continue;
+        }
+      }
+      failedHere.clear();
+      if (!(await afterFailure(run, failure, callStartedAt, claimed.status === 'Running' ? (claimed.failingForMs ?? 0) : 0))) return undefined;
     }
   }
+}
+
+/**
+ * A slot on the best deployment that has not failed this job, waited for (or the job handed to a later
+ * message when the wait would be long); `out` when every deployment is taken out; undefined when this
+ * invocation is done with the job.
+ */
+async function slotFor(run: JobRun, failedHere: ReadonlySet<string>) {
+  const { services, now, sleep } = run;
+  let slot = await services.imagePool.acquire(new Date(now()), failedHere);
+  while (!slot.granted) {
+    if (slot.reason === 'out') return 'out';
+    const decision = decideSlotWait(slot.retryAt.getTime(), { now: now(), invocationStartedAt: run.invocationStartedAt }, run.policy);
+    if (decision.kind === 'handOver') {
+      await handOverAt(run, decision.at);
+      return undefined;
+    }
+    await sleep(decision.ms);
+    slot = await services.imagePool.acquire(new Date(now()), failedHere);
+  }
+  const untilSlot = slot.startAt.getTime() - now();
+  if (untilSlot > 0) await sleep(untilSlot);
+  return slot;
 }
 
 /**

@@ -6,7 +6,7 @@ import { projectDir } from '../../local/harness/stack';
  * Reads the registry-module calls out of our Bicep text: no Bicep compiler installs here (docs/contracts.md),
  * so this is a small parser, good enough for the files in infra/ (and a test fails when it is not: every
  * `br/public:` line must come out as a call). It understands `module x 'br/public:avm/…:1.2.3' = {` (also
- * `= if (…) {`), strings with `${…}`, `//` and block comments, and nested `{}`/`[]`; a `params:` entry's value
+ * `= if (…) {` and a loop, `= [ for … in …: {`), strings with `${…}`, `//` and block comments, and nested `{}`/`[]`; a `params:` entry's value
  * is classified as a literal (string, int, bool, array, object, null) or, for a bare name, as the type of
  * the `param` or literal `var` of that name in the same file. Anything else is an expression of unknown type.
  */
@@ -131,7 +131,7 @@ export function classify(fileText: string, text: string): BicepValue {
   return { type: 'unknown', text };
 }
 
-const moduleLine = /^module\s+(\w+)\s+'br\/public:(avm\/[a-z0-9/-]+):(\d+\.\d+\.\d+)'\s*=\s*(?:if\s*\(|\{)/gm;
+const moduleLine = /^module\s+(\w+)\s+'br\/public:(avm\/[a-z0-9/-]+):(\d+\.\d+\.\d+)'\s*=\s*(?:if\s*\(|\{|\[\s*for\b[^:{]*:)/gm;
 
 export function avmModuleCalls(files: readonly BicepFile[]): ModuleCall[] {
   const calls: ModuleCall[] = [];

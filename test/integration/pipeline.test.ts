@@ -26,7 +26,11 @@ describe('job pipeline (gpt-image-2)', () => {
   it('answers health', async () => {
     const response = await fetch(`${stack.url}/api/health`);
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'Healthy', checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } } });
+    assert.deepEqual(await response.json(), {
+      status: 'Healthy',
+      checks: { storage: { ok: true }, imageProvider: { ok: true }, model: { ok: true } },
+      deployments: [{ name: 'gpt-image-2', priority: 1, state: 'available' }],
+    });
   });
 
   it('accepts a job as an Azure long-running operation and finishes it with a downloadable PNG', async () => {

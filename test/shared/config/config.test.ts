@@ -22,7 +22,7 @@ describe('configuration', () => {
     assert.equal(config.model, 'gpt-image-2');
     assert.equal(config.sasExpiryInMinutes, 60);
     assert.equal(config.maxImagesPerJob, 4);
-    assert.equal(config.imageRequestsPerMinute, 6);
+    assert.deepEqual(config.imageDeployments, [{ name: 'gpt-image-2', endpoint: 'http://127.0.0.1:8089', deployment: 'gpt-image-2', requestsPerMinute: 6, priority: 1 }]);
     assert.equal(config.jobRetryDeadlineInSeconds, 900);
     assert.equal(config.partialImages, 2);
     assert.equal(config.maxEditInputBytes, 48 * 1024 * 1024);

@@ -53,17 +53,17 @@ describe('deployment pool', () => {
   it('says when to ask again when no deployment has a slot', async () => {
     const pool = createDeploymentPool([deployment('a', 1, fakePacer(60, 0)), deployment('b', 1, fakePacer(60, 0))]);
     const slot = await pool.acquire(at(5_000));
-    assert.deepEqual(slot, { granted: false, retryAt: at(6_000) });
+    assert.deepEqual(slot, { granted: false, retryAt: at(6_000), reason: 'busy' });
   });
 
   it('takes a failing deployment out, sends calls to the others, and probes it after the cool-down', async () => {
     const changes: string[] = [];
     const pool = createDeploymentPool([deployment('a'), deployment('b')], { breaker, onStateChange: (name, health) => changes.push(`${name}:${health.state}`) });
     pool.report('a', 'deploymentFault', at(0));
-    assert.equal(pool.hasOtherThan('b', at(0)), true);
+    assert.equal(pool.hasOtherThan(new Set(['b']), at(0)), true);
     pool.report('a', 'deploymentFault', at(0));
-    assert.equal(pool.hasOtherThan('b', at(0)), false, 'a is out');
-    assert.equal(pool.hasOtherThan('a', at(0)), true, 'b still takes calls');
+    assert.equal(pool.hasOtherThan(new Set(['b']), at(0)), false, 'a is out');
+    assert.equal(pool.hasOtherThan(new Set(['a']), at(0)), true, 'b still takes calls');
     assert.deepEqual(await namesOfSlots(pool, 3, at(1_000)), ['b', 'b', 'b']);
     assert.deepEqual(pool.health().map((health) => health.state), ['coolingDown', 'available']);
     // After the cool-down one probe goes to a, the rest to b until the probe answers.
@@ -74,13 +74,28 @@ describe('deployment pool', () => {
     assert.deepEqual(changes, ['a:coolingDown', 'a:probing', 'a:available']);
   });
 
+  it('leaves out the deployments that failed the job in hand', async () => {
+    const pool = createDeploymentPool([deployment('a'), deployment('b', 2)], { breaker });
+    assert.deepEqual(await namesOfSlots(pool, 1), ['a']);
+    const slot = await pool.acquire(at(0), new Set(['a']));
+    assert.ok(slot.granted && slot.deployment.name === 'b');
+    assert.equal(pool.hasOtherThan(new Set(['a', 'b']), at(0)), false);
+  });
+
   it('waits for the first cool-down to end when every deployment is out', async () => {
     const pool = createDeploymentPool([deployment('a'), deployment('b')], { breaker });
     pool.report('a', 'deploymentMisconfigured', at(0));
     pool.report('b', 'deploymentMisconfigured', at(3_000));
-    assert.deepEqual(await pool.acquire(at(4_000)), { granted: false, retryAt: at(10_000) });
+    assert.deepEqual(await pool.acquire(at(4_000)), { granted: false, retryAt: at(10_000), reason: 'out' });
     const probe = await pool.acquire(at(10_000));
     assert.ok(probe.granted && probe.deployment.name === 'a');
+  });
+
+  it('never takes out the only deployment: the retry policy alone decides', async () => {
+    const pool = createDeploymentPool([deployment('only')], { breaker });
+    pool.report('only', 'deploymentMisconfigured', at(0));
+    assert.deepEqual(pool.health().map((health) => health.state), ['available']);
+    assert.ok((await pool.acquire(at(1))).granted);
   });
 
   it('estimates with the rate of the deployments that take calls', () => {

@@ -8,6 +8,7 @@ import type { ImageGenerationRequest } from '../../../shared/provider/imageProvi
 import { loadMetaprompt } from '../../../shared/safety/metaprompt';
 import type { SafetyEvent } from '../../../shared/storage/safetyEventStore';
 import { jobMessageFor } from '../../../shared/storage/jobMessage';
+import { createDeploymentPool } from '../../../shared/provider/deploymentPool';
 import type { WorkerDeps } from '../../../shared/worker/jobRun';
 import { failPoisonedJob } from '../../../shared/worker/completion';
 import { processJob } from '../../../shared/worker/processing';
@@ -50,17 +51,24 @@ function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Pro
     images,
     uploads: { containerName: 'uploads', read: () => Promise.resolve(undefined) },
     jobQueue: { enqueue: (jobId, options) => Promise.resolve(void queued.push({ jobId, ...options })) },
-    pacer: { tryAcquire: (now = new Date()) => Promise.resolve({ granted: true, startAt: now }) },
     waitingLine: { markStarted: () => Promise.resolve() },
-    imageProvider: {
-      generate: async (request) => {
-        calls.push(request);
-        await answers[calls.length - 1]?.(request);
-        await request.onPartialImage?.({ bytes: picture, partialIndex: 0 });
-        return { images: Array.from({ length: request.n }, () => ({ bytes: picture })), usage: { textInputTokens: 50, imageInputTokens: 0, outputTokens: 1000 } };
+    // The real pool over one deployment whose pace always has a slot: the policy under test is the worker's.
+    imagePool: createDeploymentPool([
+      {
+        name: 'gpt-image-2',
+        priority: 1,
+        pacer: { secondsPerCall: 1, tryAcquire: (now = new Date()) => Promise.resolve({ granted: true as const, startAt: now }) },
+        provider: {
+          generate: async (request: ImageGenerationRequest) => {
+            calls.push(request);
+            await answers[calls.length - 1]?.(request);
+            await request.onPartialImage?.({ bytes: picture, partialIndex: 0 });
+            return { images: Array.from({ length: request.n }, () => ({ bytes: picture })), usage: { textInputTokens: 50, imageInputTokens: 0, outputTokens: 1000 } };
+          },
+          edit: () => Promise.reject(new Error('no edits in these tests')),
+        },
       },
-      edit: () => Promise.reject(new Error('no edits in these tests')),
-    },
+    ]),
     pseudonyms: { safetyIdentifier: (tenantId, user) => `id-${tenantId}-${user ?? ''}` },
     quotas: { recordSpend: (_tenantId, costUsd) => Promise.resolve(void spend.push(costUsd)) },
     metapromptFor: (version) => loadMetaprompt(version),
