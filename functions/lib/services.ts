@@ -17,6 +17,7 @@ import { createIdempotencyStore, type IdempotencyStore } from '../../shared/acce
 import { createProviderPacer, type ProviderPacer } from '../../shared/provider/pacer';
 import { createDeploymentPool, deploymentStateMessage, type DeploymentPool } from '../../shared/provider/deploymentPool';
 import type { ImageDeployment } from '../../shared/config/imageDeployments';
+import { defaultBreakerOptions } from '../../shared/provider/circuitBreaker';
 import { createWaitingLine, type WaitingLine } from '../../shared/storage/waitingLine';
 import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
 import { createUploadStore, type UploadStore } from '../../shared/storage/uploadStore';
@@ -151,6 +152,7 @@ export function createServices(config: AppConfig): Services {
       provider: imageProviderFor(deployment),
     })),
     {
+      breaker: { ...defaultBreakerOptions, coolDownMs: config.imageDeploymentCoolDownInSeconds * 1000, maxCoolDownMs: config.imageDeploymentCoolDownInSeconds * 10_000 },
       onStateChange: (_, health) => {
         const { level, message } = deploymentStateMessage(health);
         consoleLogger[level](message);

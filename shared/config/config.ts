@@ -204,6 +204,8 @@ function configFrom(settings: Settings, imageProvider: ImageProviderConfig, pool
     imageProvider,
     /** The deployments the worker calls, each paced to its own quota (provider/deploymentPool.ts): IMAGE_DEPLOYMENTS, or the one of the short form. */
     imageDeployments: pool?.deployments ?? [shortFormDeployment(imageProvider, settings.IMAGE_MODEL, settings.IMAGE_REQUESTS_PER_MINUTE)],
+    /** A failing deployment of a pool is left out this long before its probe (doubling up to 10 times this). */
+    imageDeploymentCoolDownInSeconds: settings.IMAGE_DEPLOYMENT_COOLDOWN_SECONDS,
     /** What start-up should warn of in the settings that it accepted (an unknown region). */
     settingWarnings: pool?.warnings ?? [],
     /** A name from the model catalogue, not retired in the configured cloud. */

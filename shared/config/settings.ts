@@ -73,6 +73,8 @@ export const settingsSchema = z.object({
   IMAGE_REQUESTS_PER_MINUTE: integer('IMAGE_REQUESTS_PER_MINUTE', 1, 100_000, 6),
   // A JSON list of deployments of the model (config/imageDeployments.ts); the two settings above are its short form.
   IMAGE_DEPLOYMENTS: optionalText,
+  // How long a failing deployment of a pool is left out before a probe call; each failed probe doubles it, up to 10 times this.
+  IMAGE_DEPLOYMENT_COOLDOWN_SECONDS: integer('IMAGE_DEPLOYMENT_COOLDOWN_SECONDS', 1, 600, 30),
   // At most 25 minutes: one more call (IMAGE_REQUEST_TIMEOUT_SECONDS) must still fit in host.json's 30-minute functionTimeout.
   JOB_RETRY_DEADLINE_SECONDS: integer('JOB_RETRY_DEADLINE_SECONDS', 5, 1500, 900),
   SAS_EXPIRY_MINUTES: integer('SAS_EXPIRY_MINUTES', 1, 1440, 60),
