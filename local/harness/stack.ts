@@ -71,6 +71,11 @@ export interface Stack {
   waitForStatus(id: string, status: string): Promise<void>;
   /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
   waitForJob(id: string, timeoutInMs?: number): Promise<JsonObject>;
+  /**
+   * Waits until a host has logged this text (say, that a worker is done with a job), for up to 30 s; then goes on
+   * either way, and the test's own assertions say what is wrong. Resolves whether the text was seen.
+   */
+  waitForLog(text: string, timeoutInMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -93,10 +98,27 @@ export interface StackOptions {
 
 const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
 
+/**
+ * How long a test waits before asking again about a job (or operation) it has waited on for `elapsedInMs`:
+ * 50 ms at first, so a quick job is seen at once, growing to half a second. Jobs in a burst are waited on side
+ * by side, and 60 of them asked about every 50 ms made 1,200 status reads a second, which kept the host and
+ * Azurite busy answering instead of running the jobs.
+ */
+export function pollDelayInMs(elapsedInMs: number): number {
+  return Math.min(500, 50 + elapsedInMs / 10);
+}
+
+/**
+ * A test host holds a queue message for 5 s at a time, renewed every 2.5 s while its function runs (the local
+ * host's --lease-seconds; Azure's is 10 minutes), so the message of a host a test kills comes back to another
+ * within seconds. The chaos run holds its messages as briefly.
+ */
+const testLeaseInSeconds = 5;
+
 export async function startHostProcess(env: Record<string, string>, options: { leaseSeconds?: number; projectDir?: string } = {}): Promise<HostProcess> {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', path.join(options.projectDir ?? projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? 10)],
+    ['--enable-source-maps', path.join(options.projectDir ?? projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? testLeaseInSeconds)],
     { env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -223,14 +245,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     },
     async waitForJob(id, timeoutInMs = 30_000) {
-      const deadline = Date.now() + timeoutInMs;
+      const started = Date.now();
+      const deadline = started + timeoutInMs;
       for (;;) {
         const { body } = await stack.getJob(id);
         if (terminal.has(String(body.status))) return body;
         if (Date.now() > deadline) {
           throw new Error(`job ${id} still ${String(body.status)} after ${timeoutInMs} ms\n${hosts.map((h) => h.logs()).join('\n')}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, pollDelayInMs(Date.now() - started)));
+      }
+    },
+    async waitForLog(text, timeoutInMs = 30_000) {
+      const deadline = Date.now() + timeoutInMs;
+      for (;;) {
+        if (hosts.some((host) => host.logs().includes(text))) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     async stop() {
