@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { startSharedAzurite } from './harness/sharedAzurite';
 import { stackTestFiles, unitTestFiles } from './unitTests';
 
 /**
@@ -11,8 +12,9 @@ import { stackTestFiles, unitTestFiles } from './unitTests';
  *
  * Several stack files at once: each stack file spends most of its time waiting (on a host's queue polling,
  * a stand-in's latency, a retry's back-off, a sleep before checking nothing happened), not computing, and
- * each starts its own Azurite, stand-ins and hosts on free ports with storage of its own, so files share
- * nothing. node --test's default is one file at a time on a 2-core machine (cores - 1).
+ * each starts its own stand-ins and hosts on free ports, with a storage account of its own in the run's one
+ * Azurite (harness/sharedAzurite.ts), so files share nothing but that process. node --test's default is one
+ * file at a time on a 2-core machine (cores - 1).
  */
 
 const projectDir = path.resolve(__dirname, '..', '..');
@@ -34,9 +36,12 @@ const longestFirst = [
   'test/integration/classroom.test.js',
 ].map((file) => path.join(projectDir, 'dist', file));
 
-function run(args: string[]): Promise<number> {
+/** Accounts in the run's Azurite: one per stack a test starts (about 40 a run), with room to spare. */
+const storageAccounts = 200;
+
+function run(args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-reporter=spec', ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
@@ -46,8 +51,13 @@ async function main(): Promise<void> {
   const unit = await run(['--experimental-test-isolation=none', ...options, ...unitTestFiles()]);
   const stackFiles = stackTestFiles();
   const ordered = [...longestFirst.filter((file) => stackFiles.includes(file)), ...stackFiles.filter((file) => !longestFirst.includes(file))];
-  const stack = await run([`--test-concurrency=${stackConcurrency}`, ...options, ...ordered]);
-  process.exitCode = unit || stack;
+  const azurite = await startSharedAzurite(storageAccounts);
+  try {
+    const stack = await run([`--test-concurrency=${stackConcurrency}`, ...options, ...ordered], azurite.env);
+    process.exitCode = unit || stack;
+  } finally {
+    await azurite.stop();
+  }
 }
 
 if (require.main === module) void main();

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { startAzurite, type Azurite } from '../azurite/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
 import { startContentSafetyService, type ContentSafetyService, type ContentSafetyServiceOptions } from '../contentSafety/contentSafetyService';
 import { hashApiKey, type TenantQuotasSetting } from '../../shared/access/tenants';
+import { startTestStorage, type TestStorage } from './sharedAzurite';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };
@@ -54,7 +54,8 @@ export interface HostProcess {
 }
 
 export interface Stack {
-  readonly azurite: Azurite;
+  /** The stack's storage: its own account in the run's Azurite under npm test, else an Azurite of its own (sharedAzurite.ts). */
+  readonly azurite: TestStorage;
   readonly imageService: ImageService;
   /** The local Content Safety stand-in (its simple word-list classifier); faults are injected with addRule. */
   readonly contentSafety: ContentSafetyService;
@@ -185,7 +186,7 @@ export function hostSettings(overrides: Record<string, string> = {}): Record<str
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const model = options.model ?? 'gpt-image-2';
-  const azurite = await startAzurite({ quiet: true });
+  const { storage: azurite, release: releaseStorage } = await startTestStorage();
   const imageService = await startImageService({ defaultModel: model, ...options.imageService });
   const contentSafety = await startContentSafetyService(options.contentSafety);
   const env = hostSettings({
@@ -215,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(hosts.map((host) => host.kill()));
     await imageService.close();
     await contentSafety.close();
-    await azurite.stop();
+    await releaseStorage();
     throw error;
   }
   const baseUrl = () => hosts[0]?.url ?? '';
@@ -268,7 +269,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all(hosts.map((host) => host.kill()));
       await imageService.close();
       await contentSafety.close();
-      await azurite.stop();
+      await releaseStorage();
     },
   };
   return stack;
