@@ -10,8 +10,8 @@ import { stackTestFiles, unitTestFiles } from './unitTests';
  * processes, one Node process each and several at once. Options (`--test-name-pattern=…`,
  * `--test-concurrency=1`) are passed on to both runs.
  *
- * Several stack files at once: each stack file spends most of its time waiting (on a host's queue polling,
- * a stand-in's latency, a retry's back-off, a sleep before checking nothing happened), not computing, and
+ * Several stack files at once: much of a stack file's time is waiting (on a host's queue polling, a
+ * stand-in's latency, a message's lease, a retry's back-off, a sleep before checking nothing happened), and
  * each starts its own stand-ins and hosts on free ports, with a storage account of its own in the run's one
  * Azurite (harness/sharedAzurite.ts), so files share nothing but that process. node --test's default is one
  * file at a time on a 2-core machine (cores - 1).
@@ -19,7 +19,7 @@ import { stackTestFiles, unitTestFiles } from './unitTests';
 
 const projectDir = path.resolve(__dirname, '..', '..');
 
-/** Two stack files per core: more made the CPU-heavy bursts (60 jobs with previews) slower than they saved. */
+/** Two stack files per core: the rest of their time the bursts (60 jobs, each with previews) keep the cores busy. */
 const stackConcurrency = Math.max(2, availableParallelism() * 2);
 
 /**
