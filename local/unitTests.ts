@@ -28,13 +28,23 @@ function testSources(dir: string): string[] {
   });
 }
 
-/** The unit layer's compiled test files (dist/test/…/*.test.js), sorted as npm test sorts them. */
+function isUnitTest(root: string, source: string): boolean {
+  const inStackFolder = stackFolders.some((folder) => source.startsWith(path.join(root, 'test', folder) + path.sep));
+  return !inStackFolder && !startsSomething.test(readFileSync(source, 'utf8'));
+}
+
+function compiled(root: string, sources: string[]): string[] {
+  return sources.map((source) => path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js')).sort();
+}
+
+/** The unit layer's compiled test files (dist/test/…/*.test.js), sorted. */
 export function unitTestFiles(root: string = projectDir): string[] {
-  const inStackFolder = (source: string) => stackFolders.some((folder) => source.startsWith(path.join(root, 'test', folder) + path.sep));
-  return testSources(path.join(root, 'test'))
-    .filter((source) => !inStackFolder(source) && !startsSomething.test(readFileSync(source, 'utf8')))
-    .map((source) => path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js'))
-    .sort();
+  return compiled(root, testSources(path.join(root, 'test')).filter((source) => isUnitTest(root, source)));
+}
+
+/** Every other compiled test file: the ones that start Azurite, a stand-in, a host or a process (npm test runs them too). */
+export function stackTestFiles(root: string = projectDir): string[] {
+  return compiled(root, testSources(path.join(root, 'test')).filter((source) => !isUnitTest(root, source)));
 }
 
 function main(): void {

@@ -18,6 +18,11 @@ export interface AzuriteOptions {
   readonly quiet?: boolean;
   /** HTTPS with Microsoft Entra (OAuth) checks, as Azure Storage does for identity-based access. */
   readonly oauth?: { readonly certPath: string; readonly keyPath: string };
+  /**
+   * More storage accounts beside the development account, each with the development key (Azurite's
+   * AZURITE_ACCOUNTS), so that one Azurite can hold the storage of several test stacks apart.
+   */
+  readonly accounts?: readonly string[];
 }
 
 export interface Azurite {
@@ -35,8 +40,9 @@ export interface Azurite {
 const devAccount = 'devstoreaccount1';
 const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function developmentConnectionString(blobUrl: string, queueUrl: string, tableUrl: string): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};BlobEndpoint=${blobUrl}/${devAccount};QueueEndpoint=${queueUrl}/${devAccount};TableEndpoint=${tableUrl}/${devAccount};`;
+/** A connection string for the development account, or for another account started with `accounts` (same key). */
+export function developmentConnectionString(blobUrl: string, queueUrl: string, tableUrl: string, account: string = devAccount): string {
+  return `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${devKey};BlobEndpoint=${blobUrl}/${account};QueueEndpoint=${queueUrl}/${account};TableEndpoint=${tableUrl}/${account};`;
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
@@ -54,7 +60,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
     ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certPath, '--key', options.oauth.keyPath] : []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Naming accounts turns the development account off, so it is named too.
+  const accounts = options.accounts?.length ? { AZURITE_ACCOUNTS: [devAccount, ...options.accounts].map((account) => `${account}:${devKey}`).join(';') } : {};
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...accounts } });
   const urls: { blob?: string; queue?: string; table?: string } = {};
   let output = '';
   await new Promise<void>((resolve, reject) => {

@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { startAzurite, type Azurite } from '../azurite/azurite';
 import { startImageService, type ImageService, type ImageServiceOptions } from '../imageService/imageService';
 import { startContentSafetyService, type ContentSafetyService, type ContentSafetyServiceOptions } from '../contentSafety/contentSafetyService';
 import { hashApiKey, type TenantQuotasSetting } from '../../shared/config/tenants';
+import { startTestStorage, type TestStorage } from './sharedAzurite';
 
 /** Two test tenants (schools); tenant A's key is sent by default. */
 export const tenantA = { id: 'school-a', key: 'test-key-school-a' };
@@ -54,7 +54,8 @@ export interface HostProcess {
 }
 
 export interface Stack {
-  readonly azurite: Azurite;
+  /** The stack's storage: its own account in the run's Azurite under npm test, else an Azurite of its own (sharedAzurite.ts). */
+  readonly azurite: TestStorage;
   readonly imageService: ImageService;
   /** The local Content Safety stand-in (its simple word-list classifier); faults are injected with addRule. */
   readonly contentSafety: ContentSafetyService;
@@ -71,6 +72,11 @@ export interface Stack {
   waitForStatus(id: string, status: string): Promise<void>;
   /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
   waitForJob(id: string, timeoutInMs?: number): Promise<JsonObject>;
+  /**
+   * Waits until a host has logged this text (say, that a worker is done with a job), for up to 30 s; then goes on
+   * either way, and the test's own assertions say what is wrong. Resolves whether the text was seen.
+   */
+  waitForLog(text: string, timeoutInMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -93,10 +99,27 @@ export interface StackOptions {
 
 const terminal = new Set(['Succeeded', 'Failed', 'Canceled']);
 
+/**
+ * How long a test waits before asking again about a job (or operation) it has waited on for `elapsedInMs`:
+ * 50 ms at first, so a quick job is seen at once, growing to half a second. Jobs in a burst are waited on side
+ * by side, and 60 of them asked about every 50 ms made 1,200 status reads a second, which kept the host and
+ * Azurite busy answering instead of running the jobs.
+ */
+export function pollDelayInMs(elapsedInMs: number): number {
+  return Math.min(500, 50 + elapsedInMs / 10);
+}
+
+/**
+ * A test host holds a queue message for 5 s at a time, renewed every 2.5 s while its function runs (the local
+ * host's --lease-seconds; Azure's is 10 minutes), so the message of a host a test kills comes back to another
+ * within seconds. The chaos run holds its messages as briefly.
+ */
+const testLeaseInSeconds = 5;
+
 export async function startHostProcess(env: Record<string, string>, options: { leaseSeconds?: number; projectDir?: string } = {}): Promise<HostProcess> {
   const child = spawn(
     process.execPath,
-    ['--enable-source-maps', path.join(options.projectDir ?? projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? 10)],
+    ['--enable-source-maps', path.join(options.projectDir ?? projectDir, 'dist', 'local', 'host.js'), '--port', '0', '--ignore-local-settings', '--lease-seconds', String(options.leaseSeconds ?? testLeaseInSeconds)],
     { env: { PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: process.env['NODE_EXTRA_CA_CERTS'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -163,7 +186,7 @@ export function hostSettings(overrides: Record<string, string> = {}): Record<str
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const model = options.model ?? 'gpt-image-2';
-  const azurite = await startAzurite({ quiet: true });
+  const { storage: azurite, release: releaseStorage } = await startTestStorage();
   const imageService = await startImageService({ defaultModel: model, ...options.imageService });
   const contentSafety = await startContentSafetyService(options.contentSafety);
   const env = hostSettings({
@@ -193,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(hosts.map((host) => host.kill()));
     await imageService.close();
     await contentSafety.close();
-    await azurite.stop();
+    await releaseStorage();
     throw error;
   }
   const baseUrl = () => hosts[0]?.url ?? '';
@@ -223,21 +246,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     },
     async waitForJob(id, timeoutInMs = 30_000) {
-      const deadline = Date.now() + timeoutInMs;
+      const started = Date.now();
+      const deadline = started + timeoutInMs;
       for (;;) {
         const { body } = await stack.getJob(id);
         if (terminal.has(String(body.status))) return body;
         if (Date.now() > deadline) {
           throw new Error(`job ${id} still ${String(body.status)} after ${timeoutInMs} ms\n${hosts.map((h) => h.logs()).join('\n')}`);
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, pollDelayInMs(Date.now() - started)));
+      }
+    },
+    async waitForLog(text, timeoutInMs = 30_000) {
+      const deadline = Date.now() + timeoutInMs;
+      for (;;) {
+        if (hosts.some((host) => host.logs().includes(text))) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
     async stop() {
       await Promise.all(hosts.map((host) => host.kill()));
       await imageService.close();
       await contentSafety.close();
-      await azurite.stop();
+      await releaseStorage();
     },
   };
   return stack;

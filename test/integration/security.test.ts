@@ -137,7 +137,8 @@ describe('access control', () => {
     await stack.waitForStatus(id, 'Running');
     const deleted = await fetch(`${stack.url}/api/jobs/${id}`, { method: 'DELETE', headers: { 'api-key': tenantA.key } });
     assert.equal(deleted.status, 204);
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The worker still has the call in hand (1.5 s, longer on a busy machine): look once it has put its images away.
+    await stack.waitForLog(`Job ${id}: deleted while running; its images were removed.`);
     const left = [];
     for await (const blob of stack.blobService.getContainerClient(storageNames.imagesContainer).listBlobsFlat({ prefix: `${id}/` })) left.push(blob.name);
     assert.deepEqual(left, []);
