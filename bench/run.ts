@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { createBenchRun, writeReport, type BenchRun } from './report';
+import { classroomSection } from './sections/classroom';
 import { editMemorySection } from './sections/editMemory';
 import { memorySection } from './sections/memory';
 import { overheadSection } from './sections/overhead';
@@ -27,6 +28,7 @@ const sections: ReadonlyArray<readonly [string, (run: BenchRun) => Promise<void>
   ['scale-out', scaleOutSection],
   ['memory', memorySection],
   ['edit-memory', editMemorySection],
+  ['classroom', classroomSection],
 ];
 
 async function main(): Promise<void> {
