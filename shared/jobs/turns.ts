@@ -9,7 +9,17 @@
  * removed), so a school that had its share a minute ago does not start again as if it had had none.
  */
 
+import type { JobRecord } from './job';
+
 export type TurnState = 'waiting' | 'started' | 'done';
+
+/**
+ * How long a finished job's start still counts in the turns, from its end: long enough that a class's
+ * recent pictures weigh against a school that arrives a few minutes later, short enough that the line
+ * (which holds pseudonymous student keys) keeps nothing long past the job. Entries older than this are
+ * removed by the workers that list the line and by the sweep.
+ */
+export const fairnessWindowInMs = 10 * 60_000;
 
 export interface LineEntry {
   readonly jobId: string;
@@ -21,6 +31,26 @@ export interface LineEntry {
   /** For a started job: the ticket (queue message) that claimed it, and until when its claim holds. */
   readonly claimedBy?: string;
   readonly claimedUntil?: number;
+  /** For a done job: when it ended (its start counts until fairnessWindowInMs after). */
+  readonly endedAt?: number;
+}
+
+/**
+ * A job's entry as submit adds it: the student is their pseudonymous key (`studentKey`, never the LMS's
+ * id), '' for the LMS's own jobs, which take their turns as one more student.
+ */
+export function lineEntryFor(job: Pick<JobRecord, 'id' | 'tenantId' | 'createdDateTime' | 'request'>, studentKey: (tenantId: string, user: string) => string): Omit<LineEntry, 'state'> {
+  return {
+    jobId: job.id,
+    tenantId: job.tenantId,
+    student: job.request.user === undefined ? '' : studentKey(job.tenantId, job.request.user),
+    acceptedAt: Date.parse(job.createdDateTime),
+  };
+}
+
+/** Finished jobs whose window has passed (one done without an end time has none left). */
+export function expiredEntries<T extends LineEntry>(entries: readonly T[], now: number): T[] {
+  return entries.filter((entry) => entry.state === 'done' && (entry.endedAt ?? 0) + fairnessWindowInMs <= now);
 }
 
 /** A started job whose ticket's claim ran out without the job ending: its ticket died, and it waits again. */
@@ -40,7 +70,7 @@ const studentKey = (entry: LineEntry) => `${entry.tenantId}\n${entry.student}`;
  * The waiting jobs in the order they will get their calls, if nothing else arrives. `weightOf` gives a
  * school's weight (a positive number; a school no longer in TENANTS gets 1).
  */
-export function fairOrder(entries: readonly LineEntry[], now: number, weightOf: (tenantId: string) => number = () => 1): LineEntry[] {
+export function fairOrder<T extends LineEntry>(entries: readonly T[], now: number, weightOf: (tenantId: string) => number = () => 1): T[] {
   const schoolStarts = new Map<string, number>();
   const studentStarts = new Map<string, number>();
   for (const entry of entries) {
@@ -49,13 +79,13 @@ export function fairOrder(entries: readonly LineEntry[], now: number, weightOf: 
     increment(studentStarts, studentKey(entry));
   }
   // Each student's waiting jobs, oldest first; each school's students.
-  const queues = new Map<string, LineEntry[]>();
+  const queues = new Map<string, T[]>();
   for (const entry of entries.filter((candidate) => isWaiting(candidate, now)).sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId))) {
     const queue = queues.get(studentKey(entry));
     if (queue) queue.push(entry);
     else queues.set(studentKey(entry), [entry]);
   }
-  const order: LineEntry[] = [];
+  const order: T[] = [];
   while (queues.size > 0) {
     const key = nextStudent(queues, schoolStarts, studentStarts, weightOf);
     const queue = key === undefined ? undefined : queues.get(key);
@@ -112,16 +142,16 @@ function nextStudent(
   return best?.key;
 }
 
-export type TicketDecision =
+export type TicketDecision<T extends LineEntry = LineEntry> =
   /** The ticket claimed this job before (its message was delivered again): go on with it. */
-  | { readonly kind: 'resume'; readonly entry: LineEntry }
+  | { readonly kind: 'resume'; readonly entry: T }
   /** Claim this job, the fairest waiting one. */
-  | { readonly kind: 'claim'; readonly entry: LineEntry }
+  | { readonly kind: 'claim'; readonly entry: T }
   /** Nothing waits: this ticket is spare (a job was canceled, or recovery sent one more). */
   | { readonly kind: 'none' };
 
 /** What a ticket (one queue message) does with the line as it stands. */
-export function decideTicket(entries: readonly LineEntry[], ticketId: string, now: number, weightOf?: (tenantId: string) => number): TicketDecision {
+export function decideTicket<T extends LineEntry>(entries: readonly T[], ticketId: string, now: number, weightOf?: (tenantId: string) => number): TicketDecision<T> {
   const own = entries.find((entry) => entry.state === 'started' && entry.claimedBy === ticketId);
   if (own) return { kind: 'resume', entry: own };
   const [next] = fairOrder(entries, now, weightOf);

@@ -11,7 +11,7 @@ import { jobMessageFor } from '../../../shared/storage/jobMessage';
 import type { WorkerDeps } from '../../../shared/worker/jobRun';
 import { failPoisonedJob } from '../../../shared/worker/completion';
 import { processJob } from '../../../shared/worker/processing';
-import { fakeConfig, fakeImageStore, fakeJob, fakeJobStore, fakeLog } from '../../helpers/fakes';
+import { fakeConfig, fakeImageStore, fakeJob, fakeJobStore, fakeLineStore, fakeLog } from '../../helpers/fakes';
 
 const config = fakeConfig();
 
@@ -36,7 +36,7 @@ function fakeClock(start = Date.parse('2026-12-01T08:00:00.000Z')) {
 }
 
 /** WorkerDeps as plain objects; `answers` are what the image provider does on each call, in turn. */
-function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Promise<void>)[]) {
+function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Promise<void>)[], line = fakeLineStore()) {
   const jobs = fakeJobStore([job]);
   const images = fakeImageStore();
   const calls: ImageGenerationRequest[] = [];
@@ -51,7 +51,7 @@ function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Pro
     uploads: { containerName: 'uploads', read: () => Promise.resolve(undefined) },
     jobQueue: { enqueue: (jobId, options) => Promise.resolve(void queued.push({ jobId, ...options })) },
     pacer: { tryAcquire: (now = new Date()) => Promise.resolve({ granted: true, startAt: now }) },
-    waitingLine: { markStarted: () => Promise.resolve() },
+    line,
     imageProvider: {
       generate: async (request) => {
         calls.push(request);
@@ -70,7 +70,7 @@ function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Pro
     refusalReports: { refused: (event) => Promise.resolve(void refusals.push(event)), urgent: (event) => Promise.resolve(void refusals.push(event)) },
     contentSafety: undefined,
   };
-  return { services, jobs, images, calls, refusals, queued, spend };
+  return { services, jobs, images, calls, refusals, queued, spend, line };
 }
 
 const message = (job: JobRecord) => jobMessageFor(job.id);
