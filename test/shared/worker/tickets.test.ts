@@ -103,7 +103,7 @@ describe('tickets (in process, plain-object line)', () => {
   });
 
   it('never spends a ticket on a job canceled while it waited: it marks it done and runs the next', async () => {
-    const canceled = job('gone', 'ann', 0, { status: 'Canceled', error: { code: 'Canceled', message: 'The job was canceled.' } } as Partial<JobRecord>);
+    const canceled = job('gone', 'ann', 0, { status: 'Canceled', error: { code: 'Canceled', message: 'The job was canceled.' } });
     const erasedId = randomUUID();
     const next = job('next', 'ben', 2);
     const { services, called, line } = deps([canceled, next], [entryOf(canceled), { ...entryOf(next), jobId: erasedId, acceptedAt: start + 1 }, entryOf(next)]);
@@ -165,7 +165,7 @@ describe('tickets (in process, plain-object line)', () => {
 describe('a poisoned ticket', () => {
   it('fails the job it had claimed, not the one its message names', async () => {
     const named = job('named', 'ann', 0);
-    const claimed = job('claimed', 'ben', 1, { status: 'Running', attempts: 5, claim: { messageId: 'x', until: new Date(start).toISOString() } } as Partial<JobRecord>);
+    const claimed = job('claimed', 'ben', 1, { status: 'Running', attempts: 5, claim: { messageId: 'x', until: new Date(start).toISOString() } });
     const message = jobMessageFor(named.id);
     const { services, jobs } = deps([named, claimed], [entryOf(named), entryOf(claimed, { state: 'started', claimedBy: message.ticket ?? '', claimedUntil: Date.now() + 60_000 })]);
     await failPoisonedJob(services, message, fakeLog());
