@@ -14,12 +14,18 @@ import type { JobRecord } from './job';
 export type TurnState = 'waiting' | 'started' | 'done';
 
 /**
- * How long a finished job's start still counts in the turns, from its end: long enough that a class's
- * recent pictures weigh against a school that arrives a few minutes later, short enough that the line
- * (which holds pseudonymous student keys) keeps nothing long past the job. Entries older than this are
- * removed by the workers that list the line and by the sweep.
+ * The longest a finished job's entry stays in the line, from its end: its start counts in the turns while it
+ * is there, so a class's recent pictures weigh against a school that arrives a few minutes later; short, as
+ * the line holds pseudonymous student keys.
  */
 export const fairnessWindowInMs = 10 * 60_000;
+
+/**
+ * Finished entries leave in batches, not one request per job: once the oldest reaches the window's end, it
+ * goes with every one within this much of it. So a start counts for 5 to 10 minutes, and the sweep (every 5
+ * minutes) removing the same keeps any entry from outstaying the window when no ticket comes.
+ */
+export const removalBatchInMs = 5 * 60_000;
 
 export interface LineEntry {
   readonly jobId: string;
@@ -48,9 +54,15 @@ export function lineEntryFor(job: Pick<JobRecord, 'id' | 'tenantId' | 'createdDa
   };
 }
 
-/** Finished jobs whose window has passed (one done without an end time has none left). */
-export function expiredEntries<T extends LineEntry>(entries: readonly T[], now: number): T[] {
-  return entries.filter((entry) => entry.state === 'done' && (entry.endedAt ?? 0) + fairnessWindowInMs <= now);
+/**
+ * Finished entries to remove now: none until the oldest reaches the window's end (or `always`, for the
+ * sweep), then each within removalBatchInMs of it. An entry done without an end time goes at once.
+ */
+export function finishedToRemove<T extends LineEntry>(entries: readonly T[], now: number, options: { always?: boolean } = {}): T[] {
+  const done = entries.filter((entry) => entry.state === 'done');
+  const age = (entry: LineEntry) => now - (entry.endedAt ?? 0);
+  if (!options.always && !done.some((entry) => age(entry) >= fairnessWindowInMs)) return [];
+  return done.filter((entry) => age(entry) >= fairnessWindowInMs - removalBatchInMs);
 }
 
 /** A started job whose ticket's claim ran out without the job ending: its ticket died, and it waits again. */

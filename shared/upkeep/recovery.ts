@@ -5,7 +5,7 @@ import type { JobQueue } from '../storage/jobQueue';
 import type { JobStore } from '../storage/jobStore';
 import type { JobRecord } from '../jobs/job';
 import { markEnqueued } from '../jobs/transitions';
-import { expiredEntries, fairOrder, lineEntryFor } from '../jobs/turns';
+import { fairOrder, finishedToRemove, lineEntryFor } from '../jobs/turns';
 import { isTerminal } from '../jobs/job';
 import type { LineStore } from '../storage/lineStore';
 import type { Pseudonyms } from '../access/pseudonyms';
@@ -110,12 +110,13 @@ const maxTicketsPerSweep = 100;
 
 /**
  * Brings the line in step with the job records (worker/tickets.ts takes jobs from it): a waiting job that
- * is not in it (its submit could not add it) joins; an entry whose job has ended is marked done, and one
- * whose job is gone, or whose fairness window has passed, is removed, so the line keeps no student's key
- * past it; and a line with waiting jobs but no message on the queue at all (every ticket lost) gets a
- * ticket per waiting job. A claim whose ticket died needs nothing: it runs out, and the next ticket takes
- * the job. The line is read before the blob listing, so a job that joins in between is never removed. One
- * line read, one blob listing, the records of jobs that join, and the queue's length when something waits.
+ * is not in it (its submit could not add it) joins; an entry whose job has ended is marked done; one whose
+ * job is gone, or that ended within removalBatchInMs of the fairness window's end (jobs/turns.ts), is
+ * removed, so no pupil's key outstays the window even when no ticket comes; and a line with waiting jobs but
+ * no message on the queue at all (every ticket lost) gets a ticket per waiting job. A claim whose ticket died
+ * needs nothing: it runs out, and the next ticket takes the job. The line is read before the blob listing,
+ * so a job that joins in between is never removed. One line read, one blob listing, the records of jobs that
+ * join, and the queue's length when something waits.
  */
 export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue' | 'line' | 'pseudonyms' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
   await services.ensureStorage();
@@ -137,7 +138,7 @@ export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue
       repaired++;
     }
   }
-  const removable = [...gone, ...expiredEntries(entries, now).map((entry) => entry.jobId)];
+  const removable = [...gone, ...finishedToRemove(entries, now, { always: true }).map((entry) => entry.jobId)];
   await services.line.remove([...new Set(removable)]);
   const waiting = fairOrder(await services.line.list(), now);
   if (waiting.length > 0 && (await services.jobQueue.approximateLength()) === 0) {

@@ -1,5 +1,5 @@
 import { weightOf } from '../config/tenants';
-import { decideTicket, expiredEntries } from '../jobs/turns';
+import { decideTicket, finishedToRemove } from '../jobs/turns';
 import type { ProviderPacer } from '../provider/pacer';
 import type { JobMessage } from '../storage/jobMessage';
 import { lineClaimInMs, runClock, type NotBegun, type ProcessContext, type WorkerDeps } from './jobRun';
@@ -32,7 +32,7 @@ export type RunOutcome = { readonly kind: 'ran' } | NotBegun;
  */
 const maxTurnsPerTicket = 10;
 
-/** Finished entries past the fairness window one ticket removes on its way (one request). */
+/** Finished entries one ticket removes on its way (one request; jobs/turns.ts finishedToRemove says which). */
 const maxRemovedPerTicket = 100;
 
 type GrantedSlot = Extract<Awaited<ReturnType<ProviderPacer['tryAcquire']>>, { granted: true }>;
@@ -81,7 +81,7 @@ export async function useTicket(
       const entries = await services.line.list();
       const now = clock.now();
       if (turn === 0) {
-        const expired = expiredEntries(entries, now).slice(0, maxRemovedPerTicket);
+        const expired = finishedToRemove(entries, now).slice(0, maxRemovedPerTicket);
         // Beside the run, not before it: tidying is no reason to start a job later.
         if (expired.length > 0) {
           tidying = services.line.remove(expired.map((entry) => entry.jobId)).catch((error: unknown) => log.warn(`Ticket ${ticket}: finished entries could not be removed: ${String(error)}`));
