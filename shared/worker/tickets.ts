@@ -51,8 +51,9 @@ function slotFirst(pacer: Pick<ProviderPacer, 'tryAcquire'>, slot: GrantedSlot):
 
 /**
  * Uses one ticket: a slot, then the fairest waiting job (or the one this ticket claimed before), run by
- * `runJob`. A message whose job is not in the line (sent before the line existed, or the job failed to join
- * it) runs its own job when nothing in the line waits.
+ * `runJob`. A message sent before the line existed runs the job it names, as it did then. A ticket whose own
+ * job is not in the line (it failed to join) runs that job when nothing in the line waits; otherwise the
+ * sweep puts the job in line (upkeep/recovery.ts).
  */
 export async function useTicket(
   services: WorkerDeps,
@@ -86,6 +87,10 @@ export async function useTicket(
         if (expired.length > 0) {
           tidying = services.line.remove(expired.map((entry) => entry.jobId)).catch((error: unknown) => log.warn(`Ticket ${ticket}: finished entries could not be removed: ${String(error)}`));
         }
+      }
+      // A message from before the line names a job that is not in it, and nothing else would run that job.
+      if (message.ticket === undefined && !entries.some((entry) => entry.jobId === message.jobId)) {
+        return await runOwnJob(services, runServices, message.jobId, ticketContext, runJob);
       }
       const decision = decideTicket(entries, ticket, now, weights);
       if (decision.kind === 'none') {

@@ -122,12 +122,20 @@ describe('tickets (in process, plain-object line)', () => {
     assert.deepEqual(called, ['mine']);
   });
 
-  it('runs the job a message names when it is not in the line and nothing waits there (a message from before the line)', async () => {
+  it('runs the job a message from before the line names, even while others wait in line', async () => {
     const old = job('old', 'ann', 0);
-    const { services, called, line } = deps([old], []);
+    const waiting = job('waiting', 'ben', 1);
+    const { services, called, line } = deps([old, waiting], [entryOf(waiting)]);
     await processJob(services, { jobId: old.id }, context());
     assert.deepEqual(called, ['old']);
-    assert.equal(line.entries.size, 0, 'nothing added');
+    assert.deepEqual([...line.entries.keys()], [waiting.id], 'nothing added, nothing claimed');
+  });
+
+  it('runs its own job when that failed to join the line and nothing there waits', async () => {
+    const lost = job('lost', 'ann', 0);
+    const { services, called } = deps([lost], []);
+    await processJob(services, jobMessageFor(lost.id), context());
+    assert.deepEqual(called, ['lost']);
   });
 
   it('is a spare ticket when its job is in the line and nothing waits: no call', async () => {
