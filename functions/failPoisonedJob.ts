@@ -4,7 +4,7 @@ import { getServices, type Services } from './lib/services';
 import { storageNames } from '../shared/storage/storageNames';
 
 /** Messages the host gave up on (after maxDequeueCount) end their job as Failed, so nobody polls forever. */
-export function failPoisonedJobHandler(services: Pick<Services, 'jobs' | 'images'>): StorageQueueHandler {
+export function failPoisonedJobHandler(services: Pick<Services, 'jobs' | 'images' | 'line' | 'jobQueue'>): StorageQueueHandler {
   return (message: unknown, context: InvocationContext) => failPoisonedJob(services, message, context);
 }
 

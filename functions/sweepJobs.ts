@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type TimerHandler } from '@azure/functions';
-import { repairJobIndex, repairStrandedJobs, type RecoveryDeps } from '../shared/upkeep/recovery';
+import { repairJobIndex, repairLine, repairStrandedJobs, type RecoveryDeps } from '../shared/upkeep/recovery';
 import { deleteExpiredJobs } from '../shared/upkeep/retention';
 import { deleteExpiredAccessLog } from '../shared/privacy/accessLog';
 import { resumeStrandedErasures } from '../shared/privacy/studentErasure';
@@ -9,7 +9,8 @@ import { jobMetrics } from '../shared/telemetry/metrics';
 /**
  * On the schedule in the app setting SWEEP_SCHEDULE (NCRONTAB; infra/ and the example settings use every
  * 5 minutes): enqueue jobs that a crash left stored but never queued, repair the listing index (and
- * webhooks) where a crash left it behind the records, queue again a student's erasure whose message was
+ * webhooks) where a crash left it behind the records, bring the waiting line in step with the records
+ * (and remove its finished entries past the fairness window), queue again a student's erasure whose message was
  * lost, and apply retention per school: jobs, pictures and safety events past their school's retentionDays
  * (the lifecycle rule cannot tell schools apart: shared/upkeep/retention.ts), and the access log past
  * ACCESS_LOG_RETENTION_DAYS. A binding expression, so tests can run it every second without a code change.
@@ -35,6 +36,8 @@ export function sweepJobsHandler(
     if (repaired > 0) context.warn(`Sweep: enqueued ${repaired} stranded jobs.`);
     const indexRepairs = await repairJobIndex(services, context);
     if (indexRepairs > 0) context.warn(`Sweep: repaired ${indexRepairs} listing-index entries.`);
+    const lineRepairs = await repairLine(services, context);
+    if (lineRepairs > 0) context.warn(`Sweep: repaired the line ${lineRepairs} times.`);
     await resumeStrandedErasures(services, context);
     await deleteExpiredJobs(services, context);
     await deleteExpiredAccessLog(services, context);

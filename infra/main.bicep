@@ -104,6 +104,8 @@ var operationsContainerName = 'operations'
 var erasureQueueName = 'student-erasures'
 var erasurePoisonQueueName = 'student-erasures-poison'
 var accessLogTableName = 'accesslog'
+// The line of jobs waiting for their calls, in turns (shared/storage/lineStore.ts).
+var lineTableName = 'waitingline'
 // Blob names are not prefixed by school ({jobId}.json, {jobId}/0.png), and a lifecycle rule filters by prefix only,
 // so one rule covers every school: it is the backstop at the longest retention any school has (TENANTS
 // retentionDays, else retentionDays), and the sweepJobs timer deletes each school's data at its own
@@ -186,7 +188,7 @@ module storageData 'app/storage-data.bicep' = {
   params: {
     storageAccountName: storage.outputs.name
     queueNames: [jobQueueName, poisonQueueName, webhookQueueName, webhookPoisonQueueName, erasureQueueName, erasurePoisonQueueName]
-    tableNames: [jobIndexTableName, safetyEventsTableName, accessLogTableName]
+    tableNames: [jobIndexTableName, safetyEventsTableName, accessLogTableName, lineTableName]
     lifecycleRules: [
       { name: 'delete-jobs-and-images-after-retention', containers: [jobsContainerName, imagesContainerName], days: longestRetentionDays }
       // Erasure operations (a pseudonym and counts once done: the record that an erasure happened) live as long as the access log.

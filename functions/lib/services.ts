@@ -18,7 +18,9 @@ import { createProviderPacer, type ProviderPacer } from '../../shared/provider/p
 import { createDeploymentPool, deploymentStateMessage, type DeploymentPool } from '../../shared/provider/deploymentPool';
 import type { ImageDeployment } from '../../shared/config/imageDeployments';
 import { defaultBreakerOptions } from '../../shared/provider/circuitBreaker';
-import { createWaitingLine, type WaitingLine } from '../../shared/storage/waitingLine';
+import { createLineStore, type LineStore } from '../../shared/storage/lineStore';
+import { createLinePositions, type LinePositions } from '../../shared/storage/linePositions';
+import { weightOf } from '../../shared/config/tenants';
 import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
 import { createUploadStore, type UploadStore } from '../../shared/storage/uploadStore';
 import { createQuotas, type Quotas } from '../../shared/access/quotas';
@@ -87,7 +89,10 @@ export interface Services {
   readonly imagePool: DeploymentPool<ImageProvider>;
   /** The pool's pace, for estimates. */
   readonly pacer: Pick<ProviderPacer, 'secondsPerCall'>;
-  readonly waitingLine: WaitingLine;
+  /** The jobs waiting for their calls, taken in turns (jobs/turns.ts) by the queue's messages as tickets. */
+  readonly line: LineStore;
+  /** A waiting job's place in the turns, for its status. */
+  readonly linePositions: LinePositions;
   readonly statusTokens: StatusTokens;
   /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
   readonly sessionTokens: SessionTokens;
@@ -120,11 +125,13 @@ export function createServices(config: AppConfig): Services {
   const operations = createOperationStore(storage.blobService.getContainerClient(storageNames.operationsContainer));
   const erasureQueue = createErasureQueue(storage.queueService.getQueueClient(storageNames.erasureQueue));
   const accessLog = createAccessLogStore(storage.tableClient(storageNames.accessLogTable));
+  // One line per job queue: its messages are the line's tickets.
+  const line = createLineStore(storage.tableClient(storageNames.lineTable), storageNames.jobQueue);
   const refusalReports: RefusalReports = {
     refused: (event) => queueSafetyWebhookFor({ config, webhookQueue }, event),
     urgent: (event, log) => sendUrgentSafetyWebhook({ config, webhookQueue, safetyEvents }, event, { log }),
   };
-  const jobEvents = createJobEvents({ index: jobIndex, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
+  const jobEvents = createJobEvents({ index: jobIndex, line, queueWebhook: (job) => queueWebhookFor({ config, webhookQueue }, job) });
   // The student prompt gets whatever room the metaprompt leaves within the model's limit.
   const promptMaxChars = Math.min(config.promptMaxChars, profile.maxPromptChars - metaprompt.overheadChars);
   const metaprompts = new Map([[metaprompt.version, metaprompt]]);
@@ -183,6 +190,7 @@ export function createServices(config: AppConfig): Services {
       operations.createIfNotExists(),
       erasureQueue.createIfNotExists(),
       accessLog.createIfNotExists(),
+      line.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -229,7 +237,8 @@ export function createServices(config: AppConfig): Services {
         return imagePool.secondsPerCall();
       },
     },
-    waitingLine: createWaitingLine(counters, budgetName, () => jobQueue.approximateLength()),
+    line,
+    linePositions: createLinePositions({ line, queueLength: () => jobQueue.approximateLength(), weightOf: weightOf(config.tenants), studentKey: (tenantId, user) => pseudonyms.studentKey(tenantId, user) }),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
     sessionReads: createSessionReads(),

@@ -209,7 +209,7 @@ export async function poison(context: CommandContext, args: readonly string[], o
       if (action === 'requeue') {
         await storage.clients.queueService.getQueueClient(main).sendMessage(item.messageText);
       } else if (kind === 'jobs') {
-        await failPoisonedJob({ jobs: storage.jobs, images: storage.images }, json, { log: context.print, warn: context.print, error: context.print });
+        await failPoisonedJob({ jobs: storage.jobs, images: storage.images, line: storage.line, jobQueue: storage.jobQueue }, json, { log: context.print, warn: context.print, error: context.print });
       } else {
         await failPoisonedDelivery({ jobs: storage.jobs, safetyEvents: storage.safetyEvents, webhookQueue: storage.webhookQueue }, json, { log: context.print, warn: context.print, error: context.print });
       }

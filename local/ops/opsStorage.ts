@@ -6,6 +6,8 @@ import { createSafetyEventStore, type SafetyEventStore } from '../../shared/stor
 import { createImageStore, type ImageStore } from '../../shared/storage/imageStore';
 import { createCounterStore, type CounterStore } from '../../shared/storage/counterStore';
 import { createWebhookQueue, type WebhookQueue } from '../../shared/webhooks/outbox/webhookQueue';
+import { createLineStore, type LineStore } from '../../shared/storage/lineStore';
+import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
 
 /**
  * What the ops commands read and change, straight from storage: the local stack's Azurite (its connection
@@ -20,6 +22,9 @@ export interface OpsStorage {
   readonly images: ImageStore;
   readonly counters: CounterStore;
   readonly webhookQueue: WebhookQueue;
+  /** The line of waiting jobs and the job queue (its tickets), for failing a poisoned job's message. */
+  readonly line: LineStore;
+  readonly jobQueue: JobQueue;
   readonly where: string;
 }
 
@@ -33,6 +38,8 @@ export function openStorage(settings: OpsSettings): OpsStorage {
     images: createImageStore(clients.blobService.getContainerClient(storageNames.imagesContainer)),
     counters: createCounterStore(clients.blobService.getContainerClient(storageNames.usageContainer)),
     webhookQueue: createWebhookQueue(clients.queueService.getQueueClient(storageNames.webhookQueue)),
+    line: createLineStore(clients.tableClient(storageNames.lineTable), storageNames.jobQueue),
+    jobQueue: createJobQueue(clients.queueService.getQueueClient(storageNames.jobQueue)),
     where: storage.kind === 'identity' ? storage.blobServiceUri : 'the local stack (AzureWebJobsStorage)',
   };
 }

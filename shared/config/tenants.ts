@@ -173,6 +173,15 @@ const tenantSchema = z
      * absent means the RETENTION_DAYS setting. The sweep applies it (upkeep/retention.ts).
      */
     retentionDays: z.int({ error: 'retentionDays must be a whole number of days from 1 to 365' }).min(1, 'retentionDays must be a whole number of days from 1 to 365').max(365, 'retentionDays must be a whole number of days from 1 to 365').optional(),
+    /**
+     * The school's share of the calls while calls are paced, against the other schools with waiting jobs
+     * (jobs/turns.ts): a school of weight 2 gets two turns to another's one. Absent means 1.
+     */
+    weight: z
+      .number({ error: 'weight must be a number above 0, at most 1000' })
+      .positive('weight must be a number above 0, at most 1000')
+      .max(1000, 'weight must be a number above 0, at most 1000')
+      .optional(),
   })
   .superRefine((tenant, context) => {
     if ((tenant.apiKeyHashes?.length ?? 0) + (tenant.apiKeys?.length ?? 0) === 0) {
@@ -194,6 +203,12 @@ export type TenantQuotasSetting = z.input<typeof tenantQuotasSchema>;
 export type TenantSafety = z.infer<typeof tenantSafetySchema>;
 export type SafetyThresholds = z.infer<typeof safetyThresholdsSchema>;
 export const defaultSafety: TenantSafety = tenantSafetySchema.parse({});
+
+/** A school's weight in the turns (TENANTS `weight`); 1 for a school that sets none or is no longer in TENANTS. */
+export function weightOf(tenants: readonly Pick<Tenant, 'id' | 'weight'>[]): (tenantId: string) => number {
+  const weights = new Map(tenants.map((tenant) => [tenant.id, tenant.weight ?? 1]));
+  return (tenantId) => weights.get(tenantId) ?? 1;
+}
 
 /** A school's safety settings, its own or the school-strict defaults. */
 export function safetyOf(tenant: Pick<Tenant, 'safety'>): TenantSafety {

@@ -99,7 +99,7 @@ export const jobBaseSchema = z.object({
    * the images if the job is canceled before any provider call. Absent on jobs from before budgets.
    */
   reservedCostUsd: z.number().min(0).optional(),
-  /** Place in the waiting line, for the position estimate. */
+  /** Records from before the line in turns (storage/lineStore.ts) carry their old waiting-line number; unused now. */
   ticket: z.number().optional(),
   /** Edits and variations: where the pictures they start from are stored, resolved when the job was accepted. */
   sources: z

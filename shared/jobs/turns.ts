@@ -9,7 +9,23 @@
  * removed), so a school that had its share a minute ago does not start again as if it had had none.
  */
 
+import type { JobRecord } from './job';
+
 export type TurnState = 'waiting' | 'started' | 'done';
+
+/**
+ * The longest a finished job's entry stays in the line, from its end: its start counts in the turns while it
+ * is there, so a class's recent pictures weigh against a school that arrives a few minutes later; short, as
+ * the line holds pseudonymous student keys.
+ */
+export const fairnessWindowInMs = 10 * 60_000;
+
+/**
+ * Finished entries leave in batches, not one request per job: once the oldest reaches the window's end, it
+ * goes with every one within this much of it. So a start counts for 5 to 10 minutes, and the sweep (every 5
+ * minutes) removing the same keeps any entry from outstaying the window when no ticket comes.
+ */
+export const removalBatchInMs = 5 * 60_000;
 
 export interface LineEntry {
   readonly jobId: string;
@@ -21,6 +37,32 @@ export interface LineEntry {
   /** For a started job: the ticket (queue message) that claimed it, and until when its claim holds. */
   readonly claimedBy?: string;
   readonly claimedUntil?: number;
+  /** For a done job: when it ended (its start counts until fairnessWindowInMs after). */
+  readonly endedAt?: number;
+}
+
+/**
+ * A job's entry as submit adds it: the student is their pseudonymous key (`studentKey`, never the LMS's
+ * id), '' for the LMS's own jobs, which take their turns as one more student.
+ */
+export function lineEntryFor(job: Pick<JobRecord, 'id' | 'tenantId' | 'createdDateTime' | 'request'>, studentKey: (tenantId: string, user: string) => string): Omit<LineEntry, 'state'> {
+  return {
+    jobId: job.id,
+    tenantId: job.tenantId,
+    student: job.request.user === undefined ? '' : studentKey(job.tenantId, job.request.user),
+    acceptedAt: Date.parse(job.createdDateTime),
+  };
+}
+
+/**
+ * Finished entries to remove now: none until the oldest reaches the window's end (or `always`, for the
+ * sweep), then each within removalBatchInMs of it. An entry done without an end time goes at once.
+ */
+export function finishedToRemove<T extends LineEntry>(entries: readonly T[], now: number, options: { always?: boolean } = {}): T[] {
+  const done = entries.filter((entry) => entry.state === 'done');
+  const age = (entry: LineEntry) => now - (entry.endedAt ?? 0);
+  if (!options.always && !done.some((entry) => age(entry) >= fairnessWindowInMs)) return [];
+  return done.filter((entry) => age(entry) >= fairnessWindowInMs - removalBatchInMs);
 }
 
 /** A started job whose ticket's claim ran out without the job ending: its ticket died, and it waits again. */
@@ -40,7 +82,7 @@ const studentKey = (entry: LineEntry) => `${entry.tenantId}\n${entry.student}`;
  * The waiting jobs in the order they will get their calls, if nothing else arrives. `weightOf` gives a
  * school's weight (a positive number; a school no longer in TENANTS gets 1).
  */
-export function fairOrder(entries: readonly LineEntry[], now: number, weightOf: (tenantId: string) => number = () => 1): LineEntry[] {
+export function fairOrder<T extends LineEntry>(entries: readonly T[], now: number, weightOf: (tenantId: string) => number = () => 1): T[] {
   const schoolStarts = new Map<string, number>();
   const studentStarts = new Map<string, number>();
   for (const entry of entries) {
@@ -49,13 +91,13 @@ export function fairOrder(entries: readonly LineEntry[], now: number, weightOf: 
     increment(studentStarts, studentKey(entry));
   }
   // Each student's waiting jobs, oldest first; each school's students.
-  const queues = new Map<string, LineEntry[]>();
+  const queues = new Map<string, T[]>();
   for (const entry of entries.filter((candidate) => isWaiting(candidate, now)).sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId))) {
     const queue = queues.get(studentKey(entry));
     if (queue) queue.push(entry);
     else queues.set(studentKey(entry), [entry]);
   }
-  const order: LineEntry[] = [];
+  const order: T[] = [];
   while (queues.size > 0) {
     const key = nextStudent(queues, schoolStarts, studentStarts, weightOf);
     const queue = key === undefined ? undefined : queues.get(key);
@@ -112,16 +154,16 @@ function nextStudent(
   return best?.key;
 }
 
-export type TicketDecision =
+export type TicketDecision<T extends LineEntry = LineEntry> =
   /** The ticket claimed this job before (its message was delivered again): go on with it. */
-  | { readonly kind: 'resume'; readonly entry: LineEntry }
+  | { readonly kind: 'resume'; readonly entry: T }
   /** Claim this job, the fairest waiting one. */
-  | { readonly kind: 'claim'; readonly entry: LineEntry }
+  | { readonly kind: 'claim'; readonly entry: T }
   /** Nothing waits: this ticket is spare (a job was canceled, or recovery sent one more). */
   | { readonly kind: 'none' };
 
 /** What a ticket (one queue message) does with the line as it stands. */
-export function decideTicket(entries: readonly LineEntry[], ticketId: string, now: number, weightOf?: (tenantId: string) => number): TicketDecision {
+export function decideTicket<T extends LineEntry>(entries: readonly T[], ticketId: string, now: number, weightOf?: (tenantId: string) => number): TicketDecision<T> {
   const own = entries.find((entry) => entry.state === 'started' && entry.claimedBy === ticketId);
   if (own) return { kind: 'resume', entry: own };
   const [next] = fairOrder(entries, now, weightOf);

@@ -1,11 +1,13 @@
 import type { Logger } from '../logger';
 import type { JobStore } from './jobStore';
 import type { JobIndex } from './jobIndex';
-import type { JobRecord } from '../jobs/job';
+import { isTerminal, type JobRecord } from '../jobs/job';
+import type { LineStore } from './lineStore';
 
 /**
  * What follows a job's status change, outside its record: the listing index is brought up to date, and a job
- * that has ended gets its webhook queued (`queueWebhook`: webhooks/outbox/outbox.ts `queueWebhookFor`, wired in
+ * that has ended leaves the waiting line (its entry is marked done: its start still counts in the turns for
+ * a while, jobs/turns.ts) and gets its webhook queued (`queueWebhook`: webhooks/outbox/outbox.ts `queueWebhookFor`, wired in
  * functions/lib/services.ts). `followStatusChanges` runs it after every saved change of status, so
  * the worker, cancel and the poison handler need not know; the sweep runs the same `statusChanged` to repair
  * what a crash in between left undone. The webhook is queued before the index is updated, so an index that
@@ -13,18 +15,25 @@ import type { JobRecord } from '../jobs/job';
  */
 export interface JobEvents {
   statusChanged(job: JobRecord): Promise<void>;
-  /** Before a job is erased: its index entry goes first (it holds the student id and class). */
+  /** Before a job is erased: its index entry and its place in line go first (they name the student). */
   erasing(job: JobRecord): Promise<void>;
 }
 
-export function createJobEvents(parts: { readonly index: JobIndex; readonly queueWebhook: (job: JobRecord) => Promise<void> }): JobEvents {
+export function createJobEvents(parts: {
+  readonly index: JobIndex;
+  readonly line: Pick<LineStore, 'markDone' | 'remove'>;
+  readonly queueWebhook: (job: JobRecord) => Promise<void>;
+}): JobEvents {
   return {
     async statusChanged(job) {
+      // Whichever path ended the job (the worker, a cancel, the poison handler), this is where it leaves the line.
+      if (isTerminal(job.status)) await parts.line.markDone(job.id, Date.parse(job.lastUpdatedDateTime));
       await parts.queueWebhook(job);
       await parts.index.upsert(job);
     },
     async erasing(job) {
       await parts.index.remove(job);
+      await parts.line.remove([job.id]);
     },
   };
 }

@@ -8,8 +8,8 @@ import { encodeJobMessage, jobMessageFor } from './jobMessage';
  */
 export interface JobQueue {
   readonly name: string;
-  /** A message for the job, visible after `delayInSeconds` (default at once). */
-  enqueue(jobId: string, options?: { delayInSeconds?: number }): Promise<void>;
+  /** A message for the job, visible after `delayInSeconds` (default at once), with `ticket` as its ticket (default a new one). */
+  enqueue(jobId: string, options?: { delayInSeconds?: number; ticket?: string }): Promise<void>;
   createIfNotExists(): Promise<void>;
   /** Throws if the queue does not answer (health). */
   probe(): Promise<void>;
@@ -24,7 +24,7 @@ export function createJobQueue(queue: QueueClient): JobQueue {
     name: queue.name,
     async enqueue(jobId, options = {}) {
       // jobMessageFor adds the active trace, so a redelivery made by the worker or the sweep stays in the job's trace.
-      await sendMessage(queue, encodeJobMessage(jobMessageFor(jobId)), options.delayInSeconds);
+      await sendMessage(queue, encodeJobMessage(jobMessageFor(jobId, options.ticket)), options.delayInSeconds);
     },
     async createIfNotExists() {
       await queue.createIfNotExists();

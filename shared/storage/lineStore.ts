@@ -20,10 +20,16 @@ export interface LineStore {
   list(): Promise<StoredLineEntry[]>;
   /** Claims a job for a ticket, if nobody changed its entry since it was read: false when another ticket won. */
   claim(entry: StoredLineEntry, ticketId: string, claimedUntil: number): Promise<boolean>;
+  /**
+   * Records, whatever the entry holds now, that `ticketId` runs the job until `claimedUntil`: a ticket that
+   * found the job already running under another message's claim (its entry's claim had run out) gives the
+   * entry back to that message.
+   */
+  hold(jobId: string, ticketId: string, claimedUntil: number): Promise<void>;
   /** Gives a claimed job back to the line (handed to a later ticket), keeping its place. */
   release(jobId: string): Promise<void>;
-  /** The job ended: it no longer waits, and its start counts for the fairness window. */
-  markDone(jobId: string): Promise<void>;
+  /** The job ended at `endedAt`: it no longer waits, and its start counts for the fairness window (jobs/turns.ts). */
+  markDone(jobId: string, endedAt: number): Promise<void>;
   /** Removes entries (finished ones past the window, or an erased job's); gone already is fine. */
   remove(jobIds: readonly string[]): Promise<void>;
   createIfNotExists(): Promise<void>;
@@ -38,7 +44,11 @@ const entitySchema = z.object({
   state: z.enum(['waiting', 'started', 'done']),
   claimedBy: z.string().optional(),
   claimedUntil: z.number().optional(),
+  endedAt: z.number().optional(),
 });
+
+/** A table transaction holds at most 100 operations, all in one partition (one line). */
+const maxBatch = 100;
 
 const isStatus = (error: unknown, ...statuses: number[]) => error instanceof RestError && statuses.includes(error.statusCode ?? 0);
 
@@ -52,6 +62,13 @@ export function createLineStore(table: TableClient, lineName: string): LineStore
       // 412: another ticket claimed it first; 404: the job was erased meanwhile.
       if (isStatus(error, 404, 412)) return false;
       throw error;
+    }
+  }
+  async function deleteOne(jobId: string): Promise<void> {
+    try {
+      await table.deleteEntity(partitionKey, jobId);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
     }
   }
   return {
@@ -68,27 +85,45 @@ export function createLineStore(table: TableClient, lineName: string): LineStore
       for await (const entity of table.listEntities({ queryOptions: { filter } })) {
         const parsed = entitySchema.safeParse(entity);
         if (!parsed.success) continue;
-        const { rowKey, claimedBy, claimedUntil, ...rest } = parsed.data;
-        entries.push({ jobId: rowKey, ...rest, ...(claimedBy !== undefined ? { claimedBy } : {}), ...(claimedUntil !== undefined ? { claimedUntil } : {}) });
+        const { rowKey, claimedBy, claimedUntil, endedAt, ...rest } = parsed.data;
+        entries.push({
+          jobId: rowKey,
+          ...rest,
+          ...(claimedBy !== undefined ? { claimedBy } : {}),
+          ...(claimedUntil !== undefined ? { claimedUntil } : {}),
+          ...(endedAt !== undefined ? { endedAt } : {}),
+        });
       }
       return entries;
     },
     claim(entry, ticketId, claimedUntil) {
       return merge(entry.jobId, { state: 'started', claimedBy: ticketId, claimedUntil }, entry.etag);
     },
+    async hold(jobId, ticketId, claimedUntil) {
+      await merge(jobId, { state: 'started', claimedBy: ticketId, claimedUntil });
+    },
     async release(jobId) {
       // Table storage's Merge cannot drop a property: an expired claim (0) reads as no claim.
       await merge(jobId, { state: 'waiting', claimedBy: '', claimedUntil: 0 });
     },
-    async markDone(jobId) {
-      await merge(jobId, { state: 'done' });
+    async markDone(jobId, endedAt) {
+      await merge(jobId, { state: 'done', endedAt });
     },
     async remove(jobIds) {
-      for (const jobId of jobIds) {
+      // One request per hundred entries: the workers tidy the line as they go, so this is on the job's path.
+      for (let start = 0; start < jobIds.length; start += maxBatch) {
+        const batch = jobIds.slice(start, start + maxBatch);
+        if (batch.length === 1) {
+          await deleteOne(batch[0] ?? '');
+          continue;
+        }
         try {
-          await table.deleteEntity(partitionKey, jobId);
+          await table.submitTransaction(batch.map((jobId) => ['delete', { partitionKey, rowKey: jobId }]));
         } catch (error) {
-          if (!isStatus(error, 404)) throw error;
+          // A transaction fails whole when one entry is gone already (another worker removed it): one at a time
+          // then, which tells a missing entry (fine) from real trouble (thrown).
+          if (!(error instanceof RestError)) throw error;
+          for (const jobId of batch) await deleteOne(jobId);
         }
       }
     },

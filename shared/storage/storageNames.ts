@@ -27,4 +27,9 @@ export const storageNames = {
   erasurePoisonQueue: 'student-erasures-poison',
   /** The record of access: every read of children's data through the API, partitioned by tenant. */
   accessLogTable: 'accesslog',
+  /**
+   * The line of jobs waiting for their calls (lineStore.ts), one partition per job queue: the jobs in turns
+   * (jobs/turns.ts), each queue message a ticket to run the next. Finished jobs leave it within minutes.
+   */
+  lineTable: 'waitingline',
 } as const;

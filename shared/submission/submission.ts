@@ -12,7 +12,9 @@ import type { JobRequestParser } from '../jobs/jobRequestParser';
 import type { ModelEntry } from '../models/modelCatalogue';
 import type { Metaprompt } from '../safety/metaprompt';
 import type { JobStore } from '../storage/jobStore';
-import type { WaitingLine } from '../storage/waitingLine';
+import type { LineStore } from '../storage/lineStore';
+import type { Pseudonyms } from '../access/pseudonyms';
+import { lineEntryFor } from '../jobs/turns';
 import type { JobRecord } from '../jobs/job';
 import type { JobRequest } from '../jobs/jobRequest';
 import { resolveSources, type SourceDeps } from './sources';
@@ -57,7 +59,7 @@ export interface SubmitOptions {
   readonly log: Logger;
 }
 
-/** What accepting a job uses: the parser and the prompt checks, quotas, the Idempotency-Key store, the job store and the waiting line. */
+/** What accepting a job uses: the parser and the prompt checks, quotas, the Idempotency-Key store, the job store and the line. */
 export interface SubmitDeps extends Omit<PromptCheckDeps, 'config'>, Omit<SourceDeps, 'config'> {
   readonly config: PromptCheckDeps['config'] & SourceDeps['config'] & Pick<AppConfig, 'partialImages' | 'imageProvider'>;
   readonly profile: ModelEntry;
@@ -66,7 +68,9 @@ export interface SubmitDeps extends Omit<PromptCheckDeps, 'config'>, Omit<Source
   readonly quotas: Pick<Quotas, 'countSubmit' | 'countUserSubmit' | 'reserve'>;
   readonly idempotency: Pick<IdempotencyStore, 'claim' | 'isErased'>;
   readonly jobs: JobStore;
-  readonly waitingLine: Pick<WaitingLine, 'join'>;
+  /** The line of waiting jobs the worker takes them from in turns (jobs/turns.ts); the student in it by pseudonym. */
+  readonly line: Pick<LineStore, 'add'>;
+  readonly pseudonyms: Pick<Pseudonyms, 'studentKey'>;
   ensureStorage(): Promise<void>;
 }
 
@@ -166,8 +170,13 @@ async function acceptJob(services: SubmitDeps, tenant: Tenant, options: SubmitOp
         throw new ConflictError('IdempotencyKeyReused', 'This Idempotency-Key was already used with a different request.', { target: 'Idempotency-Key' });
       }
       const existing = await services.jobs.get(record.jobId);
-      // The client retries because it never saw an answer: the first attempt may have stopped before its message was sent.
-      if (existing) return existing.status === 'NotStarted' ? { job: existing, message: jobMessageFor(existing.id) } : { job: existing };
+      // The client retries because it never saw an answer: the first attempt may have stopped before its
+      // message was sent, or before the job joined the line.
+      if (existing?.status === 'NotStarted') {
+        await joinLine(services, existing, log);
+        return { job: existing, message: jobMessageFor(existing.id) };
+      }
+      if (existing) return { job: existing };
       if (await services.idempotency.isErased(record.jobId)) throw jobErased();
       // The first attempt failed before its job was stored: finish it now, under the same id.
       id = record.jobId;
@@ -182,7 +191,6 @@ async function acceptJob(services: SubmitDeps, tenant: Tenant, options: SubmitOp
     await reservation.release().catch(() => undefined);
     throw error;
   }
-  const ticket = await services.waitingLine.join().catch(() => undefined);
   const now = new Date().toISOString();
   const job: JobRecord = {
     id,
@@ -195,7 +203,6 @@ async function acceptJob(services: SubmitDeps, tenant: Tenant, options: SubmitOp
     metapromptVersion: services.metaprompt.version,
     attempts: 0,
     reservedCostUsd,
-    ...(ticket !== undefined ? { ticket } : {}),
     ...(resolved ? { sources: resolved.sources } : {}),
     ...(options.jobUrlFor ? { location: options.jobUrlFor(id) } : {}),
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
@@ -206,8 +213,20 @@ async function acceptJob(services: SubmitDeps, tenant: Tenant, options: SubmitOp
     await reservation.release().catch(() => undefined);
     throw new ServiceUnavailableError('The job could not be stored.', { cause: error });
   }
+  await joinLine(services, job, log);
   log.log(`Job ${job.id} accepted for tenant ${tenant.id}: n=${request.n} size=${request.size} model=${job.model} estimate=$${reservedCostUsd}${verdict ? ` classifier=${verdict.durationMs}ms` : ''}`);
   return { job, message: jobMessageFor(job.id) };
+}
+
+/**
+ * Puts the stored job in the line, before its message (its ticket) is sent. A job that fails to join is
+ * still accepted: its own ticket runs it when it finds nothing else waiting (worker/tickets.ts), and the
+ * sweep adds it to the line (upkeep/recovery.ts) if other jobs take that ticket first.
+ */
+async function joinLine(services: Pick<SubmitDeps, 'line' | 'pseudonyms'>, job: JobRecord, log: Logger): Promise<void> {
+  await services.line.add(lineEntryFor(job, services.pseudonyms.studentKey)).catch((error: unknown) => {
+    log.warn(`Job ${job.id}: could not join the line (the sweep adds it): ${String(error)}`);
+  });
 }
 
 const jobErased = () =>

@@ -5,6 +5,10 @@ import type { JobQueue } from '../storage/jobQueue';
 import type { JobStore } from '../storage/jobStore';
 import type { JobRecord } from '../jobs/job';
 import { markEnqueued } from '../jobs/transitions';
+import { fairOrder, finishedToRemove, lineEntryFor } from '../jobs/turns';
+import { isTerminal } from '../jobs/job';
+import type { LineStore } from '../storage/lineStore';
+import type { Pseudonyms } from '../access/pseudonyms';
 
 /**
  * Crash recovery, in one place. Submit stores the job and its function's queue output binding sends the
@@ -19,6 +23,8 @@ import { markEnqueued } from '../jobs/transitions';
 export interface RecoveryDeps {
   readonly jobs: JobStore;
   readonly jobQueue: JobQueue;
+  readonly line: LineStore;
+  readonly pseudonyms: Pick<Pseudonyms, 'studentKey'>;
   readonly jobIndex: JobIndex;
   readonly jobEvents: JobEvents;
   ensureStorage(): Promise<void>;
@@ -94,6 +100,50 @@ export async function repairJobIndex(services: RecoveryDeps, log: Logger): Promi
     // Not in the listing: check once more, so a job stored after the listing began keeps its entry.
     if (await services.jobs.get(id)) continue;
     await services.jobIndex.remove({ id, tenantId: entry.tenantId, createdDateTime: entry.createdDateTime });
+    repaired++;
+  }
+  return repaired;
+}
+
+/** Tickets the sweep sends at most in one run, for a line whose tickets were all lost. */
+const maxTicketsPerSweep = 100;
+
+/**
+ * Brings the line in step with the job records (worker/tickets.ts takes jobs from it): a waiting job that
+ * is not in it (its submit could not add it) joins; an entry whose job has ended is marked done; one whose
+ * job is gone, or that ended within removalBatchInMs of the fairness window's end (jobs/turns.ts), is
+ * removed, so no pupil's key outstays the window even when no ticket comes; and a line with waiting jobs but
+ * no message on the queue at all (every ticket lost) gets a ticket per waiting job. A claim whose ticket died
+ * needs nothing: it runs out, and the next ticket takes the job. The line is read before the blob listing,
+ * so a job that joins in between is never removed. One line read, one blob listing, the records of jobs that
+ * join, and the queue's length when something waits.
+ */
+export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue' | 'line' | 'pseudonyms' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
+  await services.ensureStorage();
+  const entries = await services.line.list();
+  const inLine = new Map(entries.map((entry) => [entry.jobId, entry]));
+  const gone = new Set(inLine.keys());
+  let repaired = 0;
+  for await (const listed of services.jobs.list()) {
+    gone.delete(listed.id);
+    const entry = inLine.get(listed.id);
+    if (!entry && listed.status === 'NotStarted' && now - listed.lastModified.getTime() >= neverEnqueuedAfterInMs) {
+      const job = await services.jobs.get(listed.id);
+      if (job?.status !== 'NotStarted') continue;
+      await services.line.add(lineEntryFor(job, services.pseudonyms.studentKey));
+      log.warn(`Job ${job.id}: it was not in the line; added it.`);
+      repaired++;
+    } else if (entry && entry.state !== 'done' && listed.status !== undefined && isTerminal(listed.status)) {
+      await services.line.markDone(entry.jobId, listed.lastModified.getTime());
+      repaired++;
+    }
+  }
+  const removable = [...gone, ...finishedToRemove(entries, now, { always: true }).map((entry) => entry.jobId)];
+  await services.line.remove([...new Set(removable)]);
+  const waiting = fairOrder(await services.line.list(), now);
+  if (waiting.length > 0 && (await services.jobQueue.approximateLength()) === 0) {
+    for (const entry of waiting.slice(0, maxTicketsPerSweep)) await services.jobQueue.enqueue(entry.jobId);
+    log.warn(`The line had ${waiting.length} waiting jobs and no message on the queue; sent ${Math.min(waiting.length, maxTicketsPerSweep)} tickets.`);
     repaired++;
   }
   return repaired;

@@ -8,7 +8,7 @@ import type { ModelEntry } from '../models/modelCatalogue';
 import type { ProviderPacer } from '../provider/pacer';
 import type { ImageStore } from '../storage/imageStore';
 import type { SasLinkSigner } from '../storage/sasLinks';
-import type { WaitingLine } from '../storage/waitingLine';
+import type { LinePositions } from '../storage/linePositions';
 import { previewLinkLifetimeInMinutes, previewsExpected } from '../jobs/previews';
 import { maxPartialImages } from '../models/modelCatalogue';
 
@@ -105,7 +105,9 @@ export interface ViewDeps {
   /** The configured model's catalogue entry. */
   readonly profile: ModelEntry;
   readonly statusTokens: StatusTokens;
-  readonly waitingLine: Pick<WaitingLine, 'position'>;
+  /** The job's place in the fair order (storage/linePositions.ts). */
+  readonly linePositions: Pick<LinePositions, 'position'>;
+  /** The seconds between calls, for the estimate: the position times this. */
   readonly pacer: Pick<ProviderPacer, 'secondsPerCall'>;
   readonly links: SasLinkSigner;
   readonly images: Pick<ImageStore, 'containerName' | 'listPreviews'>;
@@ -155,8 +157,8 @@ export async function renderJob(services: ViewDeps, job: JobRecord, options: Ren
   if (job.status === 'Failed' || job.status === 'Canceled') {
     return { ...base, error: job.error };
   }
-  if (job.status === 'NotStarted' && job.ticket !== undefined) {
-    const position = await services.waitingLine.position(job.ticket, { messageSent: options.messageSent ?? true }).catch(() => undefined);
+  if (job.status === 'NotStarted') {
+    const position = await services.linePositions.position(job, { messageSent: options.messageSent ?? true }).catch(() => undefined);
     if (position !== undefined) {
       const startInMs = (position - 1) * services.pacer.secondsPerCall * 1000;
       return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };

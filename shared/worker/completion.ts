@@ -8,6 +8,9 @@ import { picturesWithheld } from '../safety/outputCheck';
 import type { ImageStore, ListedImage } from '../storage/imageStore';
 import { parseJobMessage } from '../storage/jobMessage';
 import type { JobStore } from '../storage/jobStore';
+import type { JobQueue } from '../storage/jobQueue';
+import type { LineStore } from '../storage/lineStore';
+import { fairOrder, isOrphaned } from '../jobs/turns';
 import { SpanKind, withSpan } from '../telemetry/spans';
 import type { WorkerDeps } from './jobRun';
 import { thumbnailFor } from './thumbnails';
@@ -84,20 +87,38 @@ export function jobUsage(profile: ModelEntry, job: JobRecord, images: readonly L
 export interface PoisonedJobDeps {
   readonly jobs: Pick<JobStore, 'update'>;
   readonly images: Pick<ImageStore, 'deleteAll' | 'deletePreviews'>;
+  readonly line: Pick<LineStore, 'list'>;
+  readonly jobQueue: Pick<JobQueue, 'enqueue'>;
 }
 
-/** Handles a message the host gave up on: its job fails with the last reason we recorded. */
+/**
+ * Handles a message the host gave up on. The message is a ticket (tickets.ts): the job it had claimed in
+ * the line fails with the last reason we recorded (its end takes it out of the line). A ticket that had
+ * claimed none fails the job it names, if that still waits (or is not in the line at all: a message from
+ * before the line, whose worker ran its own job). If that job is another ticket's now, this ticket's turn
+ * is not lost: a fresh ticket takes it, when anything waits.
+ */
 export async function failPoisonedJob(services: PoisonedJobDeps, input: unknown, log: Logger): Promise<void> {
   const message = parseJobMessage(input);
   if (!message) {
     log.error('Dropped a poison queue message that is not a job message.');
     return;
   }
-  const ended = await withSpan('job.poisoned', { jobId: message.jobId, queue: 'image-jobs-poison' }, () => services.jobs.update(message.jobId, (job) => failPoisoned(job, Date.now())), {
+  const now = Date.now();
+  const entries = await services.line.list();
+  const claimed = message.ticket === undefined ? undefined : entries.find((entry) => entry.state === 'started' && entry.claimedBy === message.ticket);
+  const named = entries.find((entry) => entry.jobId === message.jobId);
+  const jobId = claimed?.jobId ?? (!named || named.state === 'waiting' || isOrphaned(named, now) ? message.jobId : undefined);
+  if (jobId === undefined) {
+    if (fairOrder(entries, now).length > 0) await services.jobQueue.enqueue(message.jobId);
+    log.warn(`Job ${message.jobId}: its ticket moved to the poison queue holding no job; ${fairOrder(entries, now).length > 0 ? 'a fresh ticket takes its turn' : 'nothing waits'}.`);
+    return;
+  }
+  const ended = await withSpan('job.poisoned', { jobId, queue: 'image-jobs-poison' }, () => services.jobs.update(jobId, (job) => failPoisoned(job, Date.now())), {
     kind: SpanKind.CONSUMER,
     ...(message.traceparent ? { traceparent: message.traceparent } : {}),
   });
   // A job that gave up on the output check keeps no picture (safety/outputCheck.ts).
-  await (ended && picturesWithheld(ended) ? services.images.deleteAll(message.jobId) : services.images.deletePreviews(message.jobId)).catch(() => undefined);
-  log.warn(`Job ${message.jobId}: moved to the poison queue; now ${ended?.status ?? 'missing'}.`);
+  await (ended && picturesWithheld(ended) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
+  log.warn(`Job ${jobId}: its ticket moved to the poison queue; now ${ended?.status ?? 'missing'}.`);
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Pseudonyms } from '../access/pseudonyms';
 import type { Quotas } from '../access/quotas';
 import type { AppConfig } from '../config/config';
@@ -15,11 +16,11 @@ import type { ImageStore } from '../storage/imageStore';
 import type { JobQueue } from '../storage/jobQueue';
 import type { JobStore } from '../storage/jobStore';
 import type { UploadStore } from '../storage/uploadStore';
-import type { WaitingLine } from '../storage/waitingLine';
+import type { LineStore } from '../storage/lineStore';
 import { annotateActiveSpan } from '../telemetry/spans';
-import type { RetryPolicyOptions } from './retryPolicy';
+import { defaultRetryPolicy, type RetryPolicyOptions } from './retryPolicy';
 
-/** What the worker uses: the job and image stores, the queue, the deployments (each paced), the classifier and where refusals go. */
+/** What the worker uses: the job and image stores, the line and the queue, the deployments (each paced), the classifier and where refusals go. */
 export interface WorkerDeps extends RefusalDeps {
   readonly config: Pick<AppConfig, 'imageProvider' | 'jobRetryDeadlineInSeconds' | 'imageRequestTimeoutInSeconds' | 'outputCheck' | 'tenants' | 'partialImages' | 'maxEditInputBytes'>;
   /** The configured model's catalogue entry. */
@@ -30,7 +31,8 @@ export interface WorkerDeps extends RefusalDeps {
   readonly jobQueue: Pick<JobQueue, 'enqueue'>;
   /** The deployments of the image model, each with its pace and circuit breaker. */
   readonly imagePool: Pick<DeploymentPool<Pick<ImageProvider, 'generate' | 'edit'>>, 'acquire' | 'report' | 'hasOtherThan'>;
-  readonly waitingLine: Pick<WaitingLine, 'markStarted'>;
+  /** The jobs waiting for their calls; each message is a ticket to run the fairest of them (tickets.ts). */
+  readonly line: Pick<LineStore, 'list' | 'claim' | 'hold' | 'release' | 'markDone' | 'remove'>;
   readonly pseudonyms: Pick<Pseudonyms, 'safetyIdentifier'>;
   readonly quotas: Pick<Quotas, 'recordSpend'>;
   /** The metaprompt a job was accepted with (its metapromptVersion). */
@@ -40,7 +42,10 @@ export interface WorkerDeps extends RefusalDeps {
 }
 
 export interface ProcessContext {
-  /** The queue message's id; the job's claim names it, so a redelivery of the same message may resume. */
+  /**
+   * The ticket: the message's own `ticket`, else the queue message's id. The job's claim (and its entry's in
+   * the line) names it, so a redelivery of the same message resumes.
+   */
   readonly messageId: string;
   readonly log: Logger;
   readonly now?: () => number;
@@ -50,6 +55,14 @@ export interface ProcessContext {
 
 /** A claim lasts one provider call (timeout) plus the longest wait between renewals, and some margin. */
 const claimMarginInMs = 60_000;
+
+/**
+ * How long a ticket's claim on a job's entry in the line lasts: the longest an invocation runs before it
+ * hands the job over (retryPolicy.ts maxInvocationMs), and a margin. A claim is not renewed during a run (a
+ * write per call); a redelivered message resumes its claim whatever the time, so the claim only has to run
+ * out for a ticket that is gone for good, which then costs its job this long.
+ */
+export const lineClaimInMs = defaultRetryPolicy.maxInvocationMs + claimMarginInMs;
 
 /**
  * One delivery's work on one job, shared by the worker's steps (processing.ts, providerCall.ts,
@@ -114,12 +127,20 @@ export function createJobRun(services: WorkerDeps, job: JobRecord, context: Proc
   };
 }
 
+/** Why a delivery did not begin work on a job. */
+export type NotBegun =
+  /** No such job (erased); what an earlier delivery saved of it is removed. */
+  | { readonly kind: 'gone' }
+  /** It has ended (a duplicate message, or canceled while it waited). */
+  | { readonly kind: 'ended' }
+  /** Another message's worker holds a live claim on it, until `until`. */
+  | { readonly kind: 'busy'; readonly holder: string; readonly until: number };
+
 /**
- * Starts this delivery's work on the job: the job moves to Running under this message's claim. Undefined when
- * there is nothing to do: the job is gone (what an earlier delivery saved is removed), it has ended (a
- * duplicate message), or another message's worker holds a live claim (looked at again when it runs out).
+ * Starts this delivery's work on the job: the job moves to Running under this message's claim. Or why there
+ * is nothing to do: the job is gone, it has ended, or another message's worker holds a live claim.
  */
-export async function beginRun(services: WorkerDeps, jobId: string, context: ProcessContext, defaults: Omit<RetryPolicyOptions, 'deadlineMs'>): Promise<JobRun | undefined> {
+export async function beginRun(services: WorkerDeps, jobId: string, context: ProcessContext, defaults: Omit<RetryPolicyOptions, 'deadlineMs'>): Promise<JobRun | NotBegun> {
   const { log, messageId } = context;
   const clock = runClock(services, context, defaults);
   const { now } = clock;
@@ -129,23 +150,20 @@ export async function beginRun(services: WorkerDeps, jobId: string, context: Pro
     // Erased (its student's erasure, or DELETE) while an earlier delivery was saving pictures and crashed before
     // it could remove them: remove them now, so a redelivery is what finishes the erasure, not what undoes it.
     await services.images.deleteAll(jobId);
-    log.warn(`Job ${jobId}: no such job; message dropped.`);
-    return undefined;
+    log.warn(`Job ${jobId}: no such job.`);
+    return { kind: 'gone' };
   }
   annotateActiveSpan({ schoolId: started.tenantId, attempt: started.attempts });
   if (isTerminal(started.status)) {
     // An earlier delivery may have ended the job and crashed before removing its previews, or the pictures it withheld.
     await (picturesWithheld(started) ? services.images.deleteAll(jobId) : services.images.deletePreviews(jobId)).catch(() => undefined);
-    log.log(`Job ${jobId}: already ${started.status}; duplicate message ignored.`);
-    return undefined;
+    log.log(`Job ${jobId}: already ${started.status}.`);
+    return { kind: 'ended' };
   }
   const busyUntil = liveClaimOfAnother(started, messageId, now());
-  if (busyUntil) {
-    // Another message's worker holds a live claim (a duplicate message): look again when the claim runs
-    // out, with a new delayed message, so the duplicate spends none of the job's dequeue attempts.
-    await services.jobQueue.enqueue(jobId, { delayInSeconds: Math.min(600, Math.max(1, (Date.parse(busyUntil) - now()) / 1000)) });
-    log.log(`Job ${jobId}: another worker holds it; looking again when its claim runs out.`);
-    return undefined;
+  if (busyUntil && started.status === 'Running' && started.claim) {
+    log.log(`Job ${jobId}: another worker holds it.`);
+    return { kind: 'busy', holder: started.claim.messageId, until: Date.parse(busyUntil) };
   }
   return createJobRun(services, started, context, clock);
 }
@@ -161,9 +179,16 @@ export async function failRun(run: JobRun, error: JobError): Promise<JobRecord |
   return ended;
 }
 
-/** Hands the job to a new message that becomes visible at `at`, releasing our claim. */
+/**
+ * Hands the job to a new message that becomes visible at `at`, releasing our claim. Its entry in the line
+ * passes to the new message's ticket, so no other ticket starts it before `at` (the wait the provider or the
+ * pace asked for), and the new message resumes it then; should that message be lost, the entry's claim
+ * runs out and any ticket takes the job in its turn.
+ */
 export async function handOverAt(run: JobRun, at: number): Promise<void> {
-  await run.services.jobQueue.enqueue(run.jobId, { delayInSeconds: (at - run.now()) / 1000 });
+  const ticket = randomUUID();
+  await run.services.jobQueue.enqueue(run.jobId, { delayInSeconds: (at - run.now()) / 1000, ticket });
   await run.apply((job) => handOver(job, run.messageId));
+  await run.services.line.hold(run.jobId, ticket, at + lineClaimInMs);
   run.log.log(`Job ${run.jobId}: handed to a new message after a long wait.`);
 }

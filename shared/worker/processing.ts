@@ -9,6 +9,7 @@ import { loadSourcePictures } from '../submission/sources';
 import { SpanKind, withSpan } from '../telemetry/spans';
 import { complete, saveGenerated } from './completion';
 import { beginRun, type JobRun, type ProcessContext, type WorkerDeps } from './jobRun';
+import { useTicket, type RunOutcome } from './tickets';
 import { checkSavedPictures, previewPasses, recordSuccessAfterFailures, type OutputCheck } from './outputChecks';
 import { callProvider } from './providerCall';
 import { defaultRetryPolicy } from './retryPolicy';
@@ -22,7 +23,9 @@ import { saveThumbnails } from './thumbnails';
  * trouble, a crash) is retried by the host; after maxDequeueCount attempts the message goes to the poison
  * queue and failPoisonedJob (completion.ts) ends the job.
  *
- * The steps of a delivery: start the job (this file); per call, a slot, the claim and the call
+ * A message is a ticket to run one waiting job, the fairest when its call can start (tickets.ts).
+ *
+ * The steps of a delivery: pick the job (tickets.ts); start it (this file); per call, a slot, the claim and the call
  * (providerCall.ts); save the pictures (completion.ts), check them (outputChecks.ts), make their thumbnails
  * (thumbnails.ts); and finish the job with its usage and cost (completion.ts).
  *
@@ -46,21 +49,26 @@ export async function processJob(services: WorkerDeps, input: unknown, context: 
     return;
   }
   const deployment = services.config.imageProvider.kind === 'azure-openai' ? services.config.imageProvider.deployment : undefined;
-  return withSpan('job.process', { jobId: message.jobId, model: services.profile.name, deployment, messageId: context.messageId || undefined }, () => runJob(services, message.jobId, context), {
+  return withSpan('job.process', { jobId: message.jobId, model: services.profile.name, deployment, messageId: context.messageId || undefined }, () => useTicket(services, message, context, runJob), {
     kind: SpanKind.CONSUMER,
     ...(message.traceparent ? { traceparent: message.traceparent } : {}),
   });
 }
 
-async function runJob(services: WorkerDeps, jobId: string, context: ProcessContext): Promise<void> {
+/** Runs one job the ticket chose: makes what is missing of its pictures and ends it. */
+async function runJob(services: WorkerDeps, jobId: string, context: ProcessContext): Promise<RunOutcome> {
   const run = await beginRun(services, jobId, context, defaultRetryPolicy);
-  if (!run) return;
-  const { job: started, log, now } = run;
+  if ('kind' in run) return run;
+  await makePictures(run);
+  return { kind: 'ran' };
+}
+
+async function makePictures(run: JobRun): Promise<void> {
+  const { services, jobId, job: started, log, now } = run;
   const { request } = started;
   const prompt = services.metapromptFor(started.metapromptVersion).compose(request.prompt, request.orientation);
   const size = parseSize(request.size);
-  // The waiting line's count (for estimates only) is written beside the listing, not before it.
-  const [stored] = await Promise.all([services.images.list(jobId), started.attempts === 1 ? services.waitingLine.markStarted().catch(() => undefined) : undefined]);
+  const stored = await services.images.list(jobId);
   const saved = new Set(stored.map((image) => image.index));
   const missing = Array.from({ length: request.n }, (_, index) => index).filter((index) => !saved.has(index));
   // Edits and variations: their pictures, checked by content before anything is spent on them.

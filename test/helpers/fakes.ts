@@ -7,6 +7,7 @@ import { fileExtensions, contentTypes } from '../../shared/models/modelCatalogue
 import type { ImageDetails, ImageStore, ListedImage, StoredPreview } from '../../shared/storage/imageStore';
 import { thumbnailBlobNameFor } from '../../shared/storage/imageStore';
 import type { JobStore } from '../../shared/storage/jobStore';
+import type { LineStore, StoredLineEntry } from '../../shared/storage/lineStore';
 
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async interfaces: nothing to wait for. */
 
@@ -52,6 +53,49 @@ export function fakeJobStore(jobs: readonly JobRecord[] = []): JobStore & { read
       for (const job of records.values()) yield { id: job.id, lastModified: new Date(job.lastUpdatedDateTime), status: job.status, tenantId: job.tenantId };
     },
   };
+}
+
+/**
+ * The line in memory, with the real one's ETag rule: a claim holds only if the entry is as it was read.
+ * `beforeClaim` runs just before a claim is judged, so a test can let another ticket win the race.
+ */
+export function fakeLineStore(initial: readonly Omit<StoredLineEntry, 'etag'>[] = []): LineStore & { readonly entries: Map<string, StoredLineEntry>; beforeClaim?: (entry: StoredLineEntry) => void } {
+  let version = 0;
+  const stamp = (entry: Omit<StoredLineEntry, 'etag'>): StoredLineEntry => ({ ...entry, etag: `v${++version}` });
+  const entries = new Map(initial.map((entry) => [entry.jobId, stamp(entry)]));
+  const merge = (jobId: string, fields: Partial<StoredLineEntry>) => {
+    const current = entries.get(jobId);
+    if (current) entries.set(jobId, stamp({ ...current, ...fields }));
+  };
+  const store: LineStore & { readonly entries: Map<string, StoredLineEntry>; beforeClaim?: (entry: StoredLineEntry) => void } = {
+    entries,
+    async add(entry) {
+      if (!entries.has(entry.jobId)) entries.set(entry.jobId, stamp({ ...entry, state: 'waiting' }));
+    },
+    async list() {
+      return [...entries.values()];
+    },
+    async claim(entry, ticketId, claimedUntil) {
+      store.beforeClaim?.(entry);
+      if (entries.get(entry.jobId)?.etag !== entry.etag) return false;
+      merge(entry.jobId, { state: 'started', claimedBy: ticketId, claimedUntil });
+      return true;
+    },
+    async hold(jobId, ticketId, claimedUntil) {
+      merge(jobId, { state: 'started', claimedBy: ticketId, claimedUntil });
+    },
+    async release(jobId) {
+      merge(jobId, { state: 'waiting', claimedBy: '', claimedUntil: 0 });
+    },
+    async markDone(jobId, endedAt) {
+      merge(jobId, { state: 'done', endedAt });
+    },
+    async remove(jobIds) {
+      for (const jobId of jobIds) entries.delete(jobId);
+    },
+    async createIfNotExists() {},
+  };
+  return store;
 }
 
 interface FakeBlob {

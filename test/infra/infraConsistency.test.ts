@@ -134,6 +134,8 @@ describe('infra/ and the code agree', () => {
     assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${events}\\b`), `table ${storageNames.safetyEventsTable} is not created`);
     const accessLog = bicepVarFor(storageNames.accessLogTable);
     assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${accessLog}\\b`), `table ${storageNames.accessLogTable} is not created`);
+    const line = bicepVarFor(storageNames.lineTable);
+    assert.match(mainBicep, new RegExp(`tableNames: \\[[^\\]]*\\b${line}\\b`), `table ${storageNames.lineTable} is not created`);
     assert.match(read('infra/app/storage-data.bicep'), /tableServices\/tables@/);
     assert.ok(isSetByInfra('AzureWebJobsStorage__tableServiceUri'));
   });

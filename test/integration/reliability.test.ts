@@ -212,11 +212,12 @@ describe('reliability', () => {
     assert.equal(await repairStrandedJobs(createServices(loadConfig(stack.env)), consoleLogger), 0, 'nothing left to repair');
   });
 
-  it('tells a job in an idle service that it is first in line, even after tickets were lost', async () => {
-    // Tickets taken for jobs that never start (failed submits, cancels, crashes) used to push every later
-    // job back for good; the queue's own length now bounds the position.
+  it('tells a job in an idle service that it is first in line, even with entries in line whose jobs never start', async () => {
+    // Entries whose jobs are gone (a crash between a job's erasure and its entry's) come first in the fair
+    // order; the queue's own length bounds the position, and the job's ticket skips them.
     const services = createServices(loadConfig(stack.env));
-    for (let i = 0; i < 5; i++) await services.waitingLine.join();
+    await services.ensureStorage();
+    for (let i = 0; i < 5; i++) await services.line.add({ jobId: randomUUID(), tenantId: 'school-gone', student: '', acceptedAt: Date.now() - 60_000 });
     const submitted = await stack.submit({ prompt: `A lighthouse in the dunes ${Date.now()}` });
     assert.equal(submitted.status, 202);
     assert.equal((submitted.body.queue as { position?: number } | undefined)?.position, 1, JSON.stringify(submitted.body.queue));

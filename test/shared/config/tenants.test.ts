@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createStatusTokens } from '../../../shared/access/statusTokens';
-import { authenticateTenant, defaultQuotas, hashApiKey, parseTenants } from '../../../shared/config/tenants';
+import { authenticateTenant, defaultQuotas, hashApiKey, parseTenants, weightOf } from '../../../shared/config/tenants';
 
 describe('tenants and API keys', () => {
   const tenants = parseTenants(
@@ -40,6 +40,15 @@ describe('tenants and API keys', () => {
     ];
     for (const [safeguarding, message] of refused) {
       assert.throws(() => parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], safeguarding }])), message, JSON.stringify(safeguarding));
+    }
+  });
+
+  it("takes a school's weight in the turns, 1 unless set, and stops start-up naming a weight that is not a number above 0", () => {
+    const key = hashApiKey('k');
+    const weights = weightOf(parseTenants(JSON.stringify([{ id: 'big', apiKeyHashes: [key], weight: 2.5 }, { id: 'small', apiKeyHashes: [hashApiKey('k2')] }])));
+    assert.deepEqual([weights('big'), weights('small'), weights('gone-since')], [2.5, 1, 1]);
+    for (const bad of [0, -1, '2', 1001, null]) {
+      assert.throws(() => parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], weight: bad }])), /TENANTS\[0\.weight\]: weight must be a number above 0/, String(bad));
     }
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideTicket, fairOrder, isOrphaned, positionOf, type LineEntry } from '../../../shared/jobs/turns';
+import { decideTicket, fairnessWindowInMs, fairOrder, finishedToRemove, isOrphaned, positionOf, removalBatchInMs, type LineEntry } from '../../../shared/jobs/turns';
 
 let clock = 0;
 function job(tenantId: string, student: string, extra: Partial<LineEntry> = {}): LineEntry {
@@ -81,5 +81,15 @@ describe('turns', () => {
       const rotated = [...jobs.slice(shift), ...jobs.slice(0, shift)].reverse();
       assert.deepEqual(fairOrder(rotated, now).map((entry) => entry.jobId), expected);
     }
+  });
+
+  it('removes finished entries in batches: none until the oldest reaches the window, then those near it too', () => {
+    const endedAgo = (ms: number) => job('a', 's1', { state: 'done', endedAt: now - ms });
+    const fresh = endedAgo(1000);
+    const near = endedAgo(fairnessWindowInMs - removalBatchInMs + 1);
+    const due = endedAgo(fairnessWindowInMs);
+    assert.deepEqual(finishedToRemove([fresh, near, job('a', 's2')], now), []);
+    assert.deepEqual(finishedToRemove([fresh, near, due], now), [near, due]);
+    assert.deepEqual(finishedToRemove([fresh, near], now, { always: true }), [near], 'the sweep does not wait for the oldest');
   });
 });

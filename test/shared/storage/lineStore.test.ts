@@ -44,9 +44,10 @@ describe('line store', () => {
     let entry = (await line.list()).find((candidate) => candidate.jobId === 'job-2');
     assert.equal(entry?.state, 'waiting');
     assert.equal(entry?.acceptedAt, 2000);
-    await line.markDone('job-2');
+    await line.markDone('job-2', 5000);
     entry = (await line.list()).find((candidate) => candidate.jobId === 'job-2');
     assert.equal(entry?.state, 'done');
+    assert.equal(entry?.endedAt, 5000);
     await line.remove(['job-2', 'never-there']);
     assert.deepEqual((await line.list()).map((candidate) => candidate.jobId), ['job-1']);
   });
@@ -56,8 +57,25 @@ describe('line store', () => {
     assert.ok(entry);
     await line.remove(['job-1']);
     assert.equal(await line.claim(entry, 'ticket-late', 1), false);
-    await line.markDone('job-1');
+    await line.markDone('job-1', 1);
     await line.release('job-1');
+    await line.hold('job-1', 'ticket-late', 1);
+    assert.deepEqual(await line.list(), []);
+  });
+
+  it('gives a running job back to the message that holds it', async () => {
+    await line.add({ jobId: 'job-3', tenantId: 'school-a', student: 'p1', acceptedAt: 3000 });
+    await line.hold('job-3', 'ticket-holder', 7000);
+    const entry = (await line.list()).find((candidate) => candidate.jobId === 'job-3');
+    assert.deepEqual([entry?.state, entry?.claimedBy, entry?.claimedUntil], ['started', 'ticket-holder', 7000]);
+    await line.remove(['job-3']);
+  });
+
+  it('removes many entries in one go, some of them gone already', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => `many-${i}`);
+    for (const jobId of ids) await line.add({ jobId, tenantId: 'school-a', student: 'p1', acceptedAt: 1 });
+    await line.remove(['many-0']);
+    await line.remove(ids);
     assert.deepEqual(await line.list(), []);
   });
 });

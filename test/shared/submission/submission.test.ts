@@ -9,7 +9,7 @@ import { loadMetaprompt } from '../../../shared/safety/metaprompt';
 import type { SafetyEvent } from '../../../shared/storage/safetyEventStore';
 import { parseJobMessage } from '../../../shared/storage/jobMessage';
 import { submitJob, type SubmitDeps } from '../../../shared/submission/submission';
-import { fakeConfig, fakeImageStore, fakeJobStore, fakeLog, fakeTenant } from '../../helpers/fakes';
+import { fakeConfig, fakeImageStore, fakeJobStore, fakeLineStore, fakeLog, fakeTenant } from '../../helpers/fakes';
 
 const config = fakeConfig();
 const profile = getModel('gpt-image-2');
@@ -18,6 +18,7 @@ const tenant = fakeTenant();
 /** SubmitDeps as plain objects: each records what submitJob asked of it. */
 function deps(options: { blockedWord?: string } = {}) {
   const jobs = fakeJobStore();
+  const line = fakeLineStore();
   const reserved: QuotaAmount[] = [];
   const released: string[] = [];
   const refusals: SafetyEvent[] = [];
@@ -55,12 +56,13 @@ function deps(options: { blockedWord?: string } = {}) {
       isErased: () => Promise.resolve(false),
     },
     jobs,
-    waitingLine: { join: () => Promise.resolve(7) },
+    line,
+    pseudonyms: { studentKey: (tenantId, user) => `key-${tenantId}-${user}` },
     uploads: fakeUploads(),
     images: fakeImageStore(),
     ensureStorage: () => Promise.resolve(),
   };
-  return { services, jobs, reserved, released, refusals };
+  return { services, jobs, reserved, released, refusals, line };
 }
 
 function fakeUploads(): SubmitDeps['uploads'] {
@@ -71,11 +73,12 @@ function fakeUploads(): SubmitDeps['uploads'] {
 const body = (fields: Record<string, unknown> = {}) => () => Promise.resolve({ prompt: 'a lighthouse at dawn', user: 'student-7', ...fields });
 
 describe('submitJob (in process, plain-object dependencies)', () => {
-  it('stores a NotStarted job with its ticket and estimate, reserves its quota and hands back its queue message', async () => {
-    const { services, jobs, reserved } = deps();
+  it('stores a NotStarted job with its estimate, puts it in line, reserves its quota and hands back its queue message', async () => {
+    const { services, jobs, reserved, line } = deps();
     const { job, message } = await submitJob(services, tenant, { readBody: body({ n: 2 }), log: fakeLog() });
     assert.equal(job.status, 'NotStarted');
-    assert.equal(job.ticket, 7);
+    const entry = line.entries.get(job.id);
+    assert.deepEqual(entry && [entry.tenantId, entry.student, entry.state, entry.acceptedAt], [tenant.id, `key-${tenant.id}-student-7`, 'waiting', Date.parse(job.createdDateTime)], 'in line under the student\'s pseudonym');
     assert.equal(job.metapromptVersion, 'child-safe-v1');
     assert.deepEqual(jobs.records.get(job.id), job);
     assert.equal(reserved.length, 1);

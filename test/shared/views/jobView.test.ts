@@ -16,7 +16,7 @@ function deps(): ViewDeps {
     config: fakeConfig(),
     profile: getModel('gpt-image-2'),
     statusTokens,
-    waitingLine: { position: () => Promise.resolve(3) },
+    linePositions: { position: () => Promise.resolve(3) },
     pacer: { secondsPerCall: 10 },
     links: { origin: 'https://blob.example', linkFor: (container, blob, _expiresOn, options) => Promise.resolve(`https://blob.example/${container}/${blob}${options?.downloadAs ? `?download=${options.downloadAs}` : ''}`), uploadLinkFor: () => Promise.resolve('') },
     images: fakeImageStore(),
@@ -55,7 +55,7 @@ describe('renderJob (in process, plain-object dependencies)', () => {
   });
 
   it('estimates a waiting job\'s start from its place in line and the pace of calls', async () => {
-    const job = fakeJob({ ticket: 12 });
+    const job = fakeJob();
     const view = await renderJob(deps(), job, { caller: { kind: 'tenant', tenant: fakeTenant() }, jobUrl, now });
     assert.deepEqual(view.queue, { position: 3, estimatedStartDateTime: '2026-12-01T08:00:20.000Z' });
     assert.equal(retryAfterSeconds(view, 2, now), 7, 'a third of the wait, rounded up');

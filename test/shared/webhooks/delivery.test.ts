@@ -29,7 +29,7 @@ function deps(job: JobRecord, settings: Record<string, string> = {}) {
     config: fakeConfig(settings),
     profile: getModel('gpt-image-2'),
     statusTokens: createStatusTokens(['a-status-token-secret-of-32-characters+'], 60),
-    waitingLine: { position: () => Promise.resolve(1) },
+    linePositions: { position: () => Promise.resolve(1) },
     pacer: { secondsPerCall: 10 },
     links: { origin: 'https://blob.example', linkFor: (container, blob) => Promise.resolve(`https://blob.example/${container}/${blob}?sig`), uploadLinkFor: () => Promise.resolve('') },
     images: fakeImageStore(),

@@ -12,7 +12,7 @@ import { createDeploymentPool } from '../../../shared/provider/deploymentPool';
 import type { WorkerDeps } from '../../../shared/worker/jobRun';
 import { failPoisonedJob } from '../../../shared/worker/completion';
 import { processJob } from '../../../shared/worker/processing';
-import { fakeConfig, fakeImageStore, fakeJob, fakeJobStore, fakeLog } from '../../helpers/fakes';
+import { fakeConfig, fakeImageStore, fakeJob, fakeJobStore, fakeLineStore, fakeLog } from '../../helpers/fakes';
 
 const config = fakeConfig();
 
@@ -37,7 +37,7 @@ function fakeClock(start = Date.parse('2026-12-01T08:00:00.000Z')) {
 }
 
 /** WorkerDeps as plain objects; `answers` are what the image provider does on each call, in turn. */
-function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Promise<void>)[]) {
+function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Promise<void>)[], line = fakeLineStore()) {
   const jobs = fakeJobStore([job]);
   const images = fakeImageStore();
   const calls: ImageGenerationRequest[] = [];
@@ -51,7 +51,7 @@ function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Pro
     images,
     uploads: { containerName: 'uploads', read: () => Promise.resolve(undefined) },
     jobQueue: { enqueue: (jobId, options) => Promise.resolve(void queued.push({ jobId, ...options })) },
-    waitingLine: { markStarted: () => Promise.resolve() },
+    line,
     // The real pool over one deployment whose pace always has a slot: the policy under test is the worker's.
     imagePool: createDeploymentPool([
       {
@@ -78,7 +78,7 @@ function deps(job: JobRecord, answers: ((request: ImageGenerationRequest) => Pro
     refusalReports: { refused: (event) => Promise.resolve(void refusals.push(event)), urgent: (event) => Promise.resolve(void refusals.push(event)) },
     contentSafety: undefined,
   };
-  return { services, jobs, images, calls, refusals, queued, spend };
+  return { services, jobs, images, calls, refusals, queued, spend, line };
 }
 
 const message = (job: JobRecord) => jobMessageFor(job.id);

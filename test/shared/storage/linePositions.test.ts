@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LineEntry } from '../../../shared/jobs/turns';
+import { createLinePositions } from '../../../shared/storage/linePositions';
+import { fakeJob, fakeLineStore } from '../../helpers/fakes';
+
+const entry = (jobId: string, student: string, acceptedAt: number, extra: Partial<LineEntry> = {}): LineEntry => ({ jobId, tenantId: 'school-a', student, acceptedAt, state: 'waiting', ...extra });
+
+describe('a waiting job\'s place in line', () => {
+  const positions = (entries: LineEntry[], queued = 100) =>
+    createLinePositions({ line: fakeLineStore(entries), queueLength: () => Promise.resolve(queued), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+
+  it('follows the turns: a classmate\'s first picture goes before a second one that came earlier', async () => {
+    const mine = fakeJob({ createdDateTime: new Date(3).toISOString() });
+    const line = [entry('a1', 'key-ann', 1), entry('a2', 'key-ann', 2), entry(mine.id, 'key-student-7', 3)];
+    assert.equal(await positions(line).position(mine), 2);
+  });
+
+  it('places a job the line read has not seen yet (its submit just added it) among the waiting ones', async () => {
+    const mine = fakeJob({ createdDateTime: new Date(3).toISOString() });
+    assert.equal(await positions([entry('a1', 'key-ann', 1), entry('a2', 'key-ann', 2)]).position(mine, { messageSent: false }), 2);
+  });
+
+  it('is bounded by the messages on the queue, and says nothing for a job a ticket has claimed', async () => {
+    const mine = fakeJob({ createdDateTime: new Date(9).toISOString() });
+    const stale = Array.from({ length: 5 }, (_, i) => entry(`gone-${i}`, '', i));
+    assert.equal(await positions([...stale, entry(mine.id, 'key-student-7', 9)], 0).position(mine, { messageSent: false }), 1);
+    assert.equal(await positions([entry(mine.id, 'key-student-7', 9, { state: 'started', claimedBy: 't', claimedUntil: Date.now() + 60_000 })]).position(mine), undefined);
+  });
+});
