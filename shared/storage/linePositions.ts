@@ -12,6 +12,11 @@ export interface LinePositions {
    * its message is on the queue already; a submit's answer is made before its output binding sends it.
    */
   position(job: JobRecord, options?: { messageSent?: boolean }): Promise<number | undefined>;
+  /**
+   * A job this instance has just put in line: counted until a read of the line (and of the queue) made after
+   * it shows it, so the answers of a burst of submits see each other instead of a line a second old.
+   */
+  noteAdded(entry: Omit<LineEntry, 'state'>): void;
 }
 
 /**
@@ -21,21 +26,31 @@ export interface LinePositions {
  */
 const estimateMaxAgeInMs = 1000;
 
+interface Read<T> {
+  /** When the read started: what changed after it may be missing from it. */
+  readonly at: number;
+  readonly value: Promise<T>;
+}
+
 /** A value read at most once per `maxAgeInMs` in this process; concurrent callers share one read. */
-function recentValue<T>(read: () => Promise<T>, maxAgeInMs: number): () => Promise<T> {
-  let last: { readonly at: number; readonly value: Promise<T> } | undefined;
+function recentValue<T>(read: () => Promise<T>, maxAgeInMs: number): () => Read<T> {
+  let last: Read<T> | undefined;
   return () => {
     if (!last || Date.now() - last.at > maxAgeInMs) {
       const value = read();
-      last = { at: Date.now(), value };
+      const current = { at: Date.now(), value };
+      last = current;
       // A failed read is not kept: the next caller reads again.
       value.catch(() => {
-        if (last?.value === value) last = undefined;
+        if (last === current) last = undefined;
       });
     }
-    return last.value;
+    return last;
   };
 }
+
+/** How long a noted add is kept: well past the next read of the line. */
+const noteKeptInMs = 10 * estimateMaxAgeInMs;
 
 /**
  * A job's place from the line as last read (at most a second ago). A job not in that read (submitted since,
@@ -51,14 +66,25 @@ export function createLinePositions(parts: {
 }): LinePositions {
   const entries = recentValue(() => parts.line.list(), estimateMaxAgeInMs);
   const queued = recentValue(parts.queueLength, estimateMaxAgeInMs);
+  let noted: { readonly at: number; readonly entry: LineEntry }[] = [];
   return {
+    noteAdded(entry) {
+      const now = Date.now();
+      noted = [...noted.filter((note) => now - note.at < noteKeptInMs), { at: now, entry: { ...entry, state: 'waiting' } }];
+    },
     async position(job, options = {}) {
-      const [line, waiting] = await Promise.all([entries(), queued().catch(() => undefined)]);
-      const own = line.some((entry) => entry.jobId === job.id);
-      const withOwn: LineEntry[] = own ? line : [...line, { ...lineEntryFor(job, parts.studentKey), state: 'waiting' }];
+      const lineRead = entries();
+      const queueRead = queued();
+      const [line, waiting] = await Promise.all([lineRead.value, queueRead.value.catch(() => undefined)]);
+      // This instance's adds since the reads began, which the reads may not show yet.
+      const newer = (since: number) => noted.filter((note) => note.at >= since).map((note) => note.entry);
+      const known = new Set(line.map((entry) => entry.jobId));
+      const added = newer(lineRead.at).filter((entry) => !known.has(entry.jobId));
+      const withAdds = [...line, ...added];
+      const withOwn: LineEntry[] = withAdds.some((entry) => entry.jobId === job.id) ? withAdds : [...withAdds, { ...lineEntryFor(job, parts.studentKey), state: 'waiting' }];
       const place = positionOf(job.id, withOwn, Date.now(), parts.weightOf);
       if (place === undefined) return undefined;
-      const onQueue = waiting === undefined ? place : waiting + (options.messageSent === false ? 1 : 0);
+      const onQueue = waiting === undefined ? place : waiting + newer(queueRead.at).length + (options.messageSent === false ? 1 : 0);
       return Math.max(1, Math.min(place, onQueue));
     },
   };

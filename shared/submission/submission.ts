@@ -12,6 +12,7 @@ import type { JobRequestParser } from '../jobs/jobRequestParser';
 import type { ModelEntry } from '../models/modelCatalogue';
 import type { Metaprompt } from '../safety/metaprompt';
 import type { JobStore } from '../storage/jobStore';
+import type { LinePositions } from '../storage/linePositions';
 import type { LineStore } from '../storage/lineStore';
 import type { Pseudonyms } from '../access/pseudonyms';
 import { lineEntryFor } from '../jobs/turns';
@@ -70,6 +71,8 @@ export interface SubmitDeps extends Omit<PromptCheckDeps, 'config'>, Omit<Source
   readonly jobs: JobStore;
   /** The line of waiting jobs the worker takes them from in turns (jobs/turns.ts); the student in it by pseudonym. */
   readonly line: Pick<LineStore, 'add'>;
+  /** Told of each job put in line, so the positions of a burst's answers count each other (storage/linePositions.ts). */
+  readonly linePositions: Pick<LinePositions, 'noteAdded'>;
   readonly pseudonyms: Pick<Pseudonyms, 'studentKey'>;
   ensureStorage(): Promise<void>;
 }
@@ -223,10 +226,12 @@ async function acceptJob(services: SubmitDeps, tenant: Tenant, options: SubmitOp
  * still accepted: its own ticket runs it when it finds nothing else waiting (worker/tickets.ts), and the
  * sweep adds it to the line (upkeep/recovery.ts) if other jobs take that ticket first.
  */
-async function joinLine(services: Pick<SubmitDeps, 'line' | 'pseudonyms'>, job: JobRecord, log: Logger): Promise<void> {
-  await services.line.add(lineEntryFor(job, services.pseudonyms.studentKey)).catch((error: unknown) => {
-    log.warn(`Job ${job.id}: could not join the line (the sweep adds it): ${String(error)}`);
-  });
+async function joinLine(services: Pick<SubmitDeps, 'line' | 'linePositions' | 'pseudonyms'>, job: JobRecord, log: Logger): Promise<void> {
+  const entry = lineEntryFor(job, services.pseudonyms.studentKey);
+  await services.line.add(entry).then(
+    () => services.linePositions.noteAdded(entry),
+    (error: unknown) => log.warn(`Job ${job.id}: could not join the line (the sweep adds it): ${String(error)}`),
+  );
 }
 
 const jobErased = () =>

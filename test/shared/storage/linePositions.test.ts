@@ -27,4 +27,18 @@ describe('a waiting job\'s place in line', () => {
     assert.equal(await positions([...stale, entry(mine.id, 'key-student-7', 9)], 0).position(mine, { messageSent: false }), 1);
     assert.equal(await positions([entry(mine.id, 'key-student-7', 9, { state: 'started', claimedBy: 't', claimedUntil: Date.now() + 60_000 })]).position(mine), undefined);
   });
+
+  it("counts this instance's adds since the line and the queue were read, so a burst's answers see each other", async () => {
+    const store = fakeLineStore([]);
+    const line = createLinePositions({ line: store, queueLength: () => Promise.resolve(0), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+    const jobs = [1, 2, 3].map((at) => fakeJob({ createdDateTime: new Date(Date.now() + at).toISOString(), request: { ...fakeJob().request, user: 'ann' } }));
+    const places: (number | undefined)[] = [];
+    for (const job of jobs) {
+      // The read made for the first answer is kept for a second: the later jobs are not in it.
+      const added = { jobId: job.id, tenantId: job.tenantId, student: 'key-ann', acceptedAt: Date.parse(job.createdDateTime) };
+      line.noteAdded(added);
+      places.push(await line.position(job, { messageSent: false }));
+    }
+    assert.deepEqual(places, [1, 2, 3]);
+  });
 });

@@ -57,6 +57,7 @@ function deps(options: { blockedWord?: string } = {}) {
     },
     jobs,
     line,
+    linePositions: { noteAdded: () => undefined },
     pseudonyms: { studentKey: (tenantId, user) => `key-${tenantId}-${user}` },
     uploads: fakeUploads(),
     images: fakeImageStore(),
