@@ -55,7 +55,7 @@ const en: Strings = {
   galleryEmpty: 'Your pictures will appear here.',
   placeholderBanner: 'Practice mode: this studio runs on a test computer, so the pictures are placeholders, not real drawings.',
   waiting: (position, seconds) =>
-    position <= 1 && seconds <= 1 ? 'Waiting — you are next, starting soon' : `Waiting — ${ordinalEn(position)} in line, about ${Math.max(1, seconds)} s`,
+    position <= 1 && seconds <= 1 ? "You're next, starting soon" : `You're ${ordinalEn(position)} in line, about ${aboutEn(seconds)}`,
   waitingToStart: 'Waiting to start…',
   drawing: 'Drawing…',
   drawingRetry: 'Drawing… the picture service is busy, trying again in a moment.',
@@ -119,7 +119,7 @@ const nl: Strings = {
   galleryEmpty: 'Hier komen jouw tekeningen.',
   placeholderBanner: 'Oefenstand: deze studio draait op een testcomputer, dus de tekeningen zijn voorbeeldplaatjes, geen echte tekeningen.',
   waiting: (position, seconds) =>
-    position <= 1 && seconds <= 1 ? 'Even wachten — jij bent de volgende' : `Even wachten — ${position}e in de rij, nog ongeveer ${Math.max(1, seconds)} s`,
+    position <= 1 && seconds <= 1 ? 'Jij bent de volgende, het begint zo' : `Je bent ${position}e in de rij, nog ongeveer ${aboutNl(seconds)}`,
   waitingToStart: 'Wachten tot het begint…',
   drawing: 'Bezig met tekenen…',
   drawingRetry: 'Bezig met tekenen… het is druk, we proberen het zo opnieuw.',
@@ -165,6 +165,23 @@ const nl: Strings = {
     }
   },
 };
+
+/** A wait as a child reads it: seconds up to a minute (in fives past ten), then whole minutes. */
+function roundedWait(seconds: number): { unit: 'second' | 'minute'; count: number } {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole < 60) return { unit: 'second', count: whole <= 10 ? whole : Math.round(whole / 5) * 5 };
+  return { unit: 'minute', count: Math.round(whole / 60) };
+}
+
+function aboutEn(seconds: number): string {
+  const { unit, count } = roundedWait(seconds);
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+function aboutNl(seconds: number): string {
+  const { unit, count } = roundedWait(seconds);
+  return unit === 'second' ? `${count} ${count === 1 ? 'seconde' : 'seconden'}` : `${count} ${count === 1 ? 'minuut' : 'minuten'}`;
+}
 
 function ordinalEn(n: number): string {
   const tens = n % 100;
