@@ -121,7 +121,7 @@ describe('the studio page in a browser', { skip: noBrowser }, () => {
       assert.match(picture.alt, /^Picture \d: A red kite/);
     }
     const states = await page.evaluate<string[]>('window.__states');
-    assert.ok(states.some((text) => /^Waiting|^Drawing/.test(text)), `the job's progress was shown: ${states.join(' | ')}`);
+    assert.ok(states.some((text) => /^You're|^Waiting|^Drawing/.test(text)), `the job's progress was shown: ${states.join(' | ')}`);
     assert.ok(states.some((text) => text.startsWith('Done!')));
     // Download saves the file (storage sends it as an attachment), without leaving the studio.
     const download = page.waitForEvent('download');
