@@ -26,12 +26,16 @@ async function startDeployments(count: number): Promise<Deployments> {
   return { services, setting };
 }
 
-/** A stack whose deployments are `count` paced image services; live previews off, so a job is one call. */
+/**
+ * A stack whose deployments are `count` paced image services, with two hosts (as the quota section: the
+ * quota, not how many jobs one instance runs at once, must set the pace; Azure adds instances by itself);
+ * live previews off, so a job is one call.
+ */
 async function withDeployments<T>(count: number, body: (stack: Stack, deployments: Deployments) => Promise<T>): Promise<T> {
   const deployments = await startDeployments(count);
   try {
     return await withStack(
-      { env: { IMAGE_DEPLOYMENTS: deployments.setting, PARTIAL_IMAGES: '0', TENANTS: tenantsSetting(), IMAGE_REQUEST_TIMEOUT_SECONDS: '5', IMAGE_DEPLOYMENT_COOLDOWN_SECONDS: '10' } },
+      { hosts: 2, env: { IMAGE_DEPLOYMENTS: deployments.setting, PARTIAL_IMAGES: '0', TENANTS: tenantsSetting(), IMAGE_REQUEST_TIMEOUT_SECONDS: '5', IMAGE_DEPLOYMENT_COOLDOWN_SECONDS: '10' } },
       (stack) => body(stack, deployments),
     );
   } finally {
