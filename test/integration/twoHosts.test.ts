@@ -60,7 +60,7 @@ describe('two hosts sharing one queue', () => {
       jobs.map((job) => job.status),
       jobs.map(() => 'Succeeded'),
     );
-    // The counts behind the estimate may be a second old (waitingLine.ts).
+    // The line and queue length behind the estimate may be a second old (storage/linePositions.ts).
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const next = await stack.submit({ prompt: `A kite after the burst ${run}` });
     assert.equal(next.status, 202, JSON.stringify(next.body));
