@@ -39,16 +39,15 @@ export const defaultBreakerOptions: BreakerOptions = {
 
 export const closedBreaker: BreakerState = { kind: 'closed', consecutiveFaults: 0 };
 
+/** For a deployment that is out: when it takes its (next) probe, at the cool-down's end or when a probe that never answered is given up. */
+export function probeDueAt(state: Exclude<BreakerState, { kind: 'closed' }>, options: BreakerOptions = defaultBreakerOptions): number {
+  return state.kind === 'open' ? state.until : state.since + options.probeTimeoutMs;
+}
+
 /** Whether a call may go to the deployment now: a plain call, the one probe, or none. */
 export function breakerAdmits(state: BreakerState, now: number, options: BreakerOptions = defaultBreakerOptions): 'call' | 'probe' | 'no' {
-  switch (state.kind) {
-    case 'closed':
-      return 'call';
-    case 'open':
-      return now >= state.until ? 'probe' : 'no';
-    case 'probing':
-      return now - state.since >= options.probeTimeoutMs ? 'probe' : 'no';
-  }
+  if (state.kind === 'closed') return 'call';
+  return now >= probeDueAt(state, options) ? 'probe' : 'no';
 }
 
 /** The state once a probe has been let through. */

@@ -1,4 +1,4 @@
-import { afterCall, breakerAdmits, closedBreaker, defaultBreakerOptions, describeBreaker, probeStarted, type BreakerOptions, type BreakerState, type CallOutcome } from './circuitBreaker';
+import { afterCall, breakerAdmits, closedBreaker, defaultBreakerOptions, describeBreaker, probeDueAt, probeStarted, type BreakerOptions, type BreakerState, type CallOutcome } from './circuitBreaker';
 import type { ProviderPacer } from './pacer';
 
 /**
@@ -72,8 +72,6 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
     breakers.set(deployment.name, next);
     if (before.kind !== next.kind) options.onStateChange?.(deployment.name, healthOf(deployment));
   };
-  /** When a deployment that takes no calls now will take its probe. */
-  const reopensAt = (state: BreakerState) => (state.kind === 'open' ? state.until : state.kind === 'probing' ? state.since + breakerOptions.probeTimeoutMs : 0);
   const admitting = (now: number) => deployments.filter((deployment) => breakerAdmits(breakerOf(deployment.name), now, breakerOptions) !== 'no');
 
   return {
@@ -88,9 +86,10 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
         for (let offset = 0; offset < group.length; offset++) {
           const deployment = group[(turn + offset) % group.length];
           if (!deployment) continue;
-          const admits = breakerAdmits(breakerOf(deployment.name), now, breakerOptions);
+          const breaker = breakerOf(deployment.name);
+          const admits = breakerAdmits(breaker, now, breakerOptions);
           if (admits === 'no') {
-            retryAt = Math.min(retryAt, reopensAt(breakerOf(deployment.name)));
+            if (breaker.kind !== 'closed') retryAt = Math.min(retryAt, probeDueAt(breaker, breakerOptions));
             continue;
           }
           anyAdmitted = true;
