@@ -4,7 +4,7 @@ import { errorMessage } from '../errors';
 import { lifecycleVerdict } from '../models/modelLifecycle';
 import type { Logger } from '../logger';
 import type { ModelEntry } from '../models/modelCatalogue';
-import type { DeploymentHealth, DeploymentPool } from '../provider/deploymentPool';
+import { deploymentStateMessage, type DeploymentHealth, type DeploymentPool } from '../provider/deploymentPool';
 import type { ImageProvider } from '../provider/imageProvider';
 import type { ContentSafety } from '../safety/contentSafety';
 import type { JobQueue } from '../storage/jobQueue';
@@ -74,7 +74,8 @@ export async function checkHealth(services: HealthDeps, log: Logger, now: Date =
     checks: { storage, imageProvider, model },
     deployments,
     warnings: [
-      ...deployments.filter((deployment) => deployment.state !== 'available').map((deployment) => `Image deployment ${deployment.name} is ${deployment.state === 'coolingDown' ? `taken out until ${deployment.until ?? 'its cool-down ends'}` : 'being probed'}; its calls go to the other deployments.`),
+      // The same words the logs use when a deployment goes out or is probed.
+      ...deployments.filter((deployment) => deployment.state !== 'available').map((deployment) => deploymentStateMessage(deployment).message),
       ...(lifecycle.state === 'retiring' ? [lifecycle.message] : []),
       // Only possible outside Azure (start-up requires the setting there), but worth saying wherever it happens.
       ...(services.contentSafety ? [] : ['CONTENT_SAFETY_ENDPOINT is empty: the content safety classifier is off, so only the word screen and the provider\'s own filter check prompts.']),
