@@ -82,7 +82,6 @@ export interface Services {
   readonly jobQueue: JobQueue;
   /** Depth and oldest message of every queue, for the sweep's metrics. */
   readonly queueStats: QueueStats;
-  readonly imageProvider: ImageProvider;
   readonly quotas: Quotas;
   readonly idempotency: IdempotencyStore;
   /** The image model's deployments (IMAGE_DEPLOYMENTS, or the one of the short form), each paced, with its circuit breaker. */
@@ -138,18 +137,16 @@ export function createServices(config: AppConfig): Services {
   const counters = createCounterStore(usageContainer);
   // Keyed with the first status-token secret: the same secret family signs links and names students.
   const pseudonyms = createPseudonyms(config.statusTokenSecrets[0] ?? '');
-  // One budget per deployment: every instance calling it shares its quota.
-  const budgetName = config.imageDeployments[0]?.name ?? profile.name;
   /** One deployment's client, through the official `openai` client, with spans and meters. */
-  function imageProviderFor(deployment: ImageDeployment | undefined): ImageProvider {
-    const provider = config.imageProvider.kind === 'azure-openai' && deployment ? { ...config.imageProvider, endpoint: deployment.endpoint, deployment: deployment.deployment } : config.imageProvider;
+  function imageProviderFor(deployment: ImageDeployment): ImageProvider {
+    const provider = config.imageProvider.kind === 'azure-openai' ? { ...config.imageProvider, endpoint: deployment.endpoint, deployment: deployment.deployment } : config.imageProvider;
     return traceImageProvider(
       createImageProvider(provider, profile, {
         timeoutInSeconds: config.imageRequestTimeoutInSeconds,
         // The worker owns the retry policy (pacing, Retry-After, deadline, failover); the client must not retry on its own.
         maxRetries: 0,
       }),
-      { model: profile.name, deployment: deployment?.name ?? budgetName },
+      { model: profile.name, deployment: deployment.name },
     );
   }
   const imagePool = createDeploymentPool(
@@ -227,7 +224,6 @@ export function createServices(config: AppConfig): Services {
     links: createSasLinkSigner(storage.blobService),
     jobQueue,
     queueStats: createQueueStats(storage.queueService),
-    imageProvider: imagePool.deployments[0]?.provider ?? imageProviderFor(config.imageDeployments[0]),
     imagePool,
     quotas: createQuotas(counters, pseudonyms),
     idempotency: createIdempotencyStore(idempotencyContainer),

@@ -52,8 +52,7 @@ export interface HealthDeps {
   readonly profile: ModelEntry;
   ensureStorage(): Promise<void>;
   readonly jobQueue: Pick<JobQueue, 'probe'>;
-  readonly imageProvider: Pick<ImageProvider, 'checkCredentials'>;
-  readonly imagePool: Pick<DeploymentPool<unknown>, 'health'>;
+  readonly imagePool: Pick<DeploymentPool<Pick<ImageProvider, 'checkCredentials'>>, 'health' | 'primary'>;
   readonly contentSafety: ContentSafety | undefined;
 }
 
@@ -66,7 +65,7 @@ export async function checkHealth(services: HealthDeps, log: Logger, now: Date =
       await services.ensureStorage();
       await services.jobQueue.probe();
     }),
-    check('Credentials for the image provider cannot be obtained.', log, () => services.imageProvider.checkCredentials()),
+    check('Credentials for the image provider cannot be obtained.', log, () => services.imagePool.primary.provider.checkCredentials()),
   ]);
   const deployments = services.imagePool.health();
   return {

@@ -34,6 +34,8 @@ export interface DeploymentHealth {
 
 export interface DeploymentPool<Provider> {
   readonly deployments: readonly PoolDeployment<Provider>[];
+  /** The first listed: where one deployment stands for all (the health check's credentials). */
+  readonly primary: PoolDeployment<Provider>;
   /** A slot on the best deployment that has one (leaving out `excluded`, which failed the job in hand), or when to ask again. */
   acquire(now?: Date, excluded?: ReadonlySet<string>): Promise<PoolSlot<Provider>>;
   /** What a call on `name` ended as; feeds its breaker. */
@@ -52,7 +54,8 @@ export interface DeploymentPoolOptions {
 }
 
 export function createDeploymentPool<Provider>(deployments: readonly PoolDeployment<Provider>[], options: DeploymentPoolOptions = {}): DeploymentPool<Provider> {
-  if (deployments.length === 0) throw new Error('A deployment pool needs at least one deployment.');
+  const [primary] = deployments;
+  if (!primary) throw new Error('A deployment pool needs at least one deployment.');
   const breakerOptions = options.breaker ?? defaultBreakerOptions;
   // With one deployment there is nowhere to send its calls: the worker's retry policy alone decides.
   const breakersOn = deployments.length > 1;
@@ -76,6 +79,7 @@ export function createDeploymentPool<Provider>(deployments: readonly PoolDeploym
 
   return {
     deployments,
+    primary,
     async acquire(at = new Date(), excluded = new Set<string>()) {
       const now = at.getTime();
       let retryAt = Number.POSITIVE_INFINITY;
