@@ -47,8 +47,6 @@ function slotFirst(pool: Pool, slot: GrantedSlot): Pool {
       held = undefined;
       return first && !excluded?.has(first.deployment.name) ? Promise.resolve(first) : pool.acquire(now, excluded);
     },
-    report: (name, outcome, now) => pool.report(name, outcome, now),
-    hasOtherThan: (excluded, now) => pool.hasOtherThan(excluded, now),
   };
 }
 
