@@ -20,6 +20,11 @@ export function isTerminal(status: string): boolean {
   return terminalStatuses.has(status);
 }
 
+/** How long a job has been failing so far, which the retry deadline counts: only a Running job has any. */
+export function failingForMsOf(job: JobRecord | undefined): number {
+  return job?.status === 'Running' ? (job.failingForMs ?? 0) : 0;
+}
+
 export const jobErrorSchema = z.object({
   code: z.string(),
   message: z.string(),

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/config';
 import type { TenantSafety } from '../config/tenants';
+import { failingForMsOf } from '../jobs/job';
 import { recordCallSucceeded } from '../jobs/transitions';
 import type { SafetyCategory } from '../safety/classifierPolicy';
 import { ClassifierUnavailableError, type ContentSafety } from '../safety/contentSafety';
@@ -49,7 +50,7 @@ export async function checkSavedPictures(run: JobRun, outputCheck: OutputCheck |
         const { failure, misconfigured } = outputCheckFailure(error.fault);
         if (misconfigured) log.error(`Job ${jobId}: ${failure.message} Check CONTENT_SAFETY_ENDPOINT and the managed identity's 'Cognitive Services User' role.`);
         const current = await services.jobs.get(jobId);
-        if (!(await afterFailure(run, failure, callStartedAt, current?.status === 'Running' ? (current.failingForMs ?? 0) : 0))) return false;
+        if (!(await afterFailure(run, failure, callStartedAt, failingForMsOf(current)))) return false;
         again = true;
         break;
       }

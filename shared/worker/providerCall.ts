@@ -1,4 +1,4 @@
-import { isTerminal, type JobError } from '../jobs/job';
+import { failingForMsOf, isTerminal, type JobError } from '../jobs/job';
 import { claimCall, recordWait } from '../jobs/transitions';
 import type { GenerationResult, ImageGenerationRequest } from '../provider/imageProvider';
 import { callOutcomeOf, classifyProviderFailure, type ProviderFailure } from '../provider/providerFailure';
@@ -43,7 +43,7 @@ export async function callProvider(run: JobRun, request: ImageGenerationRequest,
       // Every deployment is taken out: the job is failing, and its deadline runs, as when its own call fails.
       const current = await services.jobs.get(jobId);
       const failure: ProviderFailure = { retryable: true, code: 'ProviderUnavailable', message: 'Every image deployment is out of service for now.' };
-      if (!(await afterFailure(run, failure, now(), current?.status === 'Running' ? (current.failingForMs ?? 0) : 0))) return undefined;
+      if (!(await afterFailure(run, failure, now(), failingForMsOf(current)))) return undefined;
       continue;
     }
     const claimed = await run.apply((job) => claimCall(job, run.worker()));
@@ -72,7 +72,7 @@ export async function callProvider(run: JobRun, request: ImageGenerationRequest,
         }
       }
       failedHere.clear();
-      if (!(await afterFailure(run, failure, callStartedAt, claimed.status === 'Running' ? (claimed.failingForMs ?? 0) : 0))) return undefined;
+      if (!(await afterFailure(run, failure, callStartedAt, failingForMsOf(claimed)))) return undefined;
     }
   }
 }
