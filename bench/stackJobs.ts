@@ -14,14 +14,14 @@ export async function submitJob(stack: Stack, body: Record<string, unknown>): Pr
  * Waits until every job has ended, asking about one job at a time: a benchmark that polled hundreds of jobs
  * at once (3,600 status reads a second for 360 jobs) measured its own load, not the service.
  */
-export async function waitForAll(stack: Stack, ids: readonly string[], timeoutInMs: number): Promise<JsonObject[]> {
+export async function waitForAll(stack: Stack, ids: readonly string[], timeoutInMs: number, headers?: Record<string, string>): Promise<JsonObject[]> {
   const deadline = Date.now() + timeoutInMs;
   const ended = new Map<string, JsonObject>();
   while (ended.size < ids.length) {
     if (Date.now() > deadline) throw new Error(`${ids.length - ended.size} jobs still running after ${timeoutInMs} ms`);
     for (const id of ids) {
       if (ended.has(id)) continue;
-      const { body } = await stack.getJob(id);
+      const { body } = await stack.getJob(id, headers);
       if (body.status === 'Succeeded' || body.status === 'Failed' || body.status === 'Canceled') ended.set(id, body);
       else break;
     }

@@ -139,10 +139,7 @@ async function schoolBehindSchool(run: BenchRun): Promise<void> {
     for (let i = 0; i < ahead; i++) first.push(await submit(stack, `A lighthouse at dusk, ${tag} a${i} end`, { user: `student-${i % 30}` }));
     const late = await submit(stack, `A paper boat, ${tag} b end`, { user: 'student-b' }, { 'api-key': tenantB.key });
     // School B's job, read with school B's key (another school's key gets 404).
-    for (const deadline = Date.now() + 10 * 60_000; Date.now() < deadline; await sleep(250)) {
-      const { body } = await stack.getJob(late.id, { 'api-key': tenantB.key });
-      if (body.status === 'Succeeded' || body.status === 'Failed') break;
-    }
+    await waitForAll(stack, [late.id], 10 * 60_000, { 'api-key': tenantB.key });
     const started = callStarts(deployments, [late]).get(late.id);
     const wait = (started ?? Number.NaN) - late.at;
     run.report({
