@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
-import { startStack, tenantA, tenantB, tenantsSetting, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startReceiver, tenantsWithWebhookAt, type Receiver } from '../helpers/webhookReceiver';
 
 /**
  * Safeguarding through the local host: a prompt with a self-harm signal is refused with innererror
@@ -21,7 +19,7 @@ interface SafetyEventItem {
   urgent: boolean;
 }
 
-interface Received {
+interface Delivery {
   readonly id: string;
   readonly type: string;
   readonly data: SafetyEventItem;
@@ -29,37 +27,23 @@ interface Received {
 
 describe('safeguarding', () => {
   let stack: Stack;
-  let receiver: http.Server;
+  let receiver: Receiver<SafetyEventItem>;
   /** Every delivery the receiver took, in order of arrival, each verified with school A's secret. */
-  const received: Received[] = [];
+  const received: Delivery[] = [];
   /** Students whose first safety.urgent the receiver answers with 503 (a receiver that hiccups). */
   const failFirstUrgentOf = new Set<string>();
 
   before(async () => {
-    const verifier = new Webhook(webhookSecretA);
-    receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-        // Throws on a bad signature: the delivery is then missing and the test fails.
-        const event = verifier.verify(Buffer.concat(chunks).toString('utf8'), headers) as { type: string; data: SafetyEventItem };
-        received.push({ id: headers['webhook-id'] ?? '', type: event.type, data: event.data });
-        if (event.type === 'safety.urgent' && failFirstUrgentOf.delete(event.data.user ?? '')) res.writeHead(503).end();
-        else res.writeHead(204).end();
-      });
+    receiver = await startReceiver<SafetyEventItem>((_n, res, { headers, event }) => {
+      received.push({ id: headers['webhook-id'] ?? '', type: event.type, data: event.data });
+      if (event.type === 'safety.urgent' && failFirstUrgentOf.delete(event.data.user ?? '')) res.writeHead(503).end();
+      else res.writeHead(204).end();
     });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    const tenants = (JSON.parse(tenantsSetting()) as Array<{ id: string; webhook?: { secrets: string[] } }>).map((tenant) =>
-      tenant.webhook ? { ...tenant, webhook: { ...tenant.webhook, url } } : tenant,
-    );
-    stack = await startStack({ env: { TENANTS: JSON.stringify(tenants) } });
+    stack = await startStack({ env: { TENANTS: tenantsWithWebhookAt(receiver.url) } });
   });
   after(async () => {
     await stack?.stop();
-    receiver?.closeAllConnections();
-    receiver?.close();
+    await receiver?.close();
   });
 
   async function events(query: string, key = tenantA.key): Promise<{ status: number; body: JsonObject & { value?: SafetyEventItem[] } }> {
@@ -68,7 +52,7 @@ describe('safeguarding', () => {
   }
 
   /** Waits until the receiver holds a delivery matching `found` (the host delivers from its queue). */
-  async function delivery(found: (item: Received) => boolean): Promise<Received> {
+  async function delivery(found: (item: Delivery) => boolean): Promise<Delivery> {
     for (let i = 0; i < 300; i++) {
       const item = received.find(found);
       if (item) return item;

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../shared/config/config';
 import { deleteExpiredSafetyEvents } from '../../shared/upkeep/retention';
 import { consoleLogger } from '../../shared/logger';
 import { createServices } from '../../functions/lib/services';
-import { startStack, tenantA, tenantB, tenantsSetting, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startReceiver, tenantsWithWebhookAt, type Receiver } from '../helpers/webhookReceiver';
 
 /**
  * The safety layers through the local host, with the Content Safety stand-in at its HTTP boundary: the
@@ -32,30 +30,20 @@ describe('safety layers and safety events', () => {
   let stack: Stack;
   /** safety.refused webhooks that school A's receiver got, each verified with its secret. */
   const hooks: Array<{ id: string; event: { type: string; data: SafetyEventItem } }> = [];
-  let receiver: http.Server;
+  let receiver: Receiver<SafetyEventItem>;
 
   before(async () => {
-    const verifier = new Webhook(webhookSecretA);
-    receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-        hooks.push({ id: headers['webhook-id'] ?? '', event: verifier.verify(Buffer.concat(chunks).toString('utf8'), headers) as (typeof hooks)[number]['event'] });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     // School A's default webhook receiver: where safety.refused goes.
-    const tenants = (JSON.parse(tenantsSetting()) as Array<{ webhook?: { url?: string } }>).map((tenant) =>
-      tenant.webhook ? { ...tenant, webhook: { ...tenant.webhook, url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` } } : tenant,
-    );
+    receiver = await startReceiver<SafetyEventItem>((_n, res, { headers, event }) => {
+      hooks.push({ id: headers['webhook-id'] ?? '', event });
+      res.writeHead(204).end();
+    });
     // A short classifier timeout, so the hang below ends quickly.
-    stack = await startStack({ env: { CONTENT_SAFETY_TIMEOUT_MS: '500', TENANTS: JSON.stringify(tenants) } });
+    stack = await startStack({ env: { CONTENT_SAFETY_TIMEOUT_MS: '500', TENANTS: tenantsWithWebhookAt(receiver.url) } });
   });
   after(async () => {
     await stack?.stop();
-    receiver?.close();
+    await receiver?.close();
   });
 
   async function events(query: string, key = tenantA.key): Promise<{ status: number; body: JsonObject & { value?: SafetyEventItem[]; nextLink?: string } }> {

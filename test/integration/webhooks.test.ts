@@ -1,72 +1,15 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
-import { startStack, tenantA, tenantB, webhookSecretA, type JsonObject, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, type JsonObject, type Stack } from '../../local/harness/stack';
 import { sendWebhook } from '../../shared/webhooks/sender';
+import { startReceiver } from '../helpers/webhookReceiver';
 
 /**
- * Webhooks end to end: the local host delivers from its own queue to a real receiver (an http server in this
- * test) that verifies every signature with the standardwebhooks library; failures are retried with the same
+ * Webhooks end to end: the local host delivers from its own queue to a real receiver (an http server,
+ * test/helpers/webhookReceiver.ts) that verifies every signature with the standardwebhooks library; failures are retried with the same
  * webhook-id, a silent receiver is cut off by the timeout, redirects are not followed, and outside local
  * development loopback and private targets are refused.
  */
-
-interface Received {
-  readonly headers: Record<string, string>;
-  readonly body: string;
-  readonly event: { type: string; data: JsonObject };
-}
-
-interface Receiver {
-  readonly url: string;
-  readonly received: Received[];
-  /** Resolves with the n-th request (1-based) once it has arrived. */
-  nth(n: number, timeoutInMs?: number): Promise<Received>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(answer: (n: number, res: http.ServerResponse) => void): Promise<Receiver> {
-  const verifier = new Webhook(webhookSecretA);
-  const received: Received[] = [];
-  const waiters: Array<() => void> = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      // Throws on a bad signature or an old timestamp: the test then fails on a missing delivery.
-      const event = verifier.verify(body, headers) as Received['event'];
-      received.push({ headers, body, event });
-      for (const wake of waiters.splice(0)) wake();
-      answer(received.length, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
-  return {
-    url,
-    received,
-    async nth(n, timeoutInMs = 20_000) {
-      const deadline = Date.now() + timeoutInMs;
-      while (received.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${received.length} of ${n} webhooks arrived`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
-      }
-      return received[n - 1] as Received;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /**
  * Submits a job whose callbackUrl must be refused at submit. These targets are not loopback: if the service
