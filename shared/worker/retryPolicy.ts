@@ -103,11 +103,26 @@ export function decide(failure: ProviderFailure, context: RetryContext, options:
   return overInvocation(now + wait) ? { kind: 'handOver', at: now + wait, record } : { kind: 'wait', ms: wait, record };
 }
 
-/** No slot in the shared pacing budget yet: wait for the next window, or hand over if that would run long. */
-export function decideSlotWait(retryAt: number, context: Pick<RetryContext, 'now' | 'invocationStartedAt'>, options: Pick<RetryPolicyOptions, 'maxInvocationMs'>):
+/**
+ * How much later than a window's start a ticket still looking for a job asks for its slot: 20 to 120 ms, so
+ * the tickets waiting on every instance do not all ask at once, and a job already under way (a call the
+ * provider answered 429, say) asks first and keeps its turn instead of losing it to them.
+ */
+export const ticketSlotJitterMs = { min: 20, spread: 100 } as const;
+
+/**
+ * No slot in the shared pacing budget yet: wait for the next window, or hand over if that would run long.
+ * A ticket (`ticket: true`) waits a little longer than a job under way (ticketSlotJitterMs).
+ */
+export function decideSlotWait(
+  retryAt: number,
+  context: Pick<RetryContext, 'now' | 'invocationStartedAt'> & { readonly ticket?: boolean },
+  options: Pick<RetryPolicyOptions, 'maxInvocationMs' | 'random'>,
+):
   | { readonly kind: 'wait'; readonly ms: number }
   | { readonly kind: 'handOver'; readonly at: number } {
+  const at = context.ticket ? retryAt + ticketSlotJitterMs.min + options.random() * ticketSlotJitterMs.spread : retryAt;
   return context.now - context.invocationStartedAt > options.maxInvocationMs
-    ? { kind: 'handOver', at: retryAt }
-    : { kind: 'wait', ms: Math.max(0, retryAt - context.now) };
+    ? { kind: 'handOver', at }
+    : { kind: 'wait', ms: Math.max(0, at - context.now) };
 }

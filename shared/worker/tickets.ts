@@ -137,7 +137,7 @@ async function waitForSlot(services: Pick<WorkerDeps, 'imagePool'>, clock: Retur
   for (;;) {
     const slot = await services.imagePool.acquire(new Date(clock.now()));
     if (slot.granted) return slot;
-    const decision = decideSlotWait(slot.retryAt.getTime(), { now: clock.now(), invocationStartedAt: clock.invocationStartedAt }, clock.policy);
+    const decision = decideSlotWait(slot.retryAt.getTime(), { now: clock.now(), invocationStartedAt: clock.invocationStartedAt, ticket: true }, clock.policy);
     if (decision.kind === 'handOver') return { granted: false, retryAt: decision.at };
     await clock.sleep(decision.ms);
   }

@@ -90,4 +90,10 @@ describe('retry policy (pure)', () => {
     assert.deepEqual(decideSlotWait(t0 + 300, { now: t0, invocationStartedAt: t0 - 1000 }, policy), { kind: 'wait', ms: 300 });
     assert.deepEqual(decideSlotWait(t0 + 300, { now: t0, invocationStartedAt: t0 - 21 * 60_000 }, policy), { kind: 'handOver', at: t0 + 300 });
   });
+
+  it('lets a job under way ask for the next window before the tickets still looking for a job', () => {
+    const ticket = decideSlotWait(t0 + 300, { now: t0, invocationStartedAt: t0 - 1000, ticket: true }, { ...policy, random: () => 0.5 });
+    assert.deepEqual(ticket, { kind: 'wait', ms: 300 + 20 + 50 });
+    assert.deepEqual(decideSlotWait(t0 + 300, { now: t0, invocationStartedAt: t0 - 1000 }, { ...policy, random: () => 0.5 }), { kind: 'wait', ms: 300 });
+  });
 });
