@@ -20,6 +20,7 @@ import type { ImageDeployment } from '../../shared/config/imageDeployments';
 import { defaultBreakerOptions } from '../../shared/provider/circuitBreaker';
 import { createLineStore, type LineStore } from '../../shared/storage/lineStore';
 import { createLinePositions, type LinePositions } from '../../shared/storage/linePositions';
+import { createPresenceStore, type PresenceStore } from '../../shared/storage/presenceStore';
 import { weightOf } from '../../shared/config/tenants';
 import { createJobQueue, type JobQueue } from '../../shared/storage/jobQueue';
 import { createUploadStore, type UploadStore } from '../../shared/storage/uploadStore';
@@ -92,6 +93,8 @@ export interface Services {
   readonly line: LineStore;
   /** A waiting job's place in the turns, for its status. */
   readonly linePositions: LinePositions;
+  /** Who opened the studio lately: the estimates' forecast of classmates about to press (jobs/lineForecast.ts). */
+  readonly presence: PresenceStore;
   readonly statusTokens: StatusTokens;
   /** Studio session tokens (sessions/), keyed from the same secrets as status tokens. */
   readonly sessionTokens: SessionTokens;
@@ -126,6 +129,7 @@ export function createServices(config: AppConfig): Services {
   const accessLog = createAccessLogStore(storage.tableClient(storageNames.accessLogTable));
   // One line per job queue: its messages are the line's tickets.
   const line = createLineStore(storage.tableClient(storageNames.lineTable), storageNames.jobQueue);
+  const presence = createPresenceStore(storage.tableClient(storageNames.lineTable), storageNames.jobQueue);
   const refusalReports: RefusalReports = {
     refused: (event) => queueSafetyWebhookFor({ config, webhookQueue }, event),
     urgent: (event, log) => sendUrgentSafetyWebhook({ config, webhookQueue, safetyEvents }, event, { log }),
@@ -234,7 +238,8 @@ export function createServices(config: AppConfig): Services {
       },
     },
     line,
-    linePositions: createLinePositions({ line, queueLength: () => jobQueue.approximateLength(), weightOf: weightOf(config.tenants), studentKey: (tenantId, user) => pseudonyms.studentKey(tenantId, user) }),
+    presence,
+    linePositions: createLinePositions({ line, present: () => presence.list(), queueLength: () => jobQueue.approximateLength(), weightOf: weightOf(config.tenants), studentKey: (tenantId, user) => pseudonyms.studentKey(tenantId, user) }),
     statusTokens: createStatusTokens(config.statusTokenSecrets, config.statusTokenLifetimeInMinutes),
     sessionTokens: createSessionTokens(config.statusTokenSecrets),
     sessionReads: createSessionReads(),

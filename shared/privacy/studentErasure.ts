@@ -4,6 +4,7 @@ import type { JobIndexEntry } from '../storage/jobIndex';
 import type { Logger } from '../logger';
 import type { IdempotencyStore } from '../access/idempotency';
 import type { Pseudonyms } from '../access/pseudonyms';
+import type { PresenceStore } from '../storage/presenceStore';
 import type { Quotas } from '../access/quotas';
 import type { ImageStore } from '../storage/imageStore';
 import type { JobIndex } from '../storage/jobIndex';
@@ -49,6 +50,7 @@ export interface ErasureDeps {
   readonly safetyEvents: SafetyEventStore;
   readonly idempotency: IdempotencyStore;
   readonly quotas: Quotas;
+  readonly presence: Pick<PresenceStore, 'remove'>;
   ensureStorage(): Promise<void>;
 }
 
@@ -149,6 +151,8 @@ async function eraseOnce(services: ErasureDeps, operation: OperationRecord, user
 
   const safetyEvents = await services.safetyEvents.deleteForUser(tenantId, user, until);
   const counters = await services.quotas.resetUser(tenantId, user);
+  // The studio's presence mark, uncounted: it says only that the student opened the studio in the last minutes.
+  await services.presence.remove([studentKey]);
   if (safetyEvents > 0 || counters > 0) await add({ safetyEvents, counters });
   if (erasedJobs + orphanEntries + safetyEvents + idempotencyRecords > 0) {
     log.log(`Erasure ${id}: a pass erased ${erasedJobs} jobs, ${safetyEvents} safety events, ${idempotencyRecords} key records, ${orphanEntries} listing entries.`);

@@ -12,13 +12,15 @@ import { looksLikeSessionToken, sessionLocales, type Session } from './sessionTo
 import type { JobIndex } from '../storage/jobIndex';
 import type { JobStore } from '../storage/jobStore';
 import type { SessionTokens } from './sessionTokens';
+import type { PresenceStore } from '../storage/presenceStore';
 
 /**
  * Studio sessions: the LMS (with its API key) opens a session for one student, and the studio page works
  * with the session's token alone, so no school key ever reaches a browser. A token may submit jobs for
  * its student (their quota; user and metadata fixed by the session), read the jobs made in this session
  * and list them; every other route wants the API key. Tokens are stateless (sessionTokens.ts): nothing
- * about the student is stored beyond the jobs themselves, which carry the session id and go with RETENTION_DAYS.
+ * about the student is stored beyond the jobs themselves, which carry the session id and go with RETENTION_DAYS,
+ * and a presence mark (pseudonym and time, removed after the fairness window) for the estimates' forecast.
  */
 
 export const sessionLifetime = { minMinutes: 5, maxMinutes: 480, defaultMinutes: 120 } as const;
@@ -93,6 +95,23 @@ export function parseCreateSessionRequest(body: unknown): CreateSessionRequest {
 export interface SessionDeps {
   readonly config: Pick<AppConfig, 'tenants'>;
   readonly sessionTokens: SessionTokens;
+}
+
+/** What marking a student present touches. */
+export interface PresenceDeps {
+  readonly presence: Pick<PresenceStore, 'note'>;
+  /** The student's keyed pseudonym, as the line names them (access/pseudonyms.ts). */
+  readonly pseudonyms: { studentKey(tenantId: string, user: string): string };
+  ensureStorage(): Promise<void>;
+}
+
+/**
+ * Marks the student present: opening the studio is the sign that they are about to press Generate, which
+ * the wait shown to their classmates forecasts (jobs/lineForecast.ts). Only the pseudonym and the time.
+ */
+export async function notePresence(services: PresenceDeps, tenant: Tenant, user: string, now: Date = new Date()): Promise<void> {
+  await services.ensureStorage();
+  await services.presence.note({ tenantId: tenant.id, student: services.pseudonyms.studentKey(tenant.id, user), seenAt: now.getTime() });
 }
 
 /** Opens a session for one student of this tenant; `studioUrlFor` makes the page's URL with the token in its fragment. */

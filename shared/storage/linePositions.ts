@@ -1,10 +1,12 @@
 import type { JobRecord } from '../jobs/job';
-import { lineEntryFor, positionOf, type LineEntry } from '../jobs/turns';
+import { forecastPlaceOf, type Presence } from '../jobs/lineForecast';
+import { lineEntryFor, type LineEntry } from '../jobs/turns';
 import type { LineStore } from './lineStore';
 
 /**
  * A waiting job's place in line for its status: where the fair order (jobs/turns.ts) puts it among the
- * jobs waiting now, so the position and the estimate follow the turns, not the order of arrival.
+ * jobs waiting now and the classmates' jobs forecast from who opened the studio (jobs/lineForecast.ts), so
+ * the position and the estimate follow the turns, not the order of arrival.
  */
 export interface LinePositions {
   /**
@@ -53,19 +55,23 @@ function recentValue<T>(read: () => Promise<T>, maxAgeInMs: number): () => Read<
 const noteKeptInMs = 10 * estimateMaxAgeInMs;
 
 /**
- * A job's place from the line as last read (at most a second ago). A job not in that read (submitted since,
- * or from before the line) is placed as a waiting entry of its own. The queue's length bounds the place:
- * each waiting job has a message there, so a line that still holds entries of jobs that will never start
- * (a crash between a job's end and its entry's) cannot push a job back.
+ * A job's place from the line and the presence marks as last read (at most a second ago). A job not in that
+ * read (submitted since, or from before the line) is placed as a waiting entry of its own. The queue's length
+ * bounds the place in the line as it stands: each waiting job has a message there, so a line that still holds
+ * entries of jobs that will never start (a crash between a job's end and its entry's) cannot push a job back.
+ * The forecast classmates' jobs come on top; without the marks (a failed read) there is no forecast.
  */
 export function createLinePositions(parts: {
   readonly line: Pick<LineStore, 'list'>;
+  /** Who opened the studio lately (storage/presenceStore.ts). */
+  readonly present: () => Promise<readonly Presence[]>;
   readonly queueLength: () => Promise<number>;
   readonly weightOf: (tenantId: string) => number;
   readonly studentKey: (tenantId: string, user: string) => string;
 }): LinePositions {
   const entries = recentValue(() => parts.line.list(), estimateMaxAgeInMs);
   const queued = recentValue(parts.queueLength, estimateMaxAgeInMs);
+  const present = recentValue(parts.present, estimateMaxAgeInMs);
   let noted: { readonly at: number; readonly entry: LineEntry }[] = [];
   return {
     noteAdded(entry) {
@@ -75,17 +81,17 @@ export function createLinePositions(parts: {
     async position(job, options = {}) {
       const lineRead = entries();
       const queueRead = queued();
-      const [line, waiting] = await Promise.all([lineRead.value, queueRead.value.catch(() => undefined)]);
+      const [line, waiting, marks] = await Promise.all([lineRead.value, queueRead.value.catch(() => undefined), present().value.catch(() => [])]);
       // This instance's adds since the reads began, which the reads may not show yet.
       const newer = (since: number) => noted.filter((note) => note.at >= since).map((note) => note.entry);
       const known = new Set(line.map((entry) => entry.jobId));
       const added = newer(lineRead.at).filter((entry) => !known.has(entry.jobId));
       const withAdds = [...line, ...added];
       const withOwn: LineEntry[] = withAdds.some((entry) => entry.jobId === job.id) ? withAdds : [...withAdds, { ...lineEntryFor(job, parts.studentKey), state: 'waiting' }];
-      const place = positionOf(job.id, withOwn, Date.now(), parts.weightOf);
+      const place = forecastPlaceOf(job.id, withOwn, marks, Date.now(), parts.weightOf);
       if (place === undefined) return undefined;
-      const onQueue = waiting === undefined ? place : waiting + newer(queueRead.at).length + (options.messageSent === false ? 1 : 0);
-      return Math.max(1, Math.min(place, onQueue));
+      const onQueue = waiting === undefined ? place.now : waiting + newer(queueRead.at).length + (options.messageSent === false ? 1 : 0);
+      return Math.max(1, Math.min(place.now, onQueue)) + (place.forecast - place.now);
     },
   };
 }

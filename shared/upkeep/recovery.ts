@@ -7,6 +7,8 @@ import type { JobRecord } from '../jobs/job';
 import { markEnqueued } from '../jobs/transitions';
 import { fairOrder, finishedToRemove, lineEntryFor } from '../jobs/turns';
 import { isTerminal } from '../jobs/job';
+import { isPresenceOver } from '../jobs/lineForecast';
+import type { PresenceStore } from '../storage/presenceStore';
 import type { LineStore } from '../storage/lineStore';
 import type { Pseudonyms } from '../access/pseudonyms';
 
@@ -24,6 +26,7 @@ export interface RecoveryDeps {
   readonly jobs: JobStore;
   readonly jobQueue: JobQueue;
   readonly line: LineStore;
+  readonly presence: PresenceStore;
   readonly pseudonyms: Pick<Pseudonyms, 'studentKey'>;
   readonly jobIndex: JobIndex;
   readonly jobEvents: JobEvents;
@@ -116,9 +119,9 @@ const maxTicketsPerSweep = 100;
  * no message on the queue at all (every ticket lost) gets a ticket per waiting job. A claim whose ticket died
  * needs nothing: it runs out, and the next ticket takes the job. The line is read before the blob listing,
  * so a job that joins in between is never removed. One line read, one blob listing, the records of jobs that
- * join, and the queue's length when something waits.
+ * join, and the queue's length when something waits. Studio presence marks past their window go too.
  */
-export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue' | 'line' | 'pseudonyms' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
+export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue' | 'line' | 'presence' | 'pseudonyms' | 'ensureStorage'>, log: Logger, now: number = Date.now()): Promise<number> {
   await services.ensureStorage();
   const entries = await services.line.list();
   const inLine = new Map(entries.map((entry) => [entry.jobId, entry]));
@@ -140,6 +143,7 @@ export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue
   }
   const removable = [...gone, ...finishedToRemove(entries, now, { always: true }).map((entry) => entry.jobId)];
   await services.line.remove([...new Set(removable)]);
+  await services.presence.remove((await services.presence.list()).filter((mark) => isPresenceOver(mark, now)).map((mark) => mark.student));
   const waiting = fairOrder(await services.line.list(), now);
   if (waiting.length > 0 && (await services.jobQueue.approximateLength()) === 0) {
     for (const entry of waiting.slice(0, maxTicketsPerSweep)) await services.jobQueue.enqueue(entry.jobId);

@@ -160,7 +160,9 @@ export async function renderJob(services: ViewDeps, job: JobRecord, options: Ren
   if (job.status === 'NotStarted') {
     const position = await services.linePositions.position(job, { messageSent: options.messageSent ?? true }).catch(() => undefined);
     if (position !== undefined) {
-      const startInMs = (position - 1) * services.pacer.secondsPerCall * 1000;
+      // The jobs ahead each take a slot of the pace, and the next slot opens on average half a spacing from
+      // now: the pace's windows are fixed, and after a quiet spell a worker must first poll the queue.
+      const startInMs = (position - 0.5) * services.pacer.secondsPerCall * 1000;
       return { ...base, queue: { position, estimatedStartDateTime: new Date(now.getTime() + startInMs).toISOString() } };
     }
   }

@@ -8,6 +8,8 @@ import type { ImageDetails, ImageStore, ListedImage, StoredPreview } from '../..
 import { thumbnailBlobNameFor } from '../../shared/storage/imageStore';
 import type { JobStore } from '../../shared/storage/jobStore';
 import type { LineStore, StoredLineEntry } from '../../shared/storage/lineStore';
+import type { Presence } from '../../shared/jobs/lineForecast';
+import type { PresenceStore } from '../../shared/storage/presenceStore';
 
 /* eslint-disable @typescript-eslint/require-await -- in-memory fakes of async interfaces: nothing to wait for. */
 
@@ -96,6 +98,23 @@ export function fakeLineStore(initial: readonly Omit<StoredLineEntry, 'etag'>[] 
     async createIfNotExists() {},
   };
   return store;
+}
+
+/** The studio's presence marks in memory, by student pseudonym, as the real store keeps one per student. */
+export function fakePresenceStore(initial: readonly Presence[] = []): PresenceStore & { readonly marks: Map<string, Presence> } {
+  const marks = new Map(initial.map((mark) => [mark.student, mark]));
+  return {
+    marks,
+    async note(presence) {
+      marks.set(presence.student, presence);
+    },
+    async list() {
+      return [...marks.values()];
+    },
+    async remove(students) {
+      for (const student of students) marks.delete(student);
+    },
+  };
 }
 
 interface FakeBlob {

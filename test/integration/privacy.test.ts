@@ -5,6 +5,8 @@ import { deleteExpiredJobs } from '../../shared/upkeep/retention';
 import { consoleLogger } from '../../shared/logger';
 import { createServices } from '../../functions/lib/services';
 import { storageNames } from '../../shared/storage/storageNames';
+import { createPresenceStore } from '../../shared/storage/presenceStore';
+import { TableClient } from '@azure/data-tables';
 import { tenantA, tenantB, type JsonObject } from '../../local/harness/stack';
 import { dayInMs, pseudonyms, startPrivacyStack, type PrivacyStack } from '../helpers/privacyStack';
 
@@ -92,6 +94,12 @@ describe("children's data: erasure, export and retention", () => {
     assert.ok((await stack.getJob(String(withHook.id))).body['webhooks'], 'a webhook log to erase');
     await refused(`a knight with a sword ${user}`, user);
     await refused(`a knight stabbing a dragon ${user}`, user);
+    // The studio opened for them leaves a presence mark (the estimates' forecast) until the window ends.
+    const opened = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: { 'api-key': tenantA.key, 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    assert.equal(opened.status, 201, await opened.text());
+    const presence = createPresenceStore(TableClient.fromConnectionString(stack.azurite.connectionString, storageNames.lineTable, { allowInsecureConnection: true }), storageNames.jobQueue);
+    const studentKey = pseudonyms.studentKey(tenantA.id, user);
+    assert.ok((await presence.list()).some((mark) => mark.student === studentKey), 'a presence mark to erase');
     const events = (await api('GET', `/api/safety-events?user=${user}`)).body['value'] as JsonObject[];
     assert.equal(events.length, 2);
     const classmate = await run({ prompt: `A classmate's boat ${other}`, user: other });
@@ -114,6 +122,7 @@ describe("children's data: erasure, export and retention", () => {
       (where.startsWith(`table ${storageNames.accessLogTable} `) && jobIds.includes(needle)),
     );
     assert.deepEqual(left, []);
+    assert.ok(!(await presence.list()).some((mark) => mark.student === studentKey), 'the presence mark is gone');
     // What stays of the student is a pseudonym: in the operation record and the access log, by design (docs/privacy.md).
     assert.equal((await stack.getJob(String(classmate.id))).status, 200, 'a classmate keeps their job');
     assert.equal((await stack.getJob(namesakeJob, { 'api-key': tenantB.key })).status, 200, "school B's student keeps theirs");

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, tenantB, type Stack } from '../../local/harness/stack';
+import { startStack, tenantA, tenantB, type Stack } from '../../local/harness/stack';
 
 /**
  * Turns across two hosts sharing one queue, with calls paced to one a second and a model that takes a
@@ -57,6 +57,29 @@ describe('turns: the fair order across instances', () => {
         }
       }
     }
+  });
+
+  it('shows a second press behind the first pictures to come of the classmates who opened the studio, and keeps to it', async () => {
+    const run = `present-${Date.now()}`;
+    const users = [1, 2, 3, 4].map((i) => `${run}-s${i}`);
+    // The LMS opens the studio for each student of the group (POST /api/sessions): they are about to press.
+    for (const user of users) {
+      const opened = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: { 'api-key': tenantA.key, 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+      assert.equal(opened.status, 201, await opened.text());
+    }
+    const [first, ...classmates] = users;
+    const own = [await submitWithPlace(run, 'p1', first), await submitWithPlace(run, 'p2', first)];
+    // The first press is next (or running); the second waits for the three classmates' first pictures to come.
+    const shown = own[1]?.position;
+    assert.ok(shown !== undefined && shown >= 4 && shown <= 5, `the second press was shown place ${shown}`);
+    const others = [];
+    for (const [i, user] of classmates.entries()) others.push(await submitWithPlace(run, `c${i + 1}`, user));
+    const jobs = await Promise.all([...own, ...others].map((job) => stack.waitForJob(job.id, 90_000)));
+    assert.deepEqual(jobs.map((job) => job.status), jobs.map(() => 'Succeeded'));
+    // And so it went: the second press started after every classmate's first.
+    const calls = callOrder(run);
+    const secondAt = calls.find((call) => call.name === 'p2')?.at ?? 0;
+    for (const name of ['c1', 'c2', 'c3']) assert.ok((calls.find((call) => call.name === name)?.at ?? Infinity) <= secondAt, calls.map((call) => call.name).join(' '));
   });
 
   it("starts another school's job within the next two calls, behind a school's long queue", async () => {

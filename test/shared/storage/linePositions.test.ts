@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LineEntry } from '../../../shared/jobs/turns';
+import type { Presence } from '../../../shared/jobs/lineForecast';
 import { createLinePositions } from '../../../shared/storage/linePositions';
 import { fakeJob, fakeLineStore } from '../../helpers/fakes';
 
 const entry = (jobId: string, student: string, acceptedAt: number, extra: Partial<LineEntry> = {}): LineEntry => ({ jobId, tenantId: 'school-a', student, acceptedAt, state: 'waiting', ...extra });
 
 describe('a waiting job\'s place in line', () => {
-  const positions = (entries: LineEntry[], queued = 100) =>
-    createLinePositions({ line: fakeLineStore(entries), queueLength: () => Promise.resolve(queued), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+  const positions = (entries: LineEntry[], queued = 100, present: Presence[] = []) =>
+    createLinePositions({ line: fakeLineStore(entries), present: () => Promise.resolve(present), queueLength: () => Promise.resolve(queued), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
 
   it('follows the turns: a classmate\'s first picture goes before a second one that came earlier', async () => {
     const mine = fakeJob({ createdDateTime: new Date(3).toISOString() });
@@ -30,7 +31,7 @@ describe('a waiting job\'s place in line', () => {
 
   it("counts this instance's adds since the line and the queue were read, so a burst's answers see each other", async () => {
     const store = fakeLineStore([]);
-    const line = createLinePositions({ line: store, queueLength: () => Promise.resolve(0), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+    const line = createLinePositions({ line: store, present: () => Promise.resolve([]), queueLength: () => Promise.resolve(0), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
     const jobs = [1, 2, 3].map((at) => fakeJob({ createdDateTime: new Date(Date.now() + at).toISOString(), request: { ...fakeJob().request, user: 'ann' } }));
     const places: (number | undefined)[] = [];
     for (const job of jobs) {
@@ -40,5 +41,20 @@ describe('a waiting job\'s place in line', () => {
       places.push(await line.position(job, { messageSent: false }));
     }
     assert.deepEqual(places, [1, 2, 3]);
+  });
+
+  it("adds the classmates forecast from the studio's presence marks, on top of the queue's bound", async () => {
+    const mine = fakeJob({ createdDateTime: new Date(Date.now() - 2).toISOString() });
+    const present = ['ann', 'bob', 'cas'].map((name) => ({ tenantId: mine.tenantId, student: `key-${name}`, seenAt: Date.now() }));
+    // Student 7's second press while the three classmates who opened the studio have pressed nothing yet.
+    const line = [entry('first', 'key-student-7', Date.now() - 3, { state: 'started', claimedBy: 't', claimedUntil: Date.now() + 60_000 }), entry(mine.id, 'key-student-7', Date.now() - 2)];
+    assert.equal(await positions(line, 1, present).position(mine), 4, 'behind the three first pictures to come');
+    assert.equal(await positions(line, 1).position(mine), 1, 'without the marks: next');
+  });
+
+  it('gives the line as it stands when the presence marks cannot be read', async () => {
+    const mine = fakeJob({ createdDateTime: new Date(5).toISOString() });
+    const failing = createLinePositions({ line: fakeLineStore([entry(mine.id, 'key-student-7', 5)]), present: () => Promise.reject(new Error('down')), queueLength: () => Promise.resolve(1), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+    assert.equal(await failing.position(mine), 1);
   });
 });

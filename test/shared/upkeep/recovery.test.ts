@@ -3,17 +3,20 @@ import { describe, it } from 'node:test';
 import type { JobRecord } from '../../../shared/jobs/job';
 import { fairnessWindowInMs, type LineEntry } from '../../../shared/jobs/turns';
 import { repairLine } from '../../../shared/upkeep/recovery';
-import { fakeJob, fakeJobStore, fakeLineStore, fakeLog } from '../../helpers/fakes';
+import { fakeJob, fakeJobStore, fakeLineStore, fakeLog, fakePresenceStore } from '../../helpers/fakes';
+import type { Presence } from '../../../shared/jobs/lineForecast';
 
 const now = Date.parse('2026-12-01T09:00:00.000Z');
 const entryOf = (job: JobRecord, extra: Partial<LineEntry> = {}): LineEntry => ({ jobId: job.id, tenantId: job.tenantId, student: 'p', acceptedAt: Date.parse(job.createdDateTime), state: 'waiting', ...extra });
 
-function deps(jobs: JobRecord[], entries: LineEntry[], queued: number) {
+function deps(jobs: JobRecord[], entries: LineEntry[], queued: number, marks: Presence[] = []) {
   const sent: string[] = [];
   const line = fakeLineStore(entries);
+  const presence = fakePresenceStore(marks);
   const services = {
     jobs: fakeJobStore(jobs),
     line,
+    presence,
     pseudonyms: { studentKey: (tenantId: string, user: string) => `key-${tenantId}-${user}` },
     jobQueue: {
       name: 'image-jobs',
@@ -25,7 +28,7 @@ function deps(jobs: JobRecord[], entries: LineEntry[], queued: number) {
     },
     ensureStorage: () => Promise.resolve(),
   };
-  return { services, line, sent };
+  return { services, line, presence, sent };
 }
 
 describe('the sweep keeps the line in step with the records', () => {
@@ -40,6 +43,15 @@ describe('the sweep keeps the line in step with the records', () => {
     assert.equal(line.entries.has('erased'), false);
     assert.equal(line.entries.has(expired.id), false);
     assert.deepEqual(sent, [], 'the queue has messages: they are the tickets');
+  });
+
+  it('removes studio presence marks past their window and keeps the recent ones', async () => {
+    const { services, presence } = deps([], [], 0, [
+      { tenantId: 'school-a', student: 'old', seenAt: now - fairnessWindowInMs },
+      { tenantId: 'school-a', student: 'recent', seenAt: now - 60_000 },
+    ]);
+    await repairLine(services, fakeLog(), now);
+    assert.deepEqual([...presence.marks.keys()], ['recent']);
   });
 
   it('sends a ticket per waiting job when the queue has none at all', async () => {

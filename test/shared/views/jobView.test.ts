@@ -57,8 +57,9 @@ describe('renderJob (in process, plain-object dependencies)', () => {
   it('estimates a waiting job\'s start from its place in line and the pace of calls', async () => {
     const job = fakeJob();
     const view = await renderJob(deps(), job, { caller: { kind: 'tenant', tenant: fakeTenant() }, jobUrl, now });
-    assert.deepEqual(view.queue, { position: 3, estimatedStartDateTime: '2026-12-01T08:00:20.000Z' });
-    assert.equal(retryAfterSeconds(view, 2, now), 7, 'a third of the wait, rounded up');
+    // Two calls ahead at 10 s each, and half a spacing until the next slot opens.
+    assert.deepEqual(view.queue, { position: 3, estimatedStartDateTime: '2026-12-01T08:00:25.000Z' });
+    assert.equal(retryAfterSeconds(view, 2, now), 9, 'a third of the wait, rounded up');
   });
 
   it('says why a job failed', async () => {

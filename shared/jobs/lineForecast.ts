@@ -1,0 +1,73 @@
+/**
+ * The forecast behind the wait a student is shown: the turns (turns.ts) put a classmate's first picture
+ * before anyone's second, so a job's place depends on jobs not submitted yet. Ten students open the studio,
+ * the first presses three times before the others press once: the line as it stands says "2nd" and "3rd",
+ * the turns make them 11th and 21st. The forecast counts the students present (a studio session opened
+ * within the window) and expects each to press at least as often as the job's own student has: every
+ * present classmate with fewer jobs than this job's turn gets, in the forecast, jobs up to the turn before
+ * it. A pure function of the line and the presence marks; the turns themselves never see the forecast.
+ */
+
+import { fairnessWindowInMs, positionOf, type LineEntry } from './turns';
+
+/** A student who opened the studio: about to press Generate. */
+export interface Presence {
+  readonly tenantId: string;
+  /** The student's pseudonym, as the line's entries name them. */
+  readonly student: string;
+  readonly seenAt: number;
+}
+
+/**
+ * How long an opened studio counts as a student about to press: a lesson's burst of pictures comes within
+ * minutes of opening, and the line keeps a student's starts as long (the fairness window).
+ */
+export const presenceWindowInMs = fairnessWindowInMs;
+
+/** Presence marks this old or older are removed (by the sweep). */
+export function isPresenceOver(presence: Presence, now: number): boolean {
+  return now - presence.seenAt >= presenceWindowInMs;
+}
+
+const keyOf = (entry: { readonly tenantId: string; readonly student: string }) => `${entry.tenantId}\n${entry.student}`;
+
+export interface ForecastPlace {
+  /** The job's place in the line as it stands (1: next). */
+  readonly now: number;
+  /** Its place once the present classmates have pressed as often as its student: never before `now`. */
+  readonly forecast: number;
+}
+
+/**
+ * A waiting job's place now and in the forecast, or undefined when it is not waiting. `present` may hold
+ * marks past the window (they are ignored) and the job's own student (who is not forecast to press more).
+ */
+export function forecastPlaceOf(
+  jobId: string,
+  entries: readonly LineEntry[],
+  present: readonly Presence[],
+  now: number,
+  weightOf?: (tenantId: string) => number,
+): ForecastPlace | undefined {
+  const current = positionOf(jobId, entries, now, weightOf);
+  const job = entries.find((entry) => entry.jobId === jobId);
+  if (current === undefined || !job) return undefined;
+  // The job's turn: its student's jobs up to it (their kept starts included), so 3 for a third press.
+  const own = keyOf(job);
+  const turn = entries.filter((entry) => keyOf(entry) === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && entry.jobId <= job.jobId))).length;
+  const jobsOf = new Map<string, number>();
+  for (const entry of entries) jobsOf.set(keyOf(entry), (jobsOf.get(keyOf(entry)) ?? 0) + 1);
+  const expected: LineEntry[] = [];
+  const later = Math.max(now, job.acceptedAt) + 1;
+  const counted = new Set<string>([own]);
+  for (const mark of present) {
+    const key = keyOf(mark);
+    if (counted.has(key) || isPresenceOver(mark, now)) continue;
+    counted.add(key);
+    const missing = turn - 1 - (jobsOf.get(key) ?? 0);
+    // Submitted after the job, so a classmate's press of the same turn goes after it, as the turns would put it.
+    for (let i = 0; i < missing; i++) expected.push({ jobId: `forecast\n${key}\n${i}`, tenantId: mark.tenantId, student: mark.student, acceptedAt: later, state: 'waiting' });
+  }
+  if (expected.length === 0) return { now: current, forecast: current };
+  return { now: current, forecast: Math.max(current, positionOf(jobId, [...entries, ...expected], now, weightOf) ?? current) };
+}
