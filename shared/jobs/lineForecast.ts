@@ -52,18 +52,22 @@ export function forecastPlaceOf(
   const current = positionOf(jobId, entries, now, weightOf);
   const job = entries.find((entry) => entry.jobId === jobId);
   if (current === undefined || !job) return undefined;
-  // The job's turn: its student's jobs up to it (their kept starts included), so 3 for a third press.
   const own = keyOf(job);
-  const turn = entries.filter((entry) => keyOf(entry) === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && entry.jobId <= job.jobId))).length;
+  const marks = new Map<string, Presence>();
+  for (const mark of present) if (!isPresenceOver(mark, now) && keyOf(mark) !== own) marks.set(keyOf(mark), mark);
+  if (marks.size === 0) return { now: current, forecast: current };
+  // The job's turn: its student's jobs up to it (their kept starts included), so 3 for a third press; and
+  // how many jobs each present classmate has.
+  let turn = 0;
   const jobsOf = new Map<string, number>();
-  for (const entry of entries) jobsOf.set(keyOf(entry), (jobsOf.get(keyOf(entry)) ?? 0) + 1);
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    if (key === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && entry.jobId <= job.jobId))) turn++;
+    else if (marks.has(key)) jobsOf.set(key, (jobsOf.get(key) ?? 0) + 1);
+  }
   const expected: LineEntry[] = [];
   const later = Math.max(now, job.acceptedAt) + 1;
-  const counted = new Set<string>([own]);
-  for (const mark of present) {
-    const key = keyOf(mark);
-    if (counted.has(key) || isPresenceOver(mark, now)) continue;
-    counted.add(key);
+  for (const [key, mark] of marks) {
     const missing = turn - 1 - (jobsOf.get(key) ?? 0);
     // Submitted after the job, so a classmate's press of the same turn goes after it, as the turns would put it.
     for (let i = 0; i < missing; i++) expected.push({ jobId: `forecast\n${key}\n${i}`, tenantId: mark.tenantId, student: mark.student, acceptedAt: later, state: 'waiting' });

@@ -78,80 +78,70 @@ function increment(counts: Map<string, number>, key: string): void {
 
 const studentKey = (entry: LineEntry) => `${entry.tenantId}\n${entry.student}`;
 
+/** Code-unit order, as every instance sorts the same (no locale). */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+interface Ranked<T> {
+  readonly entry: T;
+  readonly key: string;
+  /** Within a school: the student's starts when this job's turn comes. Across schools: the school's share then. */
+  readonly rank: number;
+}
+
+const byRank = <T extends LineEntry>(a: Ranked<T>, b: Ranked<T>) => a.rank - b.rank || a.entry.acceptedAt - b.entry.acceptedAt || byCodeUnits(a.key, b.key);
+
 /**
  * The waiting jobs in the order they will get their calls, if nothing else arrives. `weightOf` gives a
  * school's weight (a positive number; a school no longer in TENANTS gets 1).
+ *
+ * The turns are a merge, so they are computed as sorts (n log n; the line can hold thousands of jobs and
+ * every submit asks for a place in it): a student's waiting jobs, oldest first, come at their starts so far,
+ * +1, +2, …; within a school the student with the fewest starts goes first (then the older job, then the
+ * student key), so the school's order is its jobs sorted by that; and the school's j-th job goes when the
+ * school's share, (its starts + j + 1) / weight, is the lowest (then the older job, then the student key),
+ * so the whole order is every job sorted by its school's share at its turn.
  */
 export function fairOrder<T extends LineEntry>(entries: readonly T[], now: number, weightOf: (tenantId: string) => number = () => 1): T[] {
+  return ranked(entries, now, weightOf)
+    .sort(byRank)
+    .map((entry) => entry.entry);
+}
+
+/** Every waiting job with the key the fair order sorts by: its school's share when its turn comes. */
+function ranked<T extends LineEntry>(entries: readonly T[], now: number, weightOf: (tenantId: string) => number): Ranked<T>[] {
   const schoolStarts = new Map<string, number>();
   const studentStarts = new Map<string, number>();
+  const waiting = new Map<string, T[]>();
   for (const entry of entries) {
-    if (isWaiting(entry, now)) continue;
+    const key = studentKey(entry);
+    if (isWaiting(entry, now)) {
+      const queue = waiting.get(key);
+      if (queue) queue.push(entry);
+      else waiting.set(key, [entry]);
+      continue;
+    }
     increment(schoolStarts, entry.tenantId);
-    increment(studentStarts, studentKey(entry));
-  }
-  // Each student's waiting jobs, oldest first; each school's students.
-  const queues = new Map<string, T[]>();
-  for (const entry of entries.filter((candidate) => isWaiting(candidate, now)).sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId))) {
-    const queue = queues.get(studentKey(entry));
-    if (queue) queue.push(entry);
-    else queues.set(studentKey(entry), [entry]);
-  }
-  const order: T[] = [];
-  while (queues.size > 0) {
-    const key = nextStudent(queues, schoolStarts, studentStarts, weightOf);
-    const queue = key === undefined ? undefined : queues.get(key);
-    const next = queue?.shift();
-    if (key === undefined || !queue || !next) break;
-    if (queue.length === 0) queues.delete(key);
-    order.push(next);
-    increment(schoolStarts, next.tenantId);
     increment(studentStarts, key);
   }
-  return order;
-}
-
-interface Turn {
-  readonly key: string;
-  readonly tenantId: string;
-  readonly starts: number;
-  readonly acceptedAt: number;
-}
-
-/** Whether `a` goes before `b`: fewer starts, then the older job, then the key (so every instance agrees). */
-function before(a: Turn, aStarts: number, b: Turn, bStarts: number): boolean {
-  if (aStarts !== bStarts) return aStarts < bStarts;
-  if (a.acceptedAt !== b.acceptedAt) return a.acceptedAt < b.acceptedAt;
-  return a.key < b.key;
-}
-
-/**
- * In two steps, so the order is total: each school's next student (fewest starts, then oldest job), then the
- * school furthest behind its weighted share (then the older of the schools' next jobs).
- */
-function nextStudent(
-  queues: ReadonlyMap<string, readonly LineEntry[]>,
-  schoolStarts: ReadonlyMap<string, number>,
-  studentStarts: ReadonlyMap<string, number>,
-  weightOf: (tenantId: string) => number,
-): string | undefined {
-  const perSchool = new Map<string, Turn>();
-  for (const [key, queue] of queues) {
-    const first = queue[0];
-    if (!first) continue;
-    const turn: Turn = { key, tenantId: first.tenantId, starts: studentStarts.get(key) ?? 0, acceptedAt: first.acceptedAt };
-    const current = perSchool.get(first.tenantId);
-    if (!current || before(turn, turn.starts, current, current.starts)) perSchool.set(first.tenantId, turn);
+  const bySchool = new Map<string, Ranked<T>[]>();
+  for (const [key, queue] of waiting) {
+    queue.sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId));
+    const starts = studentStarts.get(key) ?? 0;
+    queue.forEach((entry, index) => {
+      const ranked = { entry, key, rank: starts + index };
+      const school = bySchool.get(entry.tenantId);
+      if (school) school.push(ranked);
+      else bySchool.set(entry.tenantId, [ranked]);
+    });
   }
-  const share = (tenantId: string) => {
+  const all: Ranked<T>[] = [];
+  for (const [tenantId, school] of bySchool) {
+    school.sort(byRank);
     const weight = weightOf(tenantId);
-    return ((schoolStarts.get(tenantId) ?? 0) + 1) / (weight > 0 ? weight : 1);
-  };
-  let best: Turn | undefined;
-  for (const turn of perSchool.values()) {
-    if (!best || before(turn, share(turn.tenantId), best, share(best.tenantId))) best = turn;
+    const starts = schoolStarts.get(tenantId) ?? 0;
+    school.forEach((ranked, index) => all.push({ ...ranked, rank: (starts + index + 1) / (weight > 0 ? weight : 1) }));
   }
-  return best?.key;
+  return all;
 }
 
 export type TicketDecision<T extends LineEntry = LineEntry> =
@@ -170,8 +160,15 @@ export function decideTicket<T extends LineEntry>(entries: readonly T[], ticketI
   return next ? { kind: 'claim', entry: next } : { kind: 'none' };
 }
 
-/** A waiting job's place in the fair order (1: next), or undefined when it is not waiting. */
-export function positionOf(jobId: string, entries: readonly LineEntry[], now: number, weightOf?: (tenantId: string) => number): number | undefined {
-  const index = fairOrder(entries, now, weightOf).findIndex((entry) => entry.jobId === jobId);
-  return index < 0 ? undefined : index + 1;
+/**
+ * A waiting job's place in the fair order (1: next), or undefined when it is not waiting: the jobs that sort
+ * before it, counted (every submit asks this of the whole line, so no sort of all of it).
+ */
+export function positionOf(jobId: string, entries: readonly LineEntry[], now: number, weightOf: (tenantId: string) => number = () => 1): number | undefined {
+  const all = ranked(entries, now, weightOf);
+  const target = all.find((candidate) => candidate.entry.jobId === jobId);
+  if (!target) return undefined;
+  let ahead = 0;
+  for (const candidate of all) if (byRank(candidate, target) < 0) ahead++;
+  return ahead + 1;
 }

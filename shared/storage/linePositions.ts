@@ -28,31 +28,45 @@ export interface LinePositions {
  */
 const estimateMaxAgeInMs = 1000;
 
+/**
+ * A long line is read less often: listing it costs storage (a request per thousand entries) and the storage
+ * service's time for every instance's next submits, while a place among thousands moves little in a few
+ * seconds (this instance's own adds are counted at once, noteAdded). 2 ms per entry: 2 s at 500, at most 10 s.
+ */
+const lineMaxAgeInMs = (entries: readonly unknown[]) => Math.min(10 * estimateMaxAgeInMs, Math.max(estimateMaxAgeInMs, entries.length * 2));
+
 interface Read<T> {
   /** When the read started: what changed after it may be missing from it. */
   readonly at: number;
   readonly value: Promise<T>;
+  /** How long it may be used, once it has come. */
+  maxAgeInMs: number;
 }
 
-/** A value read at most once per `maxAgeInMs` in this process; concurrent callers share one read. */
-function recentValue<T>(read: () => Promise<T>, maxAgeInMs: number): () => Read<T> {
+/** A value read at most once per `maxAgeInMs` (of the value last read) in this process; concurrent callers share one read. */
+function recentValue<T>(read: () => Promise<T>, maxAgeInMs: (value: T) => number): () => Read<T> {
   let last: Read<T> | undefined;
   return () => {
-    if (!last || Date.now() - last.at > maxAgeInMs) {
+    if (!last || Date.now() - last.at > last.maxAgeInMs) {
       const value = read();
-      const current = { at: Date.now(), value };
+      const current: Read<T> = { at: Date.now(), value, maxAgeInMs: estimateMaxAgeInMs };
       last = current;
-      // A failed read is not kept: the next caller reads again.
-      value.catch(() => {
-        if (last === current) last = undefined;
-      });
+      value.then(
+        (result) => {
+          current.maxAgeInMs = maxAgeInMs(result);
+        },
+        // A failed read is not kept: the next caller reads again.
+        () => {
+          if (last === current) last = undefined;
+        },
+      );
     }
     return last;
   };
 }
 
 /** How long a noted add is kept: well past the next read of the line. */
-const noteKeptInMs = 10 * estimateMaxAgeInMs;
+const noteKeptInMs = 20 * estimateMaxAgeInMs;
 
 /**
  * A job's place from the line and the presence marks as last read (at most a second ago). A job not in that
@@ -69,9 +83,13 @@ export function createLinePositions(parts: {
   readonly weightOf: (tenantId: string) => number;
   readonly studentKey: (tenantId: string, user: string) => string;
 }): LinePositions {
-  const entries = recentValue(() => parts.line.list(), estimateMaxAgeInMs);
-  const queued = recentValue(parts.queueLength, estimateMaxAgeInMs);
-  const present = recentValue(parts.present, estimateMaxAgeInMs);
+  // With the read, its job ids, made once per read rather than once per submit.
+  const entries = recentValue(
+    () => parts.line.list().then((list) => ({ list, ids: new Set(list.map((entry) => entry.jobId)) })),
+    (read) => lineMaxAgeInMs(read.list),
+  );
+  const queued = recentValue(parts.queueLength, () => estimateMaxAgeInMs);
+  const present = recentValue(parts.present, () => estimateMaxAgeInMs);
   let noted: { readonly at: number; readonly entry: LineEntry }[] = [];
   return {
     noteAdded(entry) {
@@ -84,10 +102,9 @@ export function createLinePositions(parts: {
       const [line, waiting, marks] = await Promise.all([lineRead.value, queueRead.value.catch(() => undefined), present().value.catch(() => [])]);
       // This instance's adds since the reads began, which the reads may not show yet.
       const newer = (since: number) => noted.filter((note) => note.at >= since).map((note) => note.entry);
-      const known = new Set(line.map((entry) => entry.jobId));
-      const added = newer(lineRead.at).filter((entry) => !known.has(entry.jobId));
-      const withAdds = [...line, ...added];
-      const withOwn: LineEntry[] = withAdds.some((entry) => entry.jobId === job.id) ? withAdds : [...withAdds, { ...lineEntryFor(job, parts.studentKey), state: 'waiting' }];
+      const added = newer(lineRead.at).filter((entry) => !line.ids.has(entry.jobId));
+      const own = line.ids.has(job.id) || added.some((entry) => entry.jobId === job.id) ? [] : [{ ...lineEntryFor(job, parts.studentKey), state: 'waiting' as const }];
+      const withOwn: LineEntry[] = [...line.list, ...added, ...own];
       const place = forecastPlaceOf(job.id, withOwn, marks, Date.now(), parts.weightOf);
       if (place === undefined) return undefined;
       const onQueue = waiting === undefined ? place.now : waiting + newer(queueRead.at).length + (options.messageSent === false ? 1 : 0);

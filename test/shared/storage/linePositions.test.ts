@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import type { LineEntry } from '../../../shared/jobs/turns';
 import type { Presence } from '../../../shared/jobs/lineForecast';
 import { createLinePositions } from '../../../shared/storage/linePositions';
@@ -56,5 +56,25 @@ describe('a waiting job\'s place in line', () => {
     const mine = fakeJob({ createdDateTime: new Date(5).toISOString() });
     const failing = createLinePositions({ line: fakeLineStore([entry(mine.id, 'key-student-7', 5)]), present: () => Promise.reject(new Error('down')), queueLength: () => Promise.resolve(1), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
     assert.equal(await failing.position(mine), 1);
+  });
+
+  it('reads a long line less often: every second for a short one, every 2 s at a thousand entries', async () => {
+    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    try {
+      for (const [size, expectedReads] of [[10, 3], [1000, 2]] as const) {
+        const store = fakeLineStore(Array.from({ length: size }, (_, i) => entry(`e${i}`, `key-s${i % 30}`, i)));
+        let reads = 0;
+        const line = createLinePositions({ line: { list: () => ((reads += 1), store.list()) }, present: () => Promise.resolve([]), queueLength: () => Promise.resolve(size), weightOf: () => 1, studentKey: (_tenantId, user) => `key-${user}` });
+        const job = fakeJob({ createdDateTime: new Date(0).toISOString() });
+        // Asked at 0, 1.1 s and 2.2 s.
+        for (let i = 0; i < 3; i++) {
+          await line.position(job);
+          mock.timers.tick(1100);
+        }
+        assert.equal(reads, expectedReads, `${size} entries`);
+      }
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
