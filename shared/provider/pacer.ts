@@ -7,9 +7,9 @@ import type { CounterStore } from '../storage/counterStore';
  * into 429s. It is exact about what it admits, but the provider counts arrivals over its own sliding window
  * (Azure: a sixth of the quota per 10 s), and calls reach it a little early or late: paced at exactly the
  * quota, a call that arrives 50 ms early ten slots after one that arrived late makes eleven in ten seconds,
- * a 429, and that job loses its turn. So the pace keeps 2 % below the quota, and a call that starts well into
- * its slot (the first after a quiet spell, at 0.7 s into a 1 s window) takes the slot after its own too, as
- * the next call would otherwise follow it within 0.3 s. A rare 429 can still come back, and is then waited
+ * a 429, and that job loses its turn. So the pace keeps 2 % below the quota, and where a window holds one
+ * call, a call that starts well into it (the first after a quiet spell, at 0.7 s into a 1 s window) takes the
+ * next window too, as the next call would otherwise follow it within 0.3 s. A rare 429 can still come back, and is then waited
  * out as the provider asks.
  */
 export interface ProviderPacer {
@@ -44,9 +44,11 @@ export function createProviderPacer(counters: CounterStore, budgetName: string, 
       // The provider counts over sliding windows (Azure: per 10 s), so calls bunched at each window's start
       // overshoot it: the second slot of a window starts half-way through, and so on.
       const slotAt = window * windowMs + (count - 1) * spacingMs;
-      if (now.getTime() - slotAt > lateShare * spacingMs) {
+      // Only where a slot is a whole window (quotas up to about a call a second, as image models have): with
+      // several calls a window the headroom covers the drift, and a second write per call would cost more.
+      if (callsPerWindow === 1 && now.getTime() - slotAt > lateShare * spacingMs) {
         // Taken if still free; if another call has it, that call is already due and nothing more can be done.
-        await counters.tryAdd(counterOf(count < callsPerWindow ? window : window + 1), 1, callsPerWindow).catch(() => undefined);
+        await counters.tryAdd(counterOf(window + 1), 1, callsPerWindow).catch(() => undefined);
       }
       return { granted: true, startAt: new Date(slotAt) };
     },

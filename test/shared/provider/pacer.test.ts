@@ -71,6 +71,12 @@ describe('the pacer', () => {
     assert.ok((granted[1] ?? 0) - (granted[0] ?? 0) >= 1020, JSON.stringify(granted.map((at) => at - window)));
   });
 
+  it('takes no extra slot where a window holds several calls: the headroom covers those', async () => {
+    const counters = memoryCounters();
+    await starts(createProviderPacer(counters, 'd', 6000), [1_000_000 + 900]);
+    assert.deepEqual([...counters.counts.values()], [1]);
+  });
+
   it('takes no extra slot for a call on time', async () => {
     const counters = memoryCounters();
     await starts(createProviderPacer(counters, 'd', 60), [1020 * 1000 + 50]);
