@@ -177,10 +177,11 @@ const tenantSchema = z
      * The school's share of the calls while calls are paced, against the other schools with waiting jobs
      * (jobs/turns.ts): a school of weight 2 gets two turns to another's one. Absent means 1.
      */
+    // At least 0.001: a weight so small that a share overflows to Infinity would tie every school's jobs.
     weight: z
-      .number({ error: 'weight must be a number above 0, at most 1000' })
-      .positive('weight must be a number above 0, at most 1000')
-      .max(1000, 'weight must be a number above 0, at most 1000')
+      .number({ error: 'weight must be a number above 0 (from 0.001), at most 1000' })
+      .min(0.001, 'weight must be a number above 0 (from 0.001), at most 1000')
+      .max(1000, 'weight must be a number above 0 (from 0.001), at most 1000')
       .optional(),
   })
   .superRefine((tenant, context) => {

@@ -2,13 +2,15 @@
  * The forecast behind the wait a student is shown: the turns (turns.ts) put a classmate's first picture
  * before anyone's second, so a job's place depends on jobs not submitted yet. Ten students open the studio,
  * the first presses three times before the others press once: the line as it stands says "2nd" and "3rd",
- * the turns make them 11th and 21st. The forecast counts the students present (a studio session opened
- * within the window) and expects each to press at least as often as the job's own student has: every
- * present classmate with fewer jobs than this job's turn gets, in the forecast, jobs up to the turn before
- * it. A pure function of the line and the presence marks; the turns themselves never see the forecast.
+ * the turns make them 11th and 21st. The forecast counts the classmates present (a studio session opened in
+ * the same school within the window) and expects each to press at least as often as the job's own student
+ * has: every present classmate with fewer jobs than this job's turn gets, in the forecast, jobs up to the
+ * turn before it. Other schools' pupils still to press are not forecast (the schools' turns would share the
+ * slots with them), nor anything for the LMS's own jobs. A pure function of the line and the presence marks;
+ * the turns themselves never see the forecast.
  */
 
-import { fairnessWindowInMs, positionOf, type LineEntry } from './turns';
+import { byCodeUnits, fairnessWindowInMs, positionOf, type LineEntry } from './turns';
 
 /** A student who opened the studio: about to press Generate. */
 export interface Presence {
@@ -28,6 +30,9 @@ export const presenceWindowInMs = fairnessWindowInMs;
 export function isPresenceOver(presence: Presence, now: number): boolean {
   return now - presence.seenAt >= presenceWindowInMs;
 }
+
+/** The most classmates' jobs a forecast adds (a school of a thousand pupils present, each a press behind). */
+const maxExpected = 2000;
 
 const keyOf = (entry: { readonly tenantId: string; readonly student: string }) => `${entry.tenantId}\n${entry.student}`;
 
@@ -53,8 +58,11 @@ export function forecastPlaceOf(
   const job = entries.find((entry) => entry.jobId === jobId);
   if (current === undefined || !job) return undefined;
   const own = keyOf(job);
+  // Classmates: the job's own school, for a pupil's job (the LMS's own jobs come from no studio).
   const marks = new Map<string, Presence>();
-  for (const mark of present) if (!isPresenceOver(mark, now) && keyOf(mark) !== own) marks.set(keyOf(mark), mark);
+  if (job.student !== '') {
+    for (const mark of present) if (mark.tenantId === job.tenantId && !isPresenceOver(mark, now) && keyOf(mark) !== own) marks.set(keyOf(mark), mark);
+  }
   if (marks.size === 0) return { now: current, forecast: current };
   // The job's turn: its student's jobs up to it (their kept starts included), so 3 for a third press; and
   // how many jobs each present classmate has.
@@ -62,13 +70,14 @@ export function forecastPlaceOf(
   const jobsOf = new Map<string, number>();
   for (const entry of entries) {
     const key = keyOf(entry);
-    if (key === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && entry.jobId <= job.jobId))) turn++;
+    if (key === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && byCodeUnits(entry.jobId, job.jobId) <= 0))) turn++;
     else if (marks.has(key)) jobsOf.set(key, (jobsOf.get(key) ?? 0) + 1);
   }
   const expected: LineEntry[] = [];
   const later = Math.max(now, job.acceptedAt) + 1;
   for (const [key, mark] of marks) {
-    const missing = turn - 1 - (jobsOf.get(key) ?? 0);
+    // At most maxExpected in all: a place that far back is "a long wait" whatever its exact number.
+    const missing = Math.min(turn - 1 - (jobsOf.get(key) ?? 0), maxExpected - expected.length);
     // Submitted after the job, so a classmate's press of the same turn goes after it, as the turns would put it.
     for (let i = 0; i < missing; i++) expected.push({ jobId: `forecast\n${key}\n${i}`, tenantId: mark.tenantId, student: mark.student, acceptedAt: later, state: 'waiting' });
   }

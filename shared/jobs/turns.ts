@@ -79,7 +79,7 @@ function increment(counts: Map<string, number>, key: string): void {
 const studentKey = (entry: LineEntry) => `${entry.tenantId}\n${entry.student}`;
 
 /** Code-unit order, as every instance sorts the same (no locale). */
-const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 interface Ranked<T> {
   readonly entry: T;
@@ -125,7 +125,7 @@ function ranked<T extends LineEntry>(entries: readonly T[], now: number, weightO
   }
   const bySchool = new Map<string, Ranked<T>[]>();
   for (const [key, queue] of waiting) {
-    queue.sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId));
+    queue.sort((a, b) => a.acceptedAt - b.acceptedAt || byCodeUnits(a.jobId, b.jobId));
     const starts = studentStarts.get(key) ?? 0;
     queue.forEach((entry, index) => {
       const ranked = { entry, key, rank: starts + index };

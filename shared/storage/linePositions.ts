@@ -31,25 +31,33 @@ const estimateMaxAgeInMs = 1000;
 /**
  * A long line is read less often: listing it costs storage (a request per thousand entries) and the storage
  * service's time for every instance's next submits, while a place among thousands moves little in a few
- * seconds (this instance's own adds are counted at once, noteAdded). 2 ms per entry: 2 s at 500, at most 10 s.
+ * seconds (this instance's own adds are counted at once, noteAdded). Every second up to 500 entries, then
+ * 2 ms per entry (2 s at 1,000), at most every 10 s.
  */
 const lineMaxAgeInMs = (entries: readonly unknown[]) => Math.min(10 * estimateMaxAgeInMs, Math.max(estimateMaxAgeInMs, entries.length * 2));
+
+/** A read not yet come is waited for this long before another starts. */
+const pendingMaxAgeInMs = 5 * estimateMaxAgeInMs;
 
 interface Read<T> {
   /** When the read started: what changed after it may be missing from it. */
   readonly at: number;
   readonly value: Promise<T>;
-  /** How long it may be used, once it has come. */
+  /** How long it may be used once it has come; while it has not, up to pendingMaxAgeInMs. */
   maxAgeInMs: number;
 }
 
-/** A value read at most once per `maxAgeInMs` (of the value last read) in this process; concurrent callers share one read. */
+/**
+ * A value read at most once per `maxAgeInMs` (of the value last read) in this process; concurrent callers
+ * share one read, and a read still under way is waited for rather than started again (a long line can take
+ * over a second to list), up to 5 s: a read that hangs longer is left, and the next caller starts another.
+ */
 function recentValue<T>(read: () => Promise<T>, maxAgeInMs: (value: T) => number): () => Read<T> {
   let last: Read<T> | undefined;
   return () => {
     if (!last || Date.now() - last.at > last.maxAgeInMs) {
       const value = read();
-      const current: Read<T> = { at: Date.now(), value, maxAgeInMs: estimateMaxAgeInMs };
+      const current: Read<T> = { at: Date.now(), value, maxAgeInMs: pendingMaxAgeInMs };
       last = current;
       value.then(
         (result) => {

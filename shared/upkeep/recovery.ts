@@ -143,12 +143,17 @@ export async function repairLine(services: Pick<RecoveryDeps, 'jobs' | 'jobQueue
   }
   const removable = [...gone, ...finishedToRemove(entries, now, { always: true }).map((entry) => entry.jobId)];
   await services.line.remove([...new Set(removable)]);
-  await services.presence.remove((await services.presence.list()).filter((mark) => isPresenceOver(mark, now)).map((mark) => mark.student));
   const waiting = fairOrder(await services.line.list(), now);
   if (waiting.length > 0 && (await services.jobQueue.approximateLength()) === 0) {
     for (const entry of waiting.slice(0, maxTicketsPerSweep)) await services.jobQueue.enqueue(entry.jobId);
     log.warn(`The line had ${waiting.length} waiting jobs and no message on the queue; sent ${Math.min(waiting.length, maxTicketsPerSweep)} tickets.`);
     repaired++;
+  }
+  // Last, and never in the way of the rest of the sweep: a mark left for the next run costs only a forecast.
+  try {
+    await services.presence.removeIfUnchanged((await services.presence.list()).filter((mark) => isPresenceOver(mark, now)));
+  } catch (error) {
+    log.warn(`The studio's presence marks past their window could not be removed: ${String(error)}`);
   }
   return repaired;
 }

@@ -100,19 +100,26 @@ export function fakeLineStore(initial: readonly Omit<StoredLineEntry, 'etag'>[] 
   return store;
 }
 
-/** The studio's presence marks in memory, by student pseudonym, as the real store keeps one per student. */
+/** The studio's presence marks in memory, by student pseudonym, as the real store keeps one per student (the ETag: the time). */
 export function fakePresenceStore(initial: readonly Presence[] = []): PresenceStore & { readonly marks: Map<string, Presence> } {
   const marks = new Map(initial.map((mark) => [mark.student, mark]));
+  const etagOf = (mark: Presence) => String(mark.seenAt);
   return {
     marks,
     async note(presence) {
       marks.set(presence.student, presence);
     },
     async list() {
-      return [...marks.values()];
+      return [...marks.values()].map((mark) => ({ ...mark, etag: etagOf(mark) }));
     },
     async remove(students) {
       for (const student of students) marks.delete(student);
+    },
+    async removeIfUnchanged(listed) {
+      for (const mark of listed) {
+        const current = marks.get(mark.student);
+        if (current && etagOf(current) === mark.etag) marks.delete(mark.student);
+      }
     },
   };
 }

@@ -47,7 +47,7 @@ describe('tenants and API keys', () => {
     const key = hashApiKey('k');
     const weights = weightOf(parseTenants(JSON.stringify([{ id: 'big', apiKeyHashes: [key], weight: 2.5 }, { id: 'small', apiKeyHashes: [hashApiKey('k2')] }])));
     assert.deepEqual([weights('big'), weights('small'), weights('gone-since')], [2.5, 1, 1]);
-    for (const bad of [0, -1, '2', 1001, null]) {
+    for (const bad of [0, -1, 1e-320, 0.0009, '2', 1001, null]) {
       assert.throws(() => parseTenants(JSON.stringify([{ id: 's', apiKeyHashes: [key], weight: bad }])), /TENANTS\[0\.weight\]: weight must be a number above 0/, String(bad));
     }
   });

@@ -41,12 +41,23 @@ describe('the forecast behind the wait shown', () => {
     assert.deepEqual(forecastPlaceOf(mine.jobId, [...line, mine], [stale, ...present('a', 's0')], now), { now: 1, forecast: 1 });
   });
 
-  it("follows the schools' turns: another school's present class takes its share", () => {
+  it("forecasts only the job's own school: another school's pupils share the slots in the schools' turns", () => {
     const line = [job('a', 's0', { state: 'done', endedAt: now - 5000 })];
     const mine = job('a', 's0');
-    // School b's three present students, forecast a first picture each: b has had none, so b's comes first,
-    // then the schools are even and a's older job goes.
-    assert.deepEqual(forecastPlaceOf(mine.jobId, [...line, mine], present('b', 'x', 'y', 'z'), now), { now: 1, forecast: 2 });
+    assert.deepEqual(forecastPlaceOf(mine.jobId, [...line, mine], present('b', 'x', 'y', 'z'), now), { now: 1, forecast: 1 });
+  });
+
+  it("forecasts nothing for the LMS's own jobs, which come from no studio", () => {
+    const line = [job('a', ''), job('a', '')];
+    const last = line[1]?.jobId ?? '';
+    assert.deepEqual(forecastPlaceOf(last, line, present('a', ...classOf(10)), now), { now: 2, forecast: 2 });
+  });
+
+  it('adds at most two thousand expected jobs, however many are present', () => {
+    const own = Array.from({ length: 4 }, () => job('a', 's0'));
+    const last = own[3]?.jobId ?? '';
+    const place = forecastPlaceOf(last, own, present('a', ...classOf(1500)), now);
+    assert.deepEqual(place, { now: 4, forecast: 2004 });
   });
 
   it('says nothing for a job that is not waiting', () => {

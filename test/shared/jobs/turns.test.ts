@@ -109,7 +109,7 @@ function pickByPick(entries: readonly LineEntry[], now: number, weightOf: (tenan
     add(studentStarts, keyOf(entry));
   }
   const queues = new Map<string, LineEntry[]>();
-  for (const entry of entries.filter(waiting).sort((a, b) => a.acceptedAt - b.acceptedAt || a.jobId.localeCompare(b.jobId))) {
+  for (const entry of entries.filter(waiting).sort((a, b) => a.acceptedAt - b.acceptedAt || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))) {
     queues.set(keyOf(entry), [...(queues.get(keyOf(entry)) ?? []), entry]);
   }
   type Turn = { key: string; tenantId: string; acceptedAt: number };

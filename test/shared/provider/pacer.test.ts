@@ -77,6 +77,23 @@ describe('the pacer', () => {
     assert.deepEqual([...counters.counts.values()], [1]);
   });
 
+  it('takes the next slot too at 30 a minute when a call starts 400 ms late: six calls would be in ten seconds otherwise', async () => {
+    const window = 2040 * 1000;
+    const granted = await starts(createProviderPacer(memoryCounters(), 'd', 30), [window + 400, window + 410]);
+    assert.ok((granted[1] ?? 0) - (granted[0] ?? 0) >= 2040, JSON.stringify(granted.map((at) => at - window)));
+  });
+
+  it('asks again no earlier than the next window, when a window is not a whole number of ms', async () => {
+    const pacer = createProviderPacer(memoryCounters(), 'd', 7);
+    // On time at the start of a window of 8742.857… ms, so it takes no second slot.
+    const start = Math.ceil(1000 * (60_000 / 7) * 1.02);
+    const first = await pacer.tryAcquire(new Date(start));
+    assert.equal(first.granted, true);
+    const refused = await pacer.tryAcquire(new Date(start + 1));
+    assert.ok(!refused.granted);
+    assert.equal((await pacer.tryAcquire(refused.retryAt)).granted, true);
+  });
+
   it('takes no extra slot for a call on time', async () => {
     const counters = memoryCounters();
     await starts(createProviderPacer(counters, 'd', 60), [1020 * 1000 + 50]);
