@@ -128,8 +128,10 @@ export function createServices(config: AppConfig): Services {
   const erasureQueue = createErasureQueue(storage.queueService.getQueueClient(storageNames.erasureQueue));
   const accessLog = createAccessLogStore(storage.tableClient(storageNames.accessLogTable));
   // One line per job queue: its messages are the line's tickets.
-  const line = createLineStore(storage.tableClient(storageNames.lineTable), storageNames.jobQueue);
-  const presence = createPresenceStore(storage.tableClient(storageNames.lineTable), storageNames.jobQueue);
+  const lineTable = storage.tableClient(storageNames.lineTable);
+  const line = createLineStore(lineTable, storageNames.jobQueue);
+  // Beside the line, in its table: who opened the studio lately.
+  const presence = createPresenceStore(lineTable, storageNames.jobQueue);
   const refusalReports: RefusalReports = {
     refused: (event) => queueSafetyWebhookFor({ config, webhookQueue }, event),
     urgent: (event, log) => sendUrgentSafetyWebhook({ config, webhookQueue, safetyEvents }, event, { log }),

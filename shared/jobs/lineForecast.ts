@@ -10,7 +10,7 @@
  * the turns themselves never see the forecast.
  */
 
-import { byCodeUnits, fairnessWindowInMs, positionOf, type LineEntry } from './turns';
+import { byCodeUnits, fairnessWindowInMs, positionOf, turnKeyOf, type LineEntry } from './turns';
 
 /** A student who opened the studio: about to press Generate. */
 export interface Presence {
@@ -34,8 +34,6 @@ export function isPresenceOver(presence: Presence, now: number): boolean {
 /** The most classmates' jobs a forecast adds (a school of a thousand pupils present, each a press behind). */
 const maxExpected = 2000;
 
-const keyOf = (entry: { readonly tenantId: string; readonly student: string }) => `${entry.tenantId}\n${entry.student}`;
-
 export interface ForecastPlace {
   /** The job's place in the line as it stands (1: next). */
   readonly now: number;
@@ -57,11 +55,11 @@ export function forecastPlaceOf(
   const current = positionOf(jobId, entries, now, weightOf);
   const job = entries.find((entry) => entry.jobId === jobId);
   if (current === undefined || !job) return undefined;
-  const own = keyOf(job);
+  const own = turnKeyOf(job);
   // Classmates: the job's own school, for a pupil's job (the LMS's own jobs come from no studio).
   const marks = new Map<string, Presence>();
   if (job.student !== '') {
-    for (const mark of present) if (mark.tenantId === job.tenantId && !isPresenceOver(mark, now) && keyOf(mark) !== own) marks.set(keyOf(mark), mark);
+    for (const mark of present) if (mark.tenantId === job.tenantId && !isPresenceOver(mark, now) && turnKeyOf(mark) !== own) marks.set(turnKeyOf(mark), mark);
   }
   if (marks.size === 0) return { now: current, forecast: current };
   // The job's turn: its student's jobs up to it (their kept starts included), so 3 for a third press; and
@@ -69,7 +67,7 @@ export function forecastPlaceOf(
   let turn = 0;
   const jobsOf = new Map<string, number>();
   for (const entry of entries) {
-    const key = keyOf(entry);
+    const key = turnKeyOf(entry);
     if (key === own && (entry.acceptedAt < job.acceptedAt || (entry.acceptedAt === job.acceptedAt && byCodeUnits(entry.jobId, job.jobId) <= 0))) turn++;
     else if (marks.has(key)) jobsOf.set(key, (jobsOf.get(key) ?? 0) + 1);
   }

@@ -76,7 +76,8 @@ function increment(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-const studentKey = (entry: LineEntry) => `${entry.tenantId}\n${entry.student}`;
+/** Who takes a turn: a student of a school (a job's entry, or a presence mark, jobs/lineForecast.ts). */
+export const turnKeyOf = (entry: Pick<LineEntry, 'tenantId' | 'student'>) => `${entry.tenantId}\n${entry.student}`;
 
 /** Code-unit order, as every instance sorts the same (no locale). */
 export const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -113,7 +114,7 @@ function ranked<T extends LineEntry>(entries: readonly T[], now: number, weightO
   const studentStarts = new Map<string, number>();
   const waiting = new Map<string, T[]>();
   for (const entry of entries) {
-    const key = studentKey(entry);
+    const key = turnKeyOf(entry);
     if (isWaiting(entry, now)) {
       const queue = waiting.get(key);
       if (queue) queue.push(entry);

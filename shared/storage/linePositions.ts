@@ -77,11 +77,12 @@ function recentValue<T>(read: () => Promise<T>, maxAgeInMs: (value: T) => number
 const noteKeptInMs = 20 * estimateMaxAgeInMs;
 
 /**
- * A job's place from the line and the presence marks as last read (at most a second ago). A job not in that
- * read (submitted since, or from before the line) is placed as a waiting entry of its own. The queue's length
- * bounds the place in the line as it stands: each waiting job has a message there, so a line that still holds
- * entries of jobs that will never start (a crash between a job's end and its entry's) cannot push a job back.
- * The forecast classmates' jobs come on top; without the marks (a failed read) there is no forecast.
+ * A job's place from the line and the presence marks as last read (a second ago at most; a long line, up to
+ * 10 s: lineMaxAgeInMs). A job not in that read (submitted since, or from before the line) is placed as a
+ * waiting entry of its own. The queue's length bounds the place in the line as it stands: each waiting job
+ * has a message there, so a line that still holds entries of jobs that will never start (a crash between a
+ * job's end and its entry's) cannot push a job back. The forecast classmates' jobs come on top; without the
+ * marks (a failed read) there is no forecast.
  */
 export function createLinePositions(parts: {
   readonly line: Pick<LineStore, 'list'>;

@@ -1,4 +1,5 @@
 import { RestError, type TableClient } from '@azure/data-tables';
+import { isTableStatus } from './tableEntities';
 import { z } from 'zod';
 import type { LineEntry } from '../jobs/turns';
 
@@ -50,7 +51,6 @@ const entitySchema = z.object({
 /** A table transaction holds at most 100 operations, all in one partition (one line). */
 const maxBatch = 100;
 
-const isStatus = (error: unknown, ...statuses: number[]) => error instanceof RestError && statuses.includes(error.statusCode ?? 0);
 
 export function createLineStore(table: TableClient, lineName: string): LineStore {
   const partitionKey = lineName;
@@ -60,7 +60,7 @@ export function createLineStore(table: TableClient, lineName: string): LineStore
       return true;
     } catch (error) {
       // 412: another ticket claimed it first; 404: the job was erased meanwhile.
-      if (isStatus(error, 404, 412)) return false;
+      if (isTableStatus(error, 404, 412)) return false;
       throw error;
     }
   }
@@ -68,7 +68,7 @@ export function createLineStore(table: TableClient, lineName: string): LineStore
     try {
       await table.deleteEntity(partitionKey, jobId);
     } catch (error) {
-      if (!isStatus(error, 404)) throw error;
+      if (!isTableStatus(error, 404)) throw error;
     }
   }
   return {
@@ -76,7 +76,7 @@ export function createLineStore(table: TableClient, lineName: string): LineStore
       try {
         await table.createEntity({ partitionKey, rowKey: entry.jobId, tenantId: entry.tenantId, student: entry.student, acceptedAt: entry.acceptedAt, state: 'waiting' });
       } catch (error) {
-        if (!isStatus(error, 409)) throw error;
+        if (!isTableStatus(error, 409)) throw error;
       }
     },
     async list() {

@@ -1,4 +1,5 @@
-import { RestError, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
+import { isTableStatus } from './tableEntities';
 import { z } from 'zod';
 import type { Presence } from '../jobs/lineForecast';
 
@@ -24,7 +25,6 @@ export interface PresenceStore {
 
 const entitySchema = z.object({ rowKey: z.string(), etag: z.string(), tenantId: z.string(), seenAt: z.number() });
 
-const isStatus = (error: unknown, ...statuses: number[]) => error instanceof RestError && statuses.includes(error.statusCode ?? 0);
 
 export function createPresenceStore(table: TableClient, lineName: string): PresenceStore {
   // Beside the line's own partition (named for the job queue), never mistaken for it: '~' is in no queue name.
@@ -46,7 +46,7 @@ export function createPresenceStore(table: TableClient, lineName: string): Prese
         try {
           await table.deleteEntity(partitionKey, student);
         } catch (error) {
-          if (!isStatus(error, 404)) throw error;
+          if (!isTableStatus(error, 404)) throw error;
         }
       }
     },
@@ -56,7 +56,7 @@ export function createPresenceStore(table: TableClient, lineName: string): Prese
           await table.deleteEntity(partitionKey, mark.student, { etag: mark.etag });
         } catch (error) {
           // 404: gone already; 412: written again since it was listed, so it is fresh.
-          if (!isStatus(error, 404, 412)) throw error;
+          if (!isTableStatus(error, 404, 412)) throw error;
         }
       }
     },

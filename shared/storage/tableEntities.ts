@@ -1,5 +1,8 @@
 import { RestError, type TableClient } from '@azure/data-tables';
 
+/** Whether a Table storage call failed with one of these HTTP statuses (404: gone; 409: exists; 412: changed). */
+export const isTableStatus = (error: unknown, ...statuses: number[]): boolean => error instanceof RestError && statuses.includes(error.statusCode ?? 0);
+
 /**
  * Deletes every entity a filter finds, one by one (Table storage has no delete by query), and counts them;
  * an entity already gone (another instance's sweep, an erasure) is not an error.
@@ -11,7 +14,7 @@ export async function deleteEntities(table: TableClient, filter: string): Promis
       await table.deleteEntity(String(entity.partitionKey), String(entity.rowKey));
       deleted++;
     } catch (error) {
-      if (!(error instanceof RestError && error.statusCode === 404)) throw error;
+      if (!isTableStatus(error, 404)) throw error;
     }
   }
   return deleted;
