@@ -2,7 +2,7 @@ import { tenantB, tenantsSetting, type JsonObject, type Stack } from '../../loca
 import { startImageService, type FaultRule, type ImageService } from '../../local/imageService/imageService';
 import { sleep } from '../measure';
 import type { BenchRun } from '../report';
-import { submitHeaders, waitForAll, withStack } from '../stackJobs';
+import { waitForAll, withStack } from '../stackJobs';
 
 /**
  * (9) A class of thirty, against the quota: each deployment is a local image service that enforces its own
@@ -76,10 +76,8 @@ async function submitInStudio(stack: Stack, prompt: string, token: string): Prom
  * returns the session's token, which their studio page submits with.
  */
 async function openStudio(stack: Stack, user: string): Promise<string> {
-  const response = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: submitHeaders, body: JSON.stringify({ user }) });
-  const body = (await response.json()) as { studioUrl?: string };
-  const token = new URL(body.studioUrl ?? 'http://invalid/').hash.replace(/^#session=/, '');
-  if (response.status !== 201 || !token) throw new Error(`POST /api/sessions answered ${response.status}`);
+  const { status, token } = await stack.openSession({ user });
+  if (!token) throw new Error(`POST /api/sessions answered ${status}`);
   return token;
 }
 

@@ -68,6 +68,11 @@ export interface Stack {
   startHost(): Promise<HostProcess>;
   submit(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
   getJob(id: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject }>;
+  /**
+   * POST /api/sessions as the LMS (school A's key unless `headers` say otherwise); on 201 also the session's
+   * token, from the studio link's fragment, as the studio page takes it.
+   */
+  openSession(body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonObject; token?: string }>;
   /** Polls a job until it has this status (e.g. Running), for up to a few seconds. */
   waitForStatus(id: string, status: string): Promise<void>;
   /** Polls a job until it reaches a terminal status (or the timeout passes) and returns it. */
@@ -240,6 +245,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     getJob: (id, headers = { 'api-key': tenantA.key }) => requestJson(`${baseUrl()}/api/jobs/${id}`, { headers }),
+    async openSession(body, headers = {}) {
+      const answer = await requestJson(`${baseUrl()}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': tenantA.key, ...headers }, body: JSON.stringify(body) });
+      const studioUrl = answer.status === 201 && typeof answer.body['studioUrl'] === 'string' ? new URL(answer.body['studioUrl']) : undefined;
+      const token = studioUrl ? new URLSearchParams(studioUrl.hash.slice(1)).get('session') : null;
+      return { ...answer, ...(token ? { token } : {}) };
+    },
     async waitForStatus(id, status) {
       for (let i = 0; i < 100 && (await stack.getJob(id)).body.status !== status; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -26,9 +26,9 @@ describe("children's data: erasure, export and retention", () => {
 
   it('erases only with the school key: a session token is 401, contact details are 400, and a student it never had gets the same 202', async () => {
     const { stack, api, erase, finished } = privacy;
-    const session = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: { 'api-key': tenantA.key, 'content-type': 'application/json' }, body: JSON.stringify({ user: 'student-s1' }) });
+    const session = await stack.openSession({ user: 'student-s1' });
     assert.equal(session.status, 201);
-    const token = new URLSearchParams(new URL(String(((await session.json()) as { studioUrl: string }).studioUrl)).hash.slice(1)).get('session') ?? '';
+    const token = session.token ?? '';
     for (const path of ['/api/students/student-s1', '/api/students/student-s1/export']) {
       const method = path.endsWith('export') ? 'GET' : 'DELETE';
       assert.equal((await api(method, path, null, { authorization: `Bearer ${token}` })).status, 401, `${method} ${path} with a session token`);
@@ -95,8 +95,8 @@ describe("children's data: erasure, export and retention", () => {
     await refused(`a knight with a sword ${user}`, user);
     await refused(`a knight stabbing a dragon ${user}`, user);
     // The studio opened for them leaves a presence mark (the estimates' forecast) until the window ends.
-    const opened = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: { 'api-key': tenantA.key, 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
-    assert.equal(opened.status, 201, await opened.text());
+    const opened = await stack.openSession({ user });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
     const presence = createPresenceStore(TableClient.fromConnectionString(stack.azurite.connectionString, storageNames.lineTable, { allowInsecureConnection: true }), storageNames.jobQueue);
     const studentKey = pseudonyms.studentKey(tenantA.id, user);
     assert.ok((await presence.list()).some((mark) => mark.student === studentKey), 'a presence mark to erase');

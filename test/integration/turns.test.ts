@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startStack, tenantA, tenantB, type Stack } from '../../local/harness/stack';
+import { startStack, tenantB, type Stack } from '../../local/harness/stack';
 
 /**
  * Turns across two hosts sharing one queue, with calls paced to one a second and a model that takes a
@@ -64,8 +64,8 @@ describe('turns: the fair order across instances', () => {
     const users = [1, 2, 3, 4].map((i) => `${run}-s${i}`);
     // The LMS opens the studio for each student of the group (POST /api/sessions): they are about to press.
     for (const user of users) {
-      const opened = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers: { 'api-key': tenantA.key, 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
-      assert.equal(opened.status, 201, await opened.text());
+      const opened = await stack.openSession({ user });
+      assert.equal(opened.status, 201, JSON.stringify(opened.body));
     }
     const [first, ...classmates] = users;
     const own = [await submitWithPlace(run, 'p1', first), await submitWithPlace(run, 'p2', first)];
